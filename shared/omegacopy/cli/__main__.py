@@ -1,0 +1,3 @@
+from omegacopy.cli import main
+
+raise SystemExit(main())
