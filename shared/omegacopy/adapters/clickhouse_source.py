@@ -1,0 +1,160 @@
+"""ClickHouse as the trade source and the OWRR input source (clickhouse-connect, server-side params).
+
+The SQL here is the contract with `infra/clickhouse`: the live monitor and the backtest both read
+through these classes, so there is one implementation of "what a leader traded".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from omegacopy.adapters.source_rows import parse_trade_row
+from omegacopy.domain.models import InvalidTrade, LeaderTrade
+from omegacopy.domain.owrr import LIFETIME_WINDOW, TOP_WALLETS_PER_SIDE, WalletMetric, WalletPosition
+from omegacopy.ports import MarketOwrrInputs, SaleRef, SourceUnavailable, TradeBatch
+
+
+@dataclass(frozen=True, slots=True)
+class TableNames:
+    trades: str = "trades_raw"
+    metrics: str = "wallet_metrics_by_category"
+    markets: str = "markets"
+
+
+_NEW_TRADES = """
+SELECT t.trade_id AS trade_id, t.wallet_address AS wallet_address, t.market_id AS market_id,
+       t.token_id AS token_id, t.side AS side, t.action AS action, t.shares AS shares,
+       t.entry_price AS entry_price, t.usd_value AS usd_value, t.block_time AS block_time,
+       t.ingested_at AS ingested_at, m.condition_id IS NOT NULL AS market_known,
+       m.category AS category, m.closed AS closed, m.neg_risk AS neg_risk
+FROM {trades} AS t
+LEFT JOIN (SELECT condition_id, category, closed, neg_risk FROM {markets} FINAL) AS m
+       ON m.condition_id = t.market_id
+WHERE t.wallet_address IN {{wallets:Array(String)}} AND t.ingested_at > {{since:DateTime64(3, 'UTC')}}
+SETTINGS join_use_nulls = 1
+"""
+
+# Shares a leader held in a token just before each sale: every earlier row of that wallet/token.
+_SHARES_BEFORE = """
+SELECT s.trade_id AS trade_id,
+       sumIf(t.shares, t.action = 'BUY') - sumIf(t.shares, t.action = 'SELL') AS before
+FROM (
+    SELECT tupleElement(z, 1) AS trade_id, tupleElement(z, 2) AS wallet, tupleElement(z, 3) AS token,
+           tupleElement(z, 4) AS ts
+    FROM (SELECT arrayJoin(arrayZip({{ids:Array(String)}}, {{wallets:Array(String)}},
+          {{tokens:Array(String)}}, {{times:Array(DateTime64(3, 'UTC'))}})) AS z)
+) AS s
+INNER JOIN {trades} AS t ON t.wallet_address = s.wallet AND t.token_id = s.token
+WHERE t.block_time < s.ts
+GROUP BY s.trade_id
+"""
+
+# OWRR step 1 for all markets at once: open buy rows per (market, side, wallet), top 20 by value.
+_POSITIONS = """
+SELECT market_id, side, wallet_address, sum(shares) AS total_shares,
+       sum(shares * entry_price) / sum(shares) AS avg_entry, sum(usd_value) AS total_value
+FROM {trades}
+WHERE market_id IN {{markets:Array(String)}} AND is_closed = 0 AND action = 'BUY'
+GROUP BY market_id, side, wallet_address
+ORDER BY market_id, side, total_value DESC, wallet_address
+LIMIT {top} BY market_id, side
+"""
+
+_METRICS = """
+SELECT wallet_address, category, `window`, metric_2_omega_net, metric_22_resolved_bets
+FROM {metrics}
+WHERE wallet_address IN {{wallets:Array(String)}} AND category IN {{categories:Array(String)}}
+  AND `window` = {{window:String}}
+ORDER BY updated_at
+"""
+
+
+class ClickHouseTradeSource:
+    name = "clickhouse"
+
+    def __init__(self, client: Any, tables: TableNames | None = None) -> None:
+        self._client = client
+        t = tables or TableNames()
+        self._new_trades = _NEW_TRADES.format(trades=t.trades, markets=t.markets)
+        self._shares_before = _SHARES_BEFORE.format(trades=t.trades)
+
+    def fetch_new_trades(self, wallets: Sequence[str], since: datetime) -> TradeBatch:
+        try:
+            result = self._client.query(self._new_trades, parameters={"wallets": list(wallets), "since": since})
+        except Exception as exc:
+            raise SourceUnavailable(f"clickhouse trade query failed: {type(exc).__name__}: {exc}") from exc
+        trades: list[LeaderTrade] = []
+        invalid: list[InvalidTrade] = []
+        watermark: datetime | None = None
+        for raw in result.named_results():
+            ingested = raw.get("ingested_at")
+            if isinstance(ingested, datetime):
+                # clickhouse-connect returns naive datetimes for UTC columns
+                ingested = ingested if ingested.tzinfo else ingested.replace(tzinfo=UTC)
+                watermark = ingested if watermark is None or ingested > watermark else watermark
+            parsed = parse_trade_row(raw)
+            (trades if isinstance(parsed, LeaderTrade) else invalid).append(parsed)  # type: ignore[arg-type]
+        return TradeBatch(tuple(trades), tuple(invalid), watermark)
+
+    def leader_shares_before(self, sales: Sequence[SaleRef]) -> dict[str, Decimal]:
+        if not sales:
+            return {}
+        try:
+            result = self._client.query(
+                self._shares_before,
+                parameters={
+                    "ids": [s.trade_id for s in sales],
+                    "wallets": [s.wallet for s in sales],
+                    "tokens": [s.token_id for s in sales],
+                    "times": [s.traded_at for s in sales],
+                },
+            )
+        except Exception as exc:
+            raise SourceUnavailable(f"clickhouse position query failed: {type(exc).__name__}") from exc
+        return {row[0]: Decimal(repr(float(row[1]))) for row in result.result_rows}
+
+
+class ClickHouseOwrrInputs:
+    def __init__(self, client: Any, tables: TableNames | None = None) -> None:
+        self._client = client
+        t = tables or TableNames()
+        self._positions = _POSITIONS.format(trades=t.trades, top=TOP_WALLETS_PER_SIDE)
+        self._metrics = _METRICS.format(metrics=t.metrics)
+
+    def load(self, markets: Mapping[str, str]) -> dict[str, MarketOwrrInputs]:
+        if not markets:
+            return {}
+        rows = self._client.query(self._positions, parameters={"markets": list(markets)}).result_rows
+        positions: dict[str, list[WalletPosition]] = defaultdict(list)
+        wallets: set[str] = set()
+        for market_id, side, wallet, shares, avg_entry, value in rows:
+            positions[market_id].append(WalletPosition(wallet, side, float(shares), float(avg_entry), float(value)))
+            wallets.add(wallet)
+        metrics_rows = []
+        if wallets:
+            metrics_rows = self._client.query(
+                self._metrics,
+                parameters={
+                    "wallets": sorted(wallets),
+                    "categories": sorted(set(markets.values())),
+                    "window": LIFETIME_WINDOW,
+                },
+            ).result_rows
+        # Index metrics by (wallet, category), keeping read order (the spec's "last row wins"), so
+        # each market gets only the rows of its own wallets.
+        by_key: dict[tuple[str, str], list[WalletMetric]] = defaultdict(list)
+        for w, c, win, omega, bets in metrics_rows:
+            by_key[(w, c)].append(WalletMetric(w, c, win, omega, bets))
+        out: dict[str, MarketOwrrInputs] = {}
+        for cid, cat in markets.items():
+            market_positions = tuple(positions.get(cid, ()))
+            market_metrics = tuple(
+                m for w in dict.fromkeys(p.wallet_address for p in market_positions) for m in by_key.get((w, cat), ())
+            )
+            out[cid] = MarketOwrrInputs(market_positions, market_metrics)
+        return out

@@ -1,0 +1,286 @@
+"""The wallet monitor's PostgreSQL: strategies, cursor, seen trades, OWRR cache, signals, intents.
+
+One connection per tick, reused across warm invocations. The tick lock is a session-level
+advisory lock, so a Lambda that dies mid-tick releases it when its connection drops.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from omegacopy.domain.models import (
+    Confidence,
+    OrderStyle,
+    PortfolioState,
+    PositionHolding,
+    SizingMode,
+    StrategyConfig,
+)
+from omegacopy.domain.owrr import OwrrResult
+from omegacopy.ports import (
+    CachedOwrr,
+    FollowedStrategy,
+    QueuedIntent,
+    TickWrite,
+    TickWriteResult,
+)
+
+TICK_LOCK_KEY = 0x0C0_7100  # one monitor tick at a time, per database
+# Seen-trade ids are only needed for as long as the overlap window can re-read them.
+SEEN_RETENTION = "1 day"
+
+_LOAD_STRATEGIES = """
+SELECT s.strategy_id, s.name, s.wallet_id, st.*,
+  COALESCE((SELECT array_agg(w.wallet_address) FROM strategy_watchlist_items w
+            WHERE w.strategy_id = s.strategy_id AND w.status = 'WATCHING'), '{}') AS watched,
+  COALESCE((SELECT json_agg(json_build_object(
+                'token_id', p.token_id, 'condition_id', p.condition_id,
+                'shares', p.shares::text, 'cost_usd', p.cost_usd::text))
+            FROM strategy_positions p WHERE p.strategy_id = s.strategy_id AND p.shares > 0), '[]') AS holdings,
+  COALESCE((SELECT json_agg(json_build_object(
+                'token_id', i.token_id, 'condition_id', i.condition_id, 'usd', i.usd_amount::text,
+                'worst_price', i.worst_price::text))
+            FROM order_intents i WHERE i.strategy_id = s.strategy_id AND NOT i.is_exit
+              AND i.state IN ('NEW', 'SUBMITTING', 'UNKNOWN')), '[]') AS pending
+FROM strategies s JOIN strategy_settings st ON st.strategy_id = s.strategy_id
+WHERE s.auto_execute_enabled AND s.paused_reason IS NULL
+ORDER BY s.strategy_id
+"""
+
+_SIGNAL_COLUMNS = (
+    "strategy_id", "source_trade_id", "leader_wallet", "decision", "reason_code", "reason",
+    "correlation_id", "condition_id", "token_id", "outcome", "action", "leader_price", "leader_shares",
+    "leader_usd", "traded_at", "owrr", "slider", "confidence", "intent_id",
+)  # fmt: skip
+_SIGNAL_TYPES = (
+    "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "numeric",
+    "numeric", "numeric", "timestamptz", "float8", "int4", "text", "uuid",
+)  # fmt: skip
+_INTENT_COLUMNS = (
+    "intent_id", "strategy_id", "wallet_id", "source_trade_id", "correlation_id", "action", "is_exit",
+    "token_id", "condition_id", "neg_risk", "usd_amount", "shares", "leader_price", "worst_price",
+    "order_style",
+)  # fmt: skip
+_INTENT_TYPES = (
+    "uuid", "text", "text", "text", "text", "text", "bool", "text", "text", "bool", "numeric", "numeric",
+    "numeric", "numeric", "text",
+)  # fmt: skip
+
+
+def _unnest_insert(table: str, columns: Sequence[str], types: Sequence[str], conflict: str) -> str:
+    params = ", ".join(f"%s::{t}[]" for t in types)
+    cols = ", ".join(columns)
+    return f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({params}) ON CONFLICT {conflict} DO NOTHING"  # noqa: S608 - identifiers are constants
+
+
+_INSERT_SIGNALS = _unnest_insert(
+    "wallet_monitor_signals", _SIGNAL_COLUMNS, _SIGNAL_TYPES, "(strategy_id, source_trade_id)"
+)
+_INSERT_INTENTS = _unnest_insert("order_intents", _INTENT_COLUMNS, _INTENT_TYPES, "(intent_id)")
+
+
+def _columns(rows: Sequence[Any], names: Sequence[str]) -> list[list[Any]]:
+    return [[getattr(r, n) for r in rows] for n in names]
+
+
+class PgMonitorSession:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+        self._locked = False
+
+    def try_lock(self) -> bool:
+        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (TICK_LOCK_KEY,)).fetchone()
+        self._locked = bool(row and row[0])
+        return self._locked
+
+    def release(self) -> None:
+        if self._locked:
+            self._conn.execute("SELECT pg_advisory_unlock(%s)", (TICK_LOCK_KEY,))
+            self._locked = False
+
+    def load_strategies(self) -> list[FollowedStrategy]:
+        with self._conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(_LOAD_STRATEGIES).fetchall()
+        return [_followed(r) for r in rows]
+
+    def get_cursor(self, source: str) -> datetime | None:
+        row = self._conn.execute("SELECT watermark FROM monitor_cursor WHERE source = %s", (source,)).fetchone()
+        return row[0] if row else None
+
+    def unseen(self, source: str, trade_ids: Sequence[str]) -> set[str]:
+        rows = self._conn.execute(
+            "SELECT t FROM unnest(%s::text[]) AS t WHERE NOT EXISTS ("
+            " SELECT 1 FROM monitor_seen_trades s WHERE s.source = %s AND s.trade_id = t)",
+            (list(trade_ids), source),
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def cached_owrr(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], CachedOwrr]:
+        rows = self._conn.execute(
+            "SELECT o.condition_id, o.category, o.result, o.computed_at FROM owrr_snapshots o"
+            " JOIN unnest(%s::text[], %s::text[]) AS k(cid, cat) ON o.condition_id = k.cid AND o.category = k.cat",
+            ([k[0] for k in keys], [k[1] for k in keys]),
+        ).fetchall()
+        return {(r[0], r[1]): CachedOwrr(OwrrResult.from_dict(r[2]), r[3]) for r in rows}
+
+    def store_owrr(self, rows: Sequence[tuple[str, str, OwrrResult]], computed_at: datetime) -> None:
+        if not rows:
+            return
+        self._conn.execute(
+            "INSERT INTO owrr_snapshots (condition_id, category, result, computed_at)"
+            " SELECT cid, cat, res::jsonb, %s FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(cid, cat, res)"
+            " ON CONFLICT (condition_id, category) DO UPDATE"
+            " SET result = EXCLUDED.result, computed_at = EXCLUDED.computed_at",
+            (
+                computed_at,
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                [json.dumps(r[2].to_dict()) for r in rows],
+            ),
+        )
+
+    def write_tick(self, write: TickWrite) -> TickWriteResult:
+        with self._conn.transaction():
+            intents = 0
+            if write.intents:
+                cur = self._conn.execute(_INSERT_INTENTS, _columns(write.intents, _INTENT_COLUMNS))
+                intents = max(cur.rowcount, 0)
+            signals = 0
+            if write.signals:
+                cur = self._conn.execute(_INSERT_SIGNALS, _columns(write.signals, _SIGNAL_COLUMNS))
+                signals = max(cur.rowcount, 0)
+            if write.seen_trade_ids:
+                self._conn.execute(
+                    "INSERT INTO monitor_seen_trades (source, trade_id)"
+                    " SELECT %s, unnest(%s::text[]) ON CONFLICT DO NOTHING",
+                    (write.source, write.seen_trade_ids),
+                )
+            self._conn.execute(
+                "INSERT INTO monitor_cursor (source, watermark, updated_at) VALUES (%s, %s, now())"
+                " ON CONFLICT (source) DO UPDATE SET watermark = GREATEST(monitor_cursor.watermark,"
+                " EXCLUDED.watermark), updated_at = now()",
+                (write.source, write.watermark),
+            )
+            self._conn.execute(
+                "INSERT INTO monitor_ticks (tick_id, started_at, finished_at, status, trades_seen,"
+                " signals_written, intents_created) VALUES (%s, %s, now(), 'ok', %s, %s, %s)"
+                " ON CONFLICT (tick_id) DO UPDATE SET finished_at = now(), status = 'ok',"
+                " trades_seen = EXCLUDED.trades_seen, signals_written = EXCLUDED.signals_written,"
+                " intents_created = EXCLUDED.intents_created",
+                (write.tick_id, write.started_at, len(write.seen_trade_ids), signals, intents),
+            )
+            self._conn.execute(
+                f"DELETE FROM monitor_seen_trades WHERE seen_at < now() - interval '{SEEN_RETENTION}'"  # noqa: S608
+            )
+        return TickWriteResult(signals_written=signals, intents_created=intents)
+
+    def pending_intents(self, limit: int) -> list[QueuedIntent]:
+        # Exits first within a wallet's FIFO group: they must never wait behind entries.
+        rows = self._conn.execute(
+            "SELECT intent_id::text, correlation_id, wallet_id FROM order_intents"
+            " WHERE state = 'NEW' AND last_sent_at IS NULL"
+            " ORDER BY created_at, is_exit DESC, intent_id LIMIT %s",
+            (limit,),
+        ).fetchall()
+        return [QueuedIntent(intent_id=r[0], correlation_id=r[1], group_id=r[2]) for r in rows]
+
+    def mark_sent(self, intent_ids: Sequence[str], at: datetime) -> None:
+        self._conn.execute(
+            "UPDATE order_intents SET last_sent_at = %s, send_count = send_count + 1, updated_at = now()"
+            " WHERE intent_id = ANY(%s::uuid[])",
+            (at, list(intent_ids)),
+        )
+
+
+def _followed(r: dict[str, Any]) -> FollowedStrategy:
+    config = StrategyConfig(
+        strategy_id=r["strategy_id"],
+        name=r["name"],
+        follower_wallet_id=r["wallet_id"],
+        balance_usd=r["balance_usd"],
+        max_position_size_usd=r["max_position_size_usd"],
+        max_positions=r["max_positions"],
+        risk_per_trade_percent=r["risk_per_trade_percent"],
+        categories=frozenset(r["categories"]),
+        owrr_threshold_yes=r["owrr_threshold_yes"],
+        owrr_threshold_no=r["owrr_threshold_no"],
+        min_owrr_confidence=Confidence(r["min_owrr_confidence"]),
+        markets_filter=frozenset(r["markets_filter"]),
+        sizing_mode=SizingMode(r["sizing_mode"]),
+        fixed_size_usd=r["fixed_size_usd"],
+        proportional_fraction=r["proportional_fraction"],
+        slippage_ceiling=r["slippage_ceiling"],
+        order_style=OrderStyle(r["order_style"]),
+    )
+    holdings: dict[str, PositionHolding] = {}
+    for h in r["holdings"]:
+        holdings[h["token_id"]] = PositionHolding(
+            h["token_id"], h["condition_id"], Decimal(h["shares"]), Decimal(h["cost_usd"])
+        )
+    reserved = Decimal("0")
+    for p in r["pending"]:
+        usd = Decimal(p["usd"]) if p["usd"] is not None else Decimal("0")
+        reserved += usd
+        # A pending entry counts toward its token's cost basis and the position count exactly as a
+        # COPY earlier in the same tick does (domain.decisions.apply_decision): shares estimated at
+        # the worst price, the fewest it can buy.
+        est = (usd / Decimal(p["worst_price"])).quantize(Decimal("0.01"), ROUND_DOWN)
+        prev = holdings.get(p["token_id"])
+        if prev is None:
+            holdings[p["token_id"]] = PositionHolding(p["token_id"], p["condition_id"], est, usd)
+        else:
+            holdings[p["token_id"]] = PositionHolding(
+                prev.token_id, prev.condition_id, prev.shares + est, prev.cost_usd + usd
+            )
+    portfolio = PortfolioState(
+        balance_usd=r["balance_usd"], reserved_usd=reserved, holdings=tuple(holdings.values())
+    )
+    return FollowedStrategy(config=config, watched_wallets=frozenset(r["watched"]), portfolio=portfolio)
+
+
+class PgMonitorStore:
+    """Owns the (warm-reused) connection; each `session()` is one tick."""
+
+    def __init__(self, url: str, *, statement_timeout_ms: int = 5_000, connect_timeout_s: int = 5) -> None:
+        self._url = url
+        self._statement_timeout_ms = statement_timeout_ms
+        self._connect_timeout_s = connect_timeout_s
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+            return self._conn
+        self._conn = psycopg.connect(
+            self._url,
+            autocommit=True,
+            connect_timeout=self._connect_timeout_s,
+            options=f"-c statement_timeout={self._statement_timeout_ms}",
+        )
+        return self._conn
+
+    @contextmanager
+    def session(self) -> Iterator[PgMonitorSession]:
+        conn = self._connection()
+        session = PgMonitorSession(conn)
+        try:
+            yield session
+        except BaseException:
+            # A failed tick may leave the connection mid-transaction or broken: start clean next time.
+            self.close()
+            raise
+        finally:
+            if not conn.closed:
+                session.release()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,315 @@
+"""One wallet-monitor tick: new leader trades → OWRR → COPY/SKIP per strategy → intents → SQS.
+
+Order of effects matters for the invariants:
+- everything the tick decides (signals, intents, seen trades, cursor) commits in ONE transaction,
+  so a failure anywhere before leaves nothing half-written and the next tick redoes the window;
+- only then are NEW intents sent (outbox): a failed send leaves them NEW for the next tick, and
+  SQS FIFO's deduplication id (= intent id) absorbs a resend of one that did get through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from omegacopy.app.owrr_lookup import OwrrLookup, OwrrOrigin, lookup_owrr
+from omegacopy.domain.decisions import apply_decision, decide, invalid_source
+from omegacopy.domain.models import (
+    Decision,
+    DecisionAction,
+    InvalidTrade,
+    LeaderTrade,
+    TradeAction,
+)
+from omegacopy.domain.owrr import neutral_owrr
+from omegacopy.observability import logger, metrics
+from omegacopy.ports import (
+    Clock,
+    FollowedStrategy,
+    IntentQueue,
+    IntentRow,
+    MonitorSession,
+    MonitorStore,
+    OwrrInputs,
+    SaleRef,
+    SignalRow,
+    TickWrite,
+    TradeSource,
+    TunablesSource,
+)
+
+# Intent ids are UUIDs derived from (strategy, source trade): a replayed trade maps to the same id.
+INTENT_NAMESPACE = uuid.UUID("6f6d6567-6163-6f70-7969-6e74656e7473")
+
+
+def intent_id_for(strategy_id: str, source_trade_id: str) -> str:
+    return str(uuid.uuid5(INTENT_NAMESPACE, f"{strategy_id}\x1f{source_trade_id}"))
+
+
+def correlation_id_for(tick_id: str, source_trade_id: str) -> str:
+    digest = hashlib.sha256(f"{tick_id}\x1f{source_trade_id}".encode()).hexdigest()
+    return f"c-{digest[:24]}"
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSettings:
+    overlap_s: int = 120
+    initial_lookback_s: int = 300
+    outbox_batch_limit: int = 2_000
+
+
+@dataclass
+class TickDeps:
+    store: MonitorStore
+    source: TradeSource
+    owrr_inputs: OwrrInputs
+    queue: IntentQueue
+    tunables: TunablesSource
+    clock: Clock
+    settings: MonitorSettings = field(default_factory=MonitorSettings)
+
+
+@dataclass
+class TickSummary:
+    tick_id: str
+    status: str = "ok"
+    strategies: int = 0
+    wallets: int = 0
+    trades_seen: int = 0
+    invalid_rows: int = 0
+    signals_written: int = 0
+    copies: int = 0
+    skips: int = 0
+    intents_created: int = 0
+    intents_queued: int = 0
+    send_failures: int = 0
+    owrr_markets: int = 0
+    owrr_cache_hits: int = 0
+    owrr_fallbacks: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    duration_ms: float = 0.0
+
+
+def run_tick(deps: TickDeps, tick_id: str) -> TickSummary:
+    started = time.perf_counter()
+    summary = TickSummary(tick_id=tick_id)
+    try:
+        with deps.store.session() as db:
+            if not db.try_lock():
+                summary.status = "overlap"
+                metrics.add_metric(name="TickOverlapSkipped", unit="Count", value=1)
+                logger.info("tick skipped: another tick holds the lock", extra={"tick_id": tick_id})
+                return summary
+            _decide_and_record(deps, db, tick_id, summary)
+            _send_outbox(deps, db, summary)
+    except Exception:
+        summary.status = "failed"
+        metrics.add_metric(name="TickFailed", unit="Count", value=1)
+        raise
+    finally:
+        summary.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        _emit(summary)
+    return summary
+
+
+def _decide_and_record(deps: TickDeps, session: MonitorSession, tick_id: str, summary: TickSummary) -> None:
+    now = deps.clock.now()
+    tunables = deps.tunables.get()
+    strategies = session.load_strategies()
+    summary.strategies = len(strategies)
+    followers: dict[str, list[FollowedStrategy]] = defaultdict(list)
+    for strat in strategies:
+        for wallet in strat.watched_wallets:
+            followers[wallet].append(strat)
+    summary.wallets = len(followers)
+
+    source = deps.source.name
+    cursor = session.get_cursor(source) or now - timedelta(seconds=deps.settings.initial_lookback_s)
+    # Re-read an overlap behind the cursor: rows that became visible late are still seen once.
+    since = cursor - timedelta(seconds=deps.settings.overlap_s)
+    write = TickWrite(tick_id=tick_id, started_at=now, source=source, watermark=cursor)
+    if not followers:
+        session.write_tick(write)
+        return
+
+    batch = deps.source.fetch_new_trades(sorted(followers), since)
+    if batch.watermark is not None:
+        write.watermark = max(cursor, batch.watermark)
+    all_ids = [t.trade_id for t in batch.trades] + [t.trade_id for t in batch.invalid]
+    unseen = session.unseen(source, all_ids) if all_ids else set()
+    # A trade id seen twice in one batch (duplicate row) is decided once.
+    trades = _first_each([t for t in batch.trades if t.trade_id in unseen])
+    invalid = _first_each([t for t in batch.invalid if t.trade_id in unseen])
+    write.seen_trade_ids = sorted({t.trade_id for t in trades} | {t.trade_id for t in invalid})
+    summary.trades_seen = len(trades)
+    summary.invalid_rows = len(invalid)
+    if invalid:
+        metrics.add_metric(name="InvalidSourceRows", unit="Count", value=len(invalid))
+
+    entry_markets = {t.condition_id: t.category for t in trades if t.action is TradeAction.BUY}
+    lookup = lookup_owrr(entry_markets, session, deps.owrr_inputs, now, tunables.owrr_cache_ttl_s)
+    summary.owrr_markets = len(entry_markets)
+    summary.owrr_cache_hits = lookup.count(OwrrOrigin.CACHE)
+    summary.owrr_fallbacks = lookup.count(OwrrOrigin.STALE) + lookup.count(OwrrOrigin.NEUTRAL)
+
+    sales = [
+        SaleRef(t.trade_id, t.wallet, t.token_id, t.traded_at) for t in trades if t.action is TradeAction.SELL
+    ]
+    shares_before = deps.source.leader_shares_before(sales) if sales else {}
+
+    portfolios = {s.config.strategy_id: s.portfolio for s in strategies}
+    reasons: Counter[str] = Counter()
+    for bad in invalid:
+        for strat in followers.get(bad.wallet, ()):
+            decision = invalid_source(bad.detail)
+            write.signals.append(_invalid_signal(bad, strat, decision, tick_id))
+            reasons[decision.reason_code] += 1
+    for trade in sorted(trades, key=lambda t: (t.traded_at, t.trade_id)):
+        corr = correlation_id_for(tick_id, trade.trade_id)
+        for strat in followers.get(trade.wallet, ()):
+            sid = strat.config.strategy_id
+            decision = decide(
+                trade,
+                strat.config,
+                lookup.results.get(trade.condition_id) or neutral_owrr(trade.category),
+                portfolios[sid],
+                tunables,
+                now,
+                leader_shares_before=shares_before.get(trade.trade_id),
+            )
+            intent_id = None
+            if decision.action is DecisionAction.COPY and decision.intent is not None:
+                intent_id = intent_id_for(sid, trade.trade_id)
+                write.intents.append(_intent_row(intent_id, trade, strat, decision, corr))
+                portfolios[sid] = apply_decision(portfolios[sid], decision)
+                summary.copies += 1
+            else:
+                reasons[decision.reason_code] += 1
+            write.signals.append(_signal(trade, strat, decision, corr, tick_id, lookup, intent_id))
+    summary.skips = sum(reasons.values())
+    summary.skip_reasons = dict(reasons)
+    result = session.write_tick(write)
+    summary.signals_written = result.signals_written
+    summary.intents_created = result.intents_created
+
+
+def _send_outbox(deps: TickDeps, session: MonitorSession, summary: TickSummary) -> None:
+    pending = session.pending_intents(deps.settings.outbox_batch_limit)
+    if not pending:
+        return
+    result = deps.queue.send(pending)
+    if result.sent:
+        session.mark_sent(result.sent, deps.clock.now())
+    summary.intents_queued = len(result.sent)
+    summary.send_failures = len(result.failed)
+    if result.failed:
+        metrics.add_metric(name="IntentSendFailed", unit="Count", value=len(result.failed))
+        logger.warning("intents not queued, retried next tick", extra={"failed": len(result.failed)})
+
+
+_Row = TypeVar("_Row", LeaderTrade, InvalidTrade)
+
+
+def _first_each(items: list[_Row]) -> list[_Row]:
+    seen: set[str] = set()
+    out: list[_Row] = []
+    for item in items:
+        if item.trade_id not in seen:
+            seen.add(item.trade_id)
+            out.append(item)
+    return out
+
+
+def _intent_row(
+    intent_id: str, trade: LeaderTrade, strat: FollowedStrategy, decision: Decision, corr: str
+) -> IntentRow:
+    draft = decision.intent
+    assert draft is not None
+    return IntentRow(
+        intent_id=intent_id,
+        strategy_id=strat.config.strategy_id,
+        wallet_id=strat.config.follower_wallet_id,
+        source_trade_id=trade.trade_id,
+        correlation_id=corr,
+        action=draft.action.value,
+        is_exit=draft.is_exit,
+        token_id=draft.token_id,
+        condition_id=draft.condition_id,
+        neg_risk=trade.neg_risk,
+        usd_amount=draft.usd_amount,
+        shares=draft.shares,
+        leader_price=draft.leader_price,
+        worst_price=draft.worst_price,
+        order_style=draft.order_style.value,
+    )
+
+
+def _signal(
+    trade: LeaderTrade,
+    strat: FollowedStrategy,
+    decision: Decision,
+    corr: str,
+    tick_id: str,
+    lookup: OwrrLookup,
+    intent_id: str | None,
+) -> SignalRow:
+    owrr = lookup.results.get(trade.condition_id) if trade.action is TradeAction.BUY else None
+    return SignalRow(
+        strategy_id=strat.config.strategy_id,
+        source_trade_id=trade.trade_id,
+        leader_wallet=trade.wallet,
+        decision=decision.action.value,
+        reason_code=decision.reason_code,
+        reason=decision.reason,
+        correlation_id=corr,
+        condition_id=trade.condition_id,
+        token_id=trade.token_id,
+        outcome=trade.outcome.value,
+        action=trade.action.value,
+        leader_price=trade.price,
+        leader_shares=trade.shares,
+        leader_usd=trade.usd_value,
+        traded_at=trade.traded_at,
+        owrr=owrr.owrr if owrr else None,
+        slider=decision.slider if decision.slider is not None else (owrr.slider if owrr else None),
+        confidence=(decision.confidence.value if decision.confidence else None),
+        intent_id=intent_id,
+    )
+
+
+def _invalid_signal(bad: InvalidTrade, strat: FollowedStrategy, decision: Decision, tick_id: str) -> SignalRow:
+    return SignalRow(
+        strategy_id=strat.config.strategy_id,
+        source_trade_id=bad.trade_id,
+        leader_wallet=bad.wallet,
+        decision=decision.action.value,
+        reason_code=decision.reason_code,
+        reason=decision.reason,
+        correlation_id=correlation_id_for(tick_id, bad.trade_id),
+    )
+
+
+def _emit(summary: TickSummary) -> None:
+    metrics.add_metric(name="TickDurationMs", unit="Milliseconds", value=summary.duration_ms)
+    metrics.add_metric(name="TradesSeen", unit="Count", value=summary.trades_seen)
+    metrics.add_metric(name="SignalsCopy", unit="Count", value=summary.copies)
+    metrics.add_metric(name="SignalsSkip", unit="Count", value=summary.skips)
+    metrics.add_metric(name="IntentsQueued", unit="Count", value=summary.intents_queued)
+    metrics.add_metric(name="OwrrCacheHits", unit="Count", value=summary.owrr_cache_hits)
+    metrics.add_metric(name="OwrrCacheMisses", unit="Count", value=summary.owrr_markets - summary.owrr_cache_hits)
+    for reason, count in summary.skip_reasons.items():
+        # one metric per reason keeps dimensions low-cardinality (reason codes are a closed set)
+        metrics.add_metric(name=f"Skip_{reason}", unit="Count", value=count)
+    logger.info("tick summary", extra={"tick": _as_dict(summary)})
+
+
+def _as_dict(summary: TickSummary) -> dict[str, object]:
+    return {k: getattr(summary, k) for k in summary.__dataclass_fields__}
+
+
+__all__ = ["MonitorSettings", "TickDeps", "TickSummary", "intent_id_for", "run_tick"]

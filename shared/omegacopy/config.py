@@ -1,0 +1,90 @@
+"""Configuration models: one environment model per function, and the SSM tunables.
+
+Environment is parsed once per container with pydantic; tunables come from SSM every tick
+(Powertools Parameters, short max age) and are validated value by value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from omegacopy.domain.models import Confidence, Tunables
+
+
+class _Env(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        return cls.model_validate({k.lower(): v for k, v in environ.items()})
+
+
+class MonitorEnv(_Env):
+    """Wallet-monitor environment. Secrets arrive as references (ARNs) in AWS, as URLs locally."""
+
+    stage: str = "dev"
+    ssm_prefix: str = "/omegacopy/dev"
+    execution_queue_url: str
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None
+    clickhouse_url: SecretStr | None = None  # http://user:pass@host:port
+    clickhouse_secret_arn: str | None = None
+    trade_source: Literal["clickhouse", "data_api"] = "clickhouse"
+    data_api_url: str = "https://data-api.polymarket.com"
+    trades_table: str = "trades_raw"
+    metrics_table: str = "wallet_metrics_by_category"
+    markets_table: str = "markets"
+    overlap_s: Annotated[int, Field(ge=0, le=3600)] = 120
+    initial_lookback_s: Annotated[int, Field(ge=0, le=86_400)] = 300
+    source_timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
+    db_statement_timeout_ms: Annotated[int, Field(gt=0, le=60_000)] = 5_000
+    outbox_batch_limit: Annotated[int, Field(gt=0, le=10_000)] = 2_000
+
+
+
+class TunablesModel(BaseModel):
+    """SSM tunables under `/omegacopy/<stage>/tunables/<name>`; every field validated on its own."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kill_switch: bool = False
+    staleness_limit_s: Annotated[int, Field(ge=1, le=86_400)] = 300
+    max_open_positions_per_strategy: Annotated[int, Field(ge=0, le=10_000)] = 50
+    max_position_usd: Annotated[Decimal, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = Decimal("5000")
+    max_total_exposure_usd: Annotated[Decimal, Field(ge=0, le=100_000_000, allow_inf_nan=False)] = Decimal(
+        "50000"
+    )
+    owrr_threshold_yes: Annotated[int, Field(ge=0, le=100)] = 60
+    owrr_threshold_no: Annotated[int, Field(ge=0, le=100)] = 40
+    min_owrr_confidence: Confidence = Confidence.MEDIUM
+    owrr_cache_ttl_s: Annotated[int, Field(ge=0, le=86_400)] = 300
+    min_order_usd: Annotated[Decimal, Field(ge=0, le=1_000_000, allow_inf_nan=False)] = Decimal("10")
+
+    def to_domain(self) -> Tunables:
+        return Tunables(**self.model_dump())
+
+
+def merge_tunables(
+    raw: Mapping[str, str], last_good: TunablesModel
+) -> tuple[TunablesModel, dict[str, str]]:
+    """Validate each raw SSM value alone; an invalid one keeps its last good value.
+
+    Returns the merged model and {name: error} for the values that were refused.
+    """
+    values = last_good.model_dump()
+    errors: dict[str, str] = {}
+    known = set(TunablesModel.model_fields)
+    for name, text in raw.items():
+        if name not in known:
+            continue
+        try:
+            candidate = TunablesModel.model_validate({**values, name: text.strip()})
+        except ValidationError as exc:
+            errors[name] = exc.errors()[0]["msg"]
+            continue
+        values[name] = getattr(candidate, name)
+    return TunablesModel.model_validate(values), errors

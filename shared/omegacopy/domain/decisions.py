@@ -1,0 +1,525 @@
+"""COPY or SKIP: the decision rules for one (strategy, leader trade), as pure functions.
+
+Each rule is its own function returning a `Skip` (or None when the trade passes it); `decide_entry`
+and `decide_exit` run them in the order of the spec (shared/owrr.md, "How decisions use it") and
+turn the first failure into a SKIP `Decision` with a machine-readable `reason_code` and a sentence.
+Money is Decimal throughout; OWRR (a float score) enters only through the sizing strength.
+
+Choices where the spec is silent (also in the report to the lead):
+- thresholds and minimum confidence come from the strategy (the tunables only hold the defaults the
+  loader puts into StrategyConfig);
+- a strategy with no categories tracks nothing; category and markets-filter matching ignore case;
+- sizes are rounded DOWN to whole dollars so a cap is never exceeded;
+- worst prices are clamped to [0.01, 0.99] and put on the finest CLOB grid (0.0001) in the
+  direction that never widens the slippage allowance; the executor rounds to the market's tick;
+- the total-exposure cap is applied to the exposure `PortfolioState` describes (this strategy's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Final
+
+from omegacopy.domain.models import (
+    Confidence,
+    Decision,
+    DecisionAction,
+    IntentDraft,
+    LeaderTrade,
+    Outcome,
+    PortfolioState,
+    PositionHolding,
+    SizingMode,
+    StrategyConfig,
+    TradeAction,
+    Tunables,
+)
+from omegacopy.domain.owrr import OwrrResult
+
+
+class ReasonCode:
+    """The `reason_code` values a decision can carry (stored in signals, counted in metrics)."""
+
+    COPY: Final = "copy"
+    COPY_EXIT: Final = "copy_exit"
+    INVALID_SOURCE: Final = "invalid_source"
+    KILL_SWITCH: Final = "kill_switch"
+    STALE_TRADE: Final = "stale_trade"
+    MARKET_CLOSED: Final = "market_closed"
+    MARKET_NOT_IN_FILTER: Final = "market_not_in_filter"
+    CATEGORY_NOT_TRACKED: Final = "category_not_tracked"
+    OWRR_BELOW_THRESHOLD: Final = "owrr_below_threshold"  # YES trade: consensus not bullish enough
+    OWRR_ABOVE_THRESHOLD: Final = "owrr_above_threshold"  # NO trade: consensus not bearish enough
+    LOW_CONFIDENCE: Final = "low_confidence"
+    MAX_POSITIONS: Final = "max_positions"
+    INSUFFICIENT_CAPITAL: Final = "insufficient_capital"
+    SIZE_BELOW_MINIMUM: Final = "size_below_minimum"
+    NO_POSITION: Final = "no_position"
+
+
+MIN_CAPITAL_FRACTION: Final = Decimal("0.10")  # of max_position_size_usd, rule 5
+MIN_PRICE: Final = Decimal("0.01")
+MAX_PRICE: Final = Decimal("0.99")
+PRICE_GRID: Final = Decimal("0.0001")  # finest Polymarket tick
+SHARE_GRID: Final = Decimal("0.01")
+WHOLE_DOLLAR: Final = Decimal("1")
+CENT: Final = Decimal("0.01")
+_ZERO: Final = Decimal("0")
+_HALF: Final = Decimal("0.5")
+_ONE: Final = Decimal("1")
+_HUNDRED: Final = Decimal("100")
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A failed rule: why, in code and in words."""
+
+    code: str
+    reason: str
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Sizing:
+    """How an entry's dollar size came about (kept for the sentence and the audit details)."""
+
+    base_usd: Decimal  # what the sizing mode asked for
+    capped_usd: Decimal  # after the caps, before rounding (never negative)
+    size_usd: Decimal  # rounded down to whole dollars
+    binding_cap: str | None  # name of the cap that cut the base, if any
+    strength: Decimal | None  # OWRR mode only
+
+    def details(self) -> dict[str, str]:
+        out = {
+            "base_usd": str(self.base_usd),
+            "capped_usd": str(self.capped_usd),
+            "size_usd": str(self.size_usd),
+        }
+        if self.binding_cap is not None:
+            out["binding_cap"] = self.binding_cap
+        if self.strength is not None:
+            out["strength"] = str(self.strength)
+        return out
+
+
+# --- entry rules, in order -----------------------------------------------------------------------
+
+
+def check_kill_switch(tunables: Tunables) -> Skip | None:
+    if tunables.kill_switch:
+        return Skip(ReasonCode.KILL_SWITCH, "Kill switch is on: no new orders")
+    return None
+
+
+def check_staleness(trade: LeaderTrade, tunables: Tunables, now: datetime) -> Skip | None:
+    """A trade exactly at the limit is still fresh; a future timestamp (clock skew) counts as fresh."""
+    age = now - trade.traded_at
+    if age > timedelta(seconds=tunables.staleness_limit_s):
+        return Skip(
+            ReasonCode.STALE_TRADE,
+            f"Trade is {age.total_seconds():.0f}s old, "
+            f"over the {tunables.staleness_limit_s}s staleness limit",
+            {"age_s": f"{age.total_seconds():.3f}"},
+        )
+    return None
+
+
+def check_market_open(trade: LeaderTrade) -> Skip | None:
+    if trade.market_closed:
+        return Skip(ReasonCode.MARKET_CLOSED, "Market is closed")
+    return None
+
+
+def check_markets_filter(trade: LeaderTrade, strategy: StrategyConfig) -> Skip | None:
+    """An empty filter allows every market."""
+    if not strategy.markets_filter:
+        return None
+    allowed = {m.lower() for m in strategy.markets_filter}
+    if trade.condition_id.lower() not in allowed:
+        return Skip(ReasonCode.MARKET_NOT_IN_FILTER, "Market is not in the strategy's markets filter")
+    return None
+
+
+def check_category(trade: LeaderTrade, strategy: StrategyConfig) -> Skip | None:
+    """Fails closed: an unknown market category or an empty category list copies nothing."""
+    if trade.category is None or not trade.category.strip():
+        return Skip(ReasonCode.CATEGORY_NOT_TRACKED, "Market has no category")
+    tracked = {c.casefold() for c in strategy.categories}
+    if trade.category.casefold() not in tracked:
+        return Skip(
+            ReasonCode.CATEGORY_NOT_TRACKED,
+            f"Category '{trade.category}' is not tracked by the strategy",
+        )
+    return None
+
+
+def check_owrr_threshold(trade: LeaderTrade, strategy: StrategyConfig, owrr: OwrrResult) -> Skip | None:
+    """YES needs slider ≥ threshold_yes; NO needs slider ≤ threshold_no (thresholds inclusive)."""
+    neutral = " (neutral: insufficient data)" if owrr.is_neutral else ""
+    if trade.outcome is Outcome.YES and owrr.slider < strategy.owrr_threshold_yes:
+        return Skip(
+            ReasonCode.OWRR_BELOW_THRESHOLD,
+            f"OWRR {owrr.slider} is below the YES threshold {strategy.owrr_threshold_yes}{neutral}",
+        )
+    if trade.outcome is Outcome.NO and owrr.slider > strategy.owrr_threshold_no:
+        return Skip(
+            ReasonCode.OWRR_ABOVE_THRESHOLD,
+            f"OWRR {owrr.slider} is above the NO threshold {strategy.owrr_threshold_no}{neutral}",
+        )
+    return None
+
+
+def check_confidence(strategy: StrategyConfig, owrr: OwrrResult) -> Skip | None:
+    """`insufficient_data` always skips, even if a strategy's minimum were set that low."""
+    if owrr.confidence is Confidence.INSUFFICIENT:
+        return Skip(ReasonCode.LOW_CONFIDENCE, "OWRR has insufficient data (fewer than 3 votes on a side)")
+    if owrr.confidence.rank < strategy.min_owrr_confidence.rank:
+        return Skip(
+            ReasonCode.LOW_CONFIDENCE,
+            f"OWRR confidence {owrr.confidence.value} is below the minimum "
+            f"{strategy.min_owrr_confidence.value}",
+        )
+    return None
+
+
+def check_max_positions(
+    trade: LeaderTrade, strategy: StrategyConfig, portfolio: PortfolioState, tunables: Tunables
+) -> Skip | None:
+    """Only a NEW position counts against the limit; adding to a held token is allowed."""
+    held = portfolio.holding(trade.token_id)
+    if held is not None and held.shares > 0:
+        return None
+    limit = min(strategy.max_positions, tunables.max_open_positions_per_strategy)
+    if portfolio.open_positions >= limit:
+        return Skip(
+            ReasonCode.MAX_POSITIONS,
+            f"{portfolio.open_positions} open positions, at the limit of {limit}",
+        )
+    return None
+
+
+def check_capital(strategy: StrategyConfig, portfolio: PortfolioState) -> Skip | None:
+    """Available capital must be at least 10% of the strategy's max position size (equal passes)."""
+    needed = strategy.max_position_size_usd * MIN_CAPITAL_FRACTION
+    if portfolio.available_usd < needed:
+        return Skip(
+            ReasonCode.INSUFFICIENT_CAPITAL,
+            f"Available capital {_usd(portfolio.available_usd)} is below {_usd(needed)} "
+            f"(10% of the max position size)",
+        )
+    return None
+
+
+def owrr_strength(outcome: Outcome, owrr: float) -> Decimal:
+    """How far the consensus leans the trade's way: 0 at 0.5 (or against), 1 at unanimity."""
+    value = Decimal(repr(owrr))  # shortest repr: 0.72 -> Decimal("0.72"), not its binary expansion
+    lean = (value - _HALF) / _HALF if outcome is Outcome.YES else (_HALF - value) / _HALF
+    return min(max(lean, _ZERO), _ONE)
+
+
+def base_size(
+    trade: LeaderTrade, strategy: StrategyConfig, owrr: OwrrResult, portfolio: PortfolioState
+) -> tuple[Decimal, Decimal | None]:
+    """The size the sizing mode asks for, before caps; and the OWRR strength when it was used."""
+    if strategy.sizing_mode is SizingMode.FIXED:
+        return strategy.fixed_size_usd, None
+    if strategy.sizing_mode is SizingMode.PROPORTIONAL:
+        return trade.usd_value * strategy.proportional_fraction, None
+    # OWRR mode: balance × risk% × (0.5 + 0.5 × strength) — 50% to 100% of the risk budget.
+    strength = owrr_strength(trade.outcome, owrr.owrr)
+    budget = portfolio.balance_usd * strategy.risk_per_trade_percent / _HUNDRED
+    return budget * (_HALF + _HALF * strength), strength
+
+
+def size_entry(
+    trade: LeaderTrade,
+    strategy: StrategyConfig,
+    owrr: OwrrResult,
+    portfolio: PortfolioState,
+    tunables: Tunables,
+) -> Sizing:
+    """Base size, capped by per-position room, available capital and total-exposure room."""
+    base, strength = base_size(trade, strategy, owrr, portfolio)
+    held = portfolio.holding(trade.token_id)
+    held_cost = held.cost_usd if held is not None else _ZERO
+    caps = (
+        ("per-position limit", min(strategy.max_position_size_usd, tunables.max_position_usd) - held_cost),
+        ("available capital", portfolio.available_usd),
+        ("total exposure cap", tunables.max_total_exposure_usd - portfolio.total_exposure_usd),
+    )
+    capped = max(base, _ZERO)
+    binding: str | None = None
+    for name, room in caps:
+        if room < capped:
+            capped, binding = max(room, _ZERO), name
+    size = capped.quantize(WHOLE_DOLLAR, rounding=ROUND_FLOOR)
+    return Sizing(base, capped, size, binding, strength)
+
+
+def check_min_size(sizing: Sizing, tunables: Tunables) -> Skip | None:
+    if sizing.size_usd >= tunables.min_order_usd:
+        return None
+    if sizing.binding_cap is not None:
+        why = (
+            f"Size {_usd(sizing.base_usd)} was cut to {_usd(sizing.size_usd)} by the {sizing.binding_cap}, "
+            f"below the {_usd(tunables.min_order_usd)} minimum order"
+        )
+    else:
+        why = (
+            f"Size {_usd(sizing.base_usd)} rounds down to {_usd(sizing.size_usd)}, "
+            f"below the {_usd(tunables.min_order_usd)} minimum order"
+        )
+    return Skip(ReasonCode.SIZE_BELOW_MINIMUM, why, sizing.details())
+
+
+def worst_buy_price(leader_price: Decimal, slippage: Decimal) -> Decimal:
+    """Leader price + slippage, floored to the grid (never above the ceiling), inside [0.01, 0.99]."""
+    return _clamp_price((leader_price + slippage).quantize(PRICE_GRID, rounding=ROUND_FLOOR))
+
+
+def worst_sell_price(leader_price: Decimal, slippage: Decimal) -> Decimal:
+    """Leader price − slippage, raised to the grid (never below the floor), inside [0.01, 0.99]."""
+    return _clamp_price((leader_price - slippage).quantize(PRICE_GRID, rounding=ROUND_CEILING))
+
+
+# --- composition ---------------------------------------------------------------------------------
+
+
+def decide_entry(  # noqa: PLR0917 — positional signature is the tick's contract
+    trade: LeaderTrade,
+    strategy: StrategyConfig,
+    owrr: OwrrResult,
+    portfolio: PortfolioState,
+    tunables: Tunables,
+    now: datetime,
+) -> Decision:
+    """A leader BUY: the entry rules in order; COPY buys a dollar amount."""
+    slider, confidence = owrr.slider, owrr.confidence
+    skip = (
+        check_kill_switch(tunables)
+        or check_staleness(trade, tunables, now)
+        or check_market_open(trade)
+        or check_markets_filter(trade, strategy)
+        or check_category(trade, strategy)
+        or check_owrr_threshold(trade, strategy, owrr)
+        or check_confidence(strategy, owrr)
+        or check_max_positions(trade, strategy, portfolio, tunables)
+        or check_capital(strategy, portfolio)
+    )
+    if skip is not None:
+        return _skip_decision(skip, slider, confidence)
+    sizing = size_entry(trade, strategy, owrr, portfolio, tunables)
+    skip = check_min_size(sizing, tunables)
+    if skip is not None:
+        return _skip_decision(skip, slider, confidence)
+    intent = IntentDraft(
+        action=TradeAction.BUY,
+        token_id=trade.token_id,
+        condition_id=trade.condition_id,
+        leader_price=trade.price,
+        worst_price=worst_buy_price(trade.price, strategy.slippage_ceiling),
+        usd_amount=sizing.size_usd,
+        shares=None,
+        order_style=strategy.order_style,
+        is_exit=False,
+    )
+    return Decision(
+        action=DecisionAction.COPY,
+        reason_code=ReasonCode.COPY,
+        reason=f"OWRR {slider}, confidence {confidence.value}",
+        slider=slider,
+        confidence=confidence,
+        intent=intent,
+        details={"owrr": repr(owrr.owrr), **sizing.details()},
+    )
+
+
+def exit_fraction(trade_shares: Decimal, leader_shares_before: Decimal | None) -> Decimal | None:
+    """Fraction of their position the leader sold; None means everything (unknown or ≥ 100%)."""
+    if leader_shares_before is None or leader_shares_before <= 0:
+        return None
+    fraction = trade_shares / leader_shares_before
+    return None if fraction >= 1 else max(fraction, _ZERO)
+
+
+def exit_shares(held_shares: Decimal, fraction: Decimal | None) -> Decimal:
+    """Shares to sell, rounded DOWN to 2 decimals (never more than held)."""
+    raw = held_shares if fraction is None else held_shares * fraction
+    return raw.quantize(SHARE_GRID, rounding=ROUND_FLOOR)
+
+
+def check_holding(trade: LeaderTrade, portfolio: PortfolioState) -> Skip | None:
+    held = portfolio.holding(trade.token_id)
+    if held is None or held.shares <= 0:
+        return Skip(ReasonCode.NO_POSITION, "Leader sold, but the strategy holds no shares of this token")
+    return None
+
+
+def decide_exit(  # noqa: PLR0917 — positional signature is the tick's contract
+    trade: LeaderTrade,
+    strategy: StrategyConfig,
+    portfolio: PortfolioState,
+    leader_shares_before: Decimal | None,
+    tunables: Tunables,
+    now: datetime,
+) -> Decision:
+    """A leader SELL: sell the same fraction of our holding. No OWRR/category/capital rules apply —
+    getting out must not be blocked by the conditions for getting in."""
+    skip = (
+        check_kill_switch(tunables)
+        or check_staleness(trade, tunables, now)
+        or check_holding(trade, portfolio)
+    )
+    if skip is not None:
+        return _skip_decision(skip, None, None)
+    held = portfolio.holding(trade.token_id)
+    assert held is not None  # check_holding passed
+    fraction = exit_fraction(trade.shares, leader_shares_before)
+    shares = exit_shares(held.shares, fraction)
+    details = {
+        "held_shares": str(held.shares),
+        "fraction": "1" if fraction is None else str(fraction),
+        "leader_shares_before": "unknown" if leader_shares_before is None else str(leader_shares_before),
+    }
+    if shares <= 0:
+        return _skip_decision(
+            Skip(
+                ReasonCode.SIZE_BELOW_MINIMUM,
+                f"Selling {_pct(fraction)} of {_num(held.shares)} shares rounds down to 0 shares",
+                details,
+            ),
+            None,
+            None,
+        )
+    intent = IntentDraft(
+        action=TradeAction.SELL,
+        token_id=trade.token_id,
+        condition_id=trade.condition_id,
+        leader_price=trade.price,
+        worst_price=worst_sell_price(trade.price, strategy.slippage_ceiling),
+        usd_amount=None,
+        shares=shares,
+        order_style=strategy.order_style,
+        is_exit=True,
+    )
+    return Decision(
+        action=DecisionAction.COPY,
+        reason_code=ReasonCode.COPY_EXIT,
+        reason=(
+            f"Leader sold {_pct(fraction)} of their position; "
+            f"selling {_num(shares)} of {_num(held.shares)} shares"
+        ),
+        intent=intent,
+        details=details,
+    )
+
+
+def decide(  # noqa: PLR0917 — positional signature is the tick's contract
+    trade: LeaderTrade,
+    strategy: StrategyConfig,
+    owrr: OwrrResult,
+    portfolio: PortfolioState,
+    tunables: Tunables,
+    now: datetime,
+    leader_shares_before: Decimal | None = None,
+) -> Decision:
+    """BUY → entry rules, SELL → exit rules."""
+    if trade.action is TradeAction.SELL:
+        return decide_exit(trade, strategy, portfolio, leader_shares_before, tunables, now)
+    return decide_entry(trade, strategy, owrr, portfolio, tunables, now)
+
+
+def invalid_source(detail: str) -> Decision:
+    """The SKIP every interested strategy records for a source row that failed validation."""
+    return Decision(
+        action=DecisionAction.SKIP,
+        reason_code=ReasonCode.INVALID_SOURCE,
+        reason=f"Invalid source trade: {detail}",
+        details={"detail": detail},
+    )
+
+
+def apply_decision(portfolio: PortfolioState, decision: Decision) -> PortfolioState:
+    """The portfolio as later trades of the same tick must see it after `decision`.
+
+    A COPY entry reserves its dollars and books a pending holding (shares estimated at the worst
+    price — the fewest it can buy — so a same-tick exit never sells more than can exist). A COPY exit
+    removes the sold shares and their share of the cost basis; sale proceeds are not counted until
+    filled. A SKIP changes nothing.
+    """
+    intent = decision.intent
+    if decision.action is not DecisionAction.COPY or intent is None:
+        return portfolio
+    held = portfolio.holding(intent.token_id)
+
+    if intent.action is TradeAction.BUY:
+        amount = intent.usd_amount or _ZERO
+        est_shares = (amount / intent.worst_price).quantize(SHARE_GRID, rounding=ROUND_FLOOR)
+        if held is None:
+            holdings = (
+                *portfolio.holdings,
+                PositionHolding(intent.token_id, intent.condition_id, est_shares, amount),
+            )
+        else:
+            added = replace(held, shares=held.shares + est_shares, cost_usd=held.cost_usd + amount)
+            holdings = _swap(portfolio.holdings, intent.token_id, added)
+        return replace(portfolio, reserved_usd=portfolio.reserved_usd + amount, holdings=holdings)
+
+    if held is None or held.shares <= 0:
+        return portfolio
+    remaining = held.shares - (intent.shares or _ZERO)
+    if remaining < SHARE_GRID:  # sold out (dust below one share-cent cannot be sold anyway)
+        return replace(portfolio, holdings=_swap(portfolio.holdings, intent.token_id, None))
+    cost = (held.cost_usd * remaining / held.shares).quantize(CENT, rounding=ROUND_CEILING)
+    reduced = replace(held, shares=remaining, cost_usd=cost)
+    return replace(portfolio, holdings=_swap(portfolio.holdings, intent.token_id, reduced))
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _skip_decision(skip: Skip, slider: int | None, confidence: Confidence | None) -> Decision:
+    return Decision(
+        action=DecisionAction.SKIP,
+        reason_code=skip.code,
+        reason=skip.reason,
+        slider=slider,
+        confidence=confidence,
+        details=dict(skip.details),
+    )
+
+
+def _swap(
+    holdings: tuple[PositionHolding, ...], token_id: str, new: PositionHolding | None
+) -> tuple[PositionHolding, ...]:
+    """Replace (or drop, when `new` is None) the holding of `token_id`, keeping the order."""
+    out: list[PositionHolding] = []
+    for h in holdings:
+        if h.token_id != token_id:
+            out.append(h)
+        elif new is not None:
+            out.append(new)
+    return tuple(out)
+
+
+def _clamp_price(price: Decimal) -> Decimal:
+    return min(max(price, MIN_PRICE), MAX_PRICE)
+
+
+def _usd(amount: Decimal) -> str:
+    if amount == amount.to_integral_value():
+        return f"${amount:,.0f}"
+    return f"${amount:,.2f}"
+
+
+def _pct(fraction: Decimal | None) -> str:
+    if fraction is None:
+        return "100%"
+    return f"{_num((fraction * _HUNDRED).quantize(CENT))}%"
+
+
+def _num(value: Decimal) -> str:
+    """Plain notation without trailing zeros: 100.00 → 100, 9.250 → 9.25 (never 1E+2)."""
+    return f"{value.normalize():f}"

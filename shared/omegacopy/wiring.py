@@ -1,0 +1,64 @@
+"""Composition root: builds the adapters a function needs from its environment, once per container."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+
+import boto3
+import clickhouse_connect
+from aws_lambda_powertools.utilities import parameters
+
+from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs, ClickHouseTradeSource, TableNames
+from omegacopy.adapters.clock import SystemClock
+from omegacopy.adapters.data_api_source import DataApiTradeSource
+from omegacopy.adapters.pg_monitor_store import PgMonitorStore
+from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
+from omegacopy.adapters.ssm_tunables import SsmTunables
+from omegacopy.app.run_tick import MonitorSettings, TickDeps
+from omegacopy.config import MonitorEnv
+from omegacopy.ports import TradeSource
+
+
+def _secret_or_url(url: object, secret_arn: str | None, what: str) -> str:
+    if url is not None:
+        return str(url.get_secret_value())  # type: ignore[attr-defined]
+    if secret_arn:
+        # Secrets Manager, cached by Powertools for the container's life (rotations: max_age)
+        return str(parameters.get_secret(secret_arn, max_age=300))
+    raise RuntimeError(f"{what}: set its URL or secret ARN in the environment")
+
+
+def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
+    env = MonitorEnv.from_environ(environ)
+    db_url = _secret_or_url(env.database_url, env.database_secret_arn, "database")
+    ch_url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
+    ch = clickhouse_connect.get_client(
+        dsn=ch_url, connect_timeout=env.source_timeout_s, send_receive_timeout=env.source_timeout_s
+    )
+    tables = TableNames(env.trades_table, env.metrics_table, env.markets_table)
+    source: TradeSource
+    if env.trade_source == "data_api":
+        source = DataApiTradeSource(env.data_api_url, timeout_s=env.source_timeout_s)
+    else:
+        source = ClickHouseTradeSource(ch, tables)
+    return TickDeps(
+        store=PgMonitorStore(db_url, statement_timeout_ms=env.db_statement_timeout_ms),
+        source=source,
+        owrr_inputs=ClickHouseOwrrInputs(ch, tables),
+        queue=SqsIntentQueue(boto3.client("sqs"), env.execution_queue_url),
+        tunables=SsmTunables(env.ssm_prefix, ssm_client=boto3.client("ssm")),
+        clock=SystemClock(),
+        settings=MonitorSettings(
+            overlap_s=env.overlap_s,
+            initial_lookback_s=env.initial_lookback_s,
+            outbox_batch_limit=env.outbox_batch_limit,
+        ),
+    )
+
+
+@cache
+def monitor_deps() -> TickDeps:
+    """Per-container singleton: connections stay warm across invocations."""
+    return build_monitor_deps(os.environ)

@@ -1,0 +1,143 @@
+"""A seeded world for the monitor: PostgreSQL strategies, ClickHouse markets/metrics/trades, SQS, SSM."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from omegacopy.devstack.seed import (
+    MarketSeed,
+    StrategySeed,
+    TradeSeed,
+    insert_markets,
+    insert_metrics,
+    insert_strategies,
+    insert_trades,
+    insert_wallet,
+)
+
+LEADER = "0x" + "a1" * 20
+OTHER_LEADER = "0x" + "b2" * 20
+FOLLOWER = "0x" + "f0" * 20
+
+POLITICS = MarketSeed("0xpolitics01", "politics", "1001", "1002")
+SPORTS = MarketSeed("0xsports01", "sports", "2001", "2002")
+CLOSED = MarketSeed("0xclosed01", "politics", "3001", "3002", closed=True)
+
+
+def voter(i: int, side: str) -> str:
+    return f"0x{'c' if side == 'YES' else 'd'}{i:039x}"
+
+
+def seed_consensus(ch: Any, market: MarketSeed, yes_voters: int, no_voters: int, at: datetime) -> None:
+    """Open positions of qualified voters: YES big and confident, NO small, so OWRR favours YES."""
+    trades = []
+    metrics = []
+    for i in range(yes_voters):
+        w = voter(i, "YES")
+        trades.append(TradeSeed(f"seed-{market.condition_id}-y{i}", w, market, "YES", "BUY", 1000, 0.6,
+                                block_time=at - timedelta(days=2)))  # fmt: skip
+        metrics.append((w, market.category, "lifetime", 2.0, 50))
+    for i in range(no_voters):
+        w = voter(i, "NO")
+        trades.append(TradeSeed(f"seed-{market.condition_id}-n{i}", w, market, "NO", "BUY", 100, 0.4,
+                                block_time=at - timedelta(days=2)))  # fmt: skip
+        metrics.append((w, market.category, "lifetime", 1.0, 50))
+    insert_trades(ch, trades)
+    insert_metrics(ch, metrics)
+
+
+@dataclass
+class MonitorWorld:
+    pg: psycopg.Connection[Any]
+    ch: Any
+    sqs: Any
+    ssm: Any
+    queue_url: str
+    ssm_prefix: str
+    env: dict[str, str]
+    now: datetime
+
+    def signals(self) -> list[dict[str, Any]]:
+        with self.pg.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            return cur.execute(
+                "SELECT strategy_id, source_trade_id, decision, reason_code, reason, slider, intent_id::text"
+                " FROM wallet_monitor_signals ORDER BY strategy_id, source_trade_id"
+            ).fetchall()
+
+    def intents(self) -> list[dict[str, Any]]:
+        with self.pg.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            return cur.execute(
+                "SELECT intent_id::text, strategy_id, source_trade_id, action, token_id, usd_amount, shares,"
+                " worst_price, state, send_count, correlation_id FROM order_intents ORDER BY source_trade_id"
+            ).fetchall()
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Every message on the queue (received and deleted), with its FIFO attributes."""
+        out: list[dict[str, Any]] = []
+        while True:
+            reply = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+            )
+            msgs = reply.get("Messages", [])
+            if not msgs:
+                return out
+            for m in msgs:
+                out.append({"body": json.loads(m["Body"]), **m["Attributes"]})
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def set_tunable(self, name: str, value: str) -> None:
+        self.ssm.put_parameter(Name=f"{self.ssm_prefix}/tunables/{name}", Value=value, Type="String", Overwrite=True)
+
+
+@pytest.fixture
+def world(pg: Any, pg_url: str, ch: Any, ch_url: str, moto_server: Any, queues: Any) -> Iterator[MonitorWorld]:
+    now = datetime.now(UTC)
+    insert_markets(ch, [POLITICS, SPORTS, CLOSED])
+    seed_consensus(ch, POLITICS, yes_voters=20, no_voters=3, at=now)
+    insert_wallet(pg, "w-follower", FOLLOWER)
+    insert_strategies(
+        pg,
+        [
+            StrategySeed("s-politics", "w-follower", [LEADER], categories=["politics"]),
+            StrategySeed("s-sports", "w-follower", [LEADER], categories=["sports"]),
+        ],
+    )
+    prefix = f"/omegacopy/t{uuid.uuid4().hex[:8]}"
+    env = {
+        "STAGE": "test",
+        "SSM_PREFIX": prefix,
+        "EXECUTION_QUEUE_URL": queues.queue_url,
+        "DATABASE_URL": pg_url,
+        "CLICKHOUSE_URL": ch_url,
+        **moto_server.env,
+    }
+    w = MonitorWorld(pg, ch, moto_server.client("sqs"), moto_server.client("ssm"), queues.queue_url, prefix, env, now)
+    w.set_tunable("staleness_limit_s", "600")
+    yield w
+
+
+@pytest.fixture
+def invoke(world: MonitorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
+    """Run the real handler with the world's environment (a fresh container per test)."""
+    from omegacopy.wiring import monitor_deps
+    from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module
+
+    for k, v in world.env.items():
+        monkeypatch.setenv(k, v)
+    monitor_deps.cache_clear()
+    module = load_handler_module("wallet_monitor")
+
+    def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
+        return result
+
+    yield _invoke
+    monitor_deps.cache_clear()
