@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## venv with runtime + dev dependencies (pinned)
 
 test: install ## the whole suite against real PostgreSQL, ClickHouse (chDB), moto and the paper exchange
-	$(BIN)/pytest
+	@# pytest exits 5 when it collects nothing: that is a failure, not a pass
+	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 test-unit: install
 	$(BIN)/pytest tests/unit

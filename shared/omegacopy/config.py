@@ -43,7 +43,7 @@ class MonitorEnv(_Env):
     source_timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
     db_statement_timeout_ms: Annotated[int, Field(gt=0, le=60_000)] = 5_000
     outbox_batch_limit: Annotated[int, Field(gt=0, le=10_000)] = 2_000
-
+    tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
 
 
 class TunablesModel(BaseModel):
@@ -55,9 +55,7 @@ class TunablesModel(BaseModel):
     staleness_limit_s: Annotated[int, Field(ge=1, le=86_400)] = 300
     max_open_positions_per_strategy: Annotated[int, Field(ge=0, le=10_000)] = 50
     max_position_usd: Annotated[Decimal, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = Decimal("5000")
-    max_total_exposure_usd: Annotated[Decimal, Field(ge=0, le=100_000_000, allow_inf_nan=False)] = Decimal(
-        "50000"
-    )
+    max_total_exposure_usd: Annotated[Decimal, Field(ge=0, le=100_000_000, allow_inf_nan=False)] = Decimal("50000")
     owrr_threshold_yes: Annotated[int, Field(ge=0, le=100)] = 60
     owrr_threshold_no: Annotated[int, Field(ge=0, le=100)] = 40
     min_owrr_confidence: Confidence = Confidence.MEDIUM
@@ -68,9 +66,7 @@ class TunablesModel(BaseModel):
         return Tunables(**self.model_dump())
 
 
-def merge_tunables(
-    raw: Mapping[str, str], last_good: TunablesModel
-) -> tuple[TunablesModel, dict[str, str]]:
+def merge_tunables(raw: Mapping[str, str], last_good: TunablesModel) -> tuple[TunablesModel, dict[str, str]]:
     """Validate each raw SSM value alone; an invalid one keeps its last good value.
 
     Returns the merged model and {name: error} for the values that were refused.

@@ -22,7 +22,7 @@ from omegacopy.domain.models import (
 from omegacopy.domain.owrr import OwrrResult, WalletMetric, WalletPosition
 
 
-class SourceUnavailable(RuntimeError):
+class SourceUnavailableError(RuntimeError):
     """The trade or metrics source failed or was too slow: the tick fails closed."""
 
 
@@ -45,6 +45,7 @@ class SaleRef:
 
     trade_id: str
     wallet: str
+    condition_id: str
     token_id: str
     traded_at: datetime
 

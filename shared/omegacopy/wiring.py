@@ -48,7 +48,7 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
         source=source,
         owrr_inputs=ClickHouseOwrrInputs(ch, tables),
         queue=SqsIntentQueue(boto3.client("sqs"), env.execution_queue_url),
-        tunables=SsmTunables(env.ssm_prefix, ssm_client=boto3.client("ssm")),
+        tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=SystemClock(),
         settings=MonitorSettings(
             overlap_s=env.overlap_s,

@@ -48,7 +48,7 @@ CREATE TABLE strategy_settings (
 
 CREATE TABLE strategy_watchlist_items (
     strategy_id     text NOT NULL REFERENCES strategies (strategy_id) ON DELETE CASCADE,
-    wallet_address  text NOT NULL,
+    wallet_address  text NOT NULL CHECK (wallet_address ~ '^0x[0-9a-f]{40}$'),
     status          text NOT NULL DEFAULT 'WATCHING' CHECK (status IN ('WATCHING', 'PAUSED', 'REMOVED')),
     added_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (strategy_id, wallet_address)

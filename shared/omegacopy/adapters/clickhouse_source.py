@@ -16,7 +16,7 @@ from typing import Any
 from omegacopy.adapters.source_rows import parse_trade_row
 from omegacopy.domain.models import InvalidTrade, LeaderTrade
 from omegacopy.domain.owrr import LIFETIME_WINDOW, TOP_WALLETS_PER_SIDE, WalletMetric, WalletPosition
-from omegacopy.ports import MarketOwrrInputs, SaleRef, SourceUnavailable, TradeBatch
+from omegacopy.ports import MarketOwrrInputs, SaleRef, SourceUnavailableError, TradeBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,19 @@ class TableNames:
     trades: str = "trades_raw"
     metrics: str = "wallet_metrics_by_category"
     markets: str = "markets"
+
+
+# Wallets travel to ClickHouse as the UInt64 of their first 8 address bytes: the driver formats an
+# integer array ~20x faster than it escapes 5,000 address strings character by character. Rows
+# are then matched on the full address here, so a prefix collision can never leak a trade in.
+_WALLET_KEY = "reinterpretAsUInt64(reverse(unhex(substring({col}, 3, 16))))"
+
+
+def wallet_key(address: str) -> int:
+    try:
+        return int(address[2:18], 16)
+    except ValueError:
+        return 0
 
 
 _NEW_TRADES = """
@@ -35,21 +48,27 @@ SELECT t.trade_id AS trade_id, t.wallet_address AS wallet_address, t.market_id A
 FROM {trades} AS t
 LEFT JOIN (SELECT condition_id, category, closed, neg_risk FROM {markets} FINAL) AS m
        ON m.condition_id = t.market_id
-WHERE t.wallet_address IN {{wallets:Array(String)}} AND t.ingested_at > {{since:DateTime64(3, 'UTC')}}
+WHERE t.ingested_at > {{since:DateTime64(3, 'UTC')}} AND {wallet_key} IN {{wallets:Array(UInt64)}}
 SETTINGS join_use_nulls = 1
 """
 
 # Shares a leader held in a token just before each sale: every earlier row of that wallet/token.
+# The big side is pre-filtered by market (the table's sort key) and the sales are the join's
+# right side, so the hash table is tiny.
 _SHARES_BEFORE = """
 SELECT s.trade_id AS trade_id,
        sumIf(t.shares, t.action = 'BUY') - sumIf(t.shares, t.action = 'SELL') AS before
 FROM (
+    SELECT wallet_address, token_id, action, shares, block_time FROM {trades}
+    WHERE market_id IN {{markets:Array(String)}} AND wallet_address IN {{wallets:Array(String)}}
+      AND token_id IN {{tokens:Array(String)}}
+) AS t
+INNER JOIN (
     SELECT tupleElement(z, 1) AS trade_id, tupleElement(z, 2) AS wallet, tupleElement(z, 3) AS token,
            tupleElement(z, 4) AS ts
     FROM (SELECT arrayJoin(arrayZip({{ids:Array(String)}}, {{wallets:Array(String)}},
           {{tokens:Array(String)}}, {{times:Array(DateTime64(3, 'UTC'))}})) AS z)
-) AS s
-INNER JOIN {trades} AS t ON t.wallet_address = s.wallet AND t.token_id = s.token
+) AS s ON t.wallet_address = s.wallet AND t.token_id = s.token
 WHERE t.block_time < s.ts
 GROUP BY s.trade_id
 """
@@ -68,7 +87,7 @@ LIMIT {top} BY market_id, side
 _METRICS = """
 SELECT wallet_address, category, `window`, metric_2_omega_net, metric_22_resolved_bets
 FROM {metrics}
-WHERE wallet_address IN {{wallets:Array(String)}} AND category IN {{categories:Array(String)}}
+WHERE {wallet_key} IN {{wallets:Array(UInt64)}} AND category IN {{categories:Array(String)}}
   AND `window` = {{window:String}}
 ORDER BY updated_at
 """
@@ -80,18 +99,26 @@ class ClickHouseTradeSource:
     def __init__(self, client: Any, tables: TableNames | None = None) -> None:
         self._client = client
         t = tables or TableNames()
-        self._new_trades = _NEW_TRADES.format(trades=t.trades, markets=t.markets)
+        self._new_trades = _NEW_TRADES.format(
+            trades=t.trades, markets=t.markets, wallet_key=_WALLET_KEY.format(col="t.wallet_address")
+        )
         self._shares_before = _SHARES_BEFORE.format(trades=t.trades)
 
     def fetch_new_trades(self, wallets: Sequence[str], since: datetime) -> TradeBatch:
         try:
-            result = self._client.query(self._new_trades, parameters={"wallets": list(wallets), "since": since})
+            result = self._client.query(
+                self._new_trades,
+                parameters={"wallets": sorted({wallet_key(w) for w in wallets}), "since": since},
+            )
         except Exception as exc:
-            raise SourceUnavailable(f"clickhouse trade query failed: {type(exc).__name__}: {exc}") from exc
+            raise SourceUnavailableError(f"clickhouse trade query failed: {type(exc).__name__}: {exc}") from exc
         trades: list[LeaderTrade] = []
         invalid: list[InvalidTrade] = []
         watermark: datetime | None = None
+        watched = {w.lower() for w in wallets}
         for raw in result.named_results():
+            if str(raw.get("wallet_address") or "").lower() not in watched:
+                continue
             ingested = raw.get("ingested_at")
             if isinstance(ingested, datetime):
                 # clickhouse-connect returns naive datetimes for UTC columns
@@ -112,10 +139,11 @@ class ClickHouseTradeSource:
                     "wallets": [s.wallet for s in sales],
                     "tokens": [s.token_id for s in sales],
                     "times": [s.traded_at for s in sales],
+                    "markets": sorted({s.condition_id for s in sales}),
                 },
             )
         except Exception as exc:
-            raise SourceUnavailable(f"clickhouse position query failed: {type(exc).__name__}") from exc
+            raise SourceUnavailableError(f"clickhouse position query failed: {type(exc).__name__}") from exc
         return {row[0]: Decimal(repr(float(row[1]))) for row in result.result_rows}
 
 
@@ -124,7 +152,7 @@ class ClickHouseOwrrInputs:
         self._client = client
         t = tables or TableNames()
         self._positions = _POSITIONS.format(trades=t.trades, top=TOP_WALLETS_PER_SIDE)
-        self._metrics = _METRICS.format(metrics=t.metrics)
+        self._metrics = _METRICS.format(metrics=t.metrics, wallet_key=_WALLET_KEY.format(col="wallet_address"))
 
     def load(self, markets: Mapping[str, str]) -> dict[str, MarketOwrrInputs]:
         if not markets:
@@ -140,7 +168,7 @@ class ClickHouseOwrrInputs:
             metrics_rows = self._client.query(
                 self._metrics,
                 parameters={
-                    "wallets": sorted(wallets),
+                    "wallets": sorted({wallet_key(w) for w in wallets}),
                     "categories": sorted(set(markets.values())),
                     "window": LIFETIME_WINDOW,
                 },
@@ -149,6 +177,8 @@ class ClickHouseOwrrInputs:
         # each market gets only the rows of its own wallets.
         by_key: dict[tuple[str, str], list[WalletMetric]] = defaultdict(list)
         for w, c, win, omega, bets in metrics_rows:
+            if w not in wallets:
+                continue
             by_key[(w, c)].append(WalletMetric(w, c, win, omega, bets))
         out: dict[str, MarketOwrrInputs] = {}
         for cid, cat in markets.items():

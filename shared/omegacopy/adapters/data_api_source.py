@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from omegacopy.adapters.source_rows import parse_trade_row
 from omegacopy.domain.models import InvalidTrade, LeaderTrade
-from omegacopy.ports import SaleRef, SourceUnavailable, TradeBatch
+from omegacopy.ports import SaleRef, SourceUnavailableError, TradeBatch
 
 
 class MarketInfo(BaseModel):
@@ -78,7 +78,7 @@ class DataApiTradeSource:
         reply.raise_for_status()
         body = reply.json()
         if not isinstance(body, list):
-            raise SourceUnavailable("data api /trades did not return a list")
+            raise SourceUnavailableError("data api /trades did not return a list")
         return body
 
     def fetch_new_trades(self, wallets: Sequence[str], since: datetime) -> TradeBatch:
@@ -86,7 +86,7 @@ class DataApiTradeSource:
             with ThreadPoolExecutor(max_workers=self._workers) as pool:
                 pages = list(pool.map(self._fetch, wallets))
         except (httpx.HTTPError, ValueError) as exc:
-            raise SourceUnavailable(f"data api failed: {type(exc).__name__}") from exc
+            raise SourceUnavailableError(f"data api failed: {type(exc).__name__}") from exc
         since_s = since.timestamp()
         rows: list[tuple[DataApiTrade | None, dict[str, Any]]] = []
         for page in pages:
@@ -122,7 +122,13 @@ def _as_row(t: DataApiTrade | None, item: dict[str, Any], info: dict[str, Market
         return {"trade_id": None, "wallet_address": item.get("proxyWallet")}
     market = info.get(t.conditionId)
     outcome = (t.outcome or "").upper()
-    side = "YES" if outcome in ("YES", "") and t.outcomeIndex in (0, None) else "NO" if outcome == "NO" or t.outcomeIndex == 1 else outcome
+    side = (
+        "YES"
+        if outcome in ("YES", "") and t.outcomeIndex in (0, None)
+        else "NO"
+        if outcome == "NO" or t.outcomeIndex == 1
+        else outcome
+    )
     return {
         "trade_id": _trade_id(t),
         "wallet_address": t.proxyWallet,

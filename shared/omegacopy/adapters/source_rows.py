@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from omegacopy.domain.models import InvalidTrade, LeaderTrade, Outcome, TradeAction
 
 _ADDRESS = r"^0x[0-9a-f]{40}$"
-_TOKEN_ID = r"^[0-9]{1,78}$"  # uint256 as a decimal string: a float-looking id is corrupt
+_DECIMAL_ID = r"^[0-9]{1,78}$"  # uint256 as a decimal string: a float-looking id is corrupt
 
 
 def _finite(v: Any) -> Any:
@@ -30,7 +30,7 @@ class TradeRow(BaseModel):
     trade_id: Annotated[str, Field(min_length=1, max_length=200)]
     wallet_address: Annotated[str, Field(pattern=_ADDRESS)]
     market_id: Annotated[str, Field(min_length=1, max_length=100)]
-    token_id: Annotated[str, Field(pattern=_TOKEN_ID)]
+    token_id: Annotated[str, Field(pattern=_DECIMAL_ID)]
     side: Literal["YES", "NO"]
     action: Literal["BUY", "SELL"]
     shares: Annotated[float, Field(gt=0, lt=1e12)]
@@ -83,8 +83,11 @@ def parse_trade_row(raw: dict[str, Any]) -> LeaderTrade | InvalidTrade:
     try:
         row = TradeRow.model_validate(raw)
     except ValidationError as exc:
-        return InvalidTrade(trade_id=_invalid_id(raw), wallet=str(raw.get("wallet_address") or "").lower(),
-                            detail=_describe(exc))
+        return InvalidTrade(
+            trade_id=_invalid_id(raw),
+            wallet=str(raw.get("wallet_address") or "").lower(),
+            detail=_describe(exc),
+        )
     if not row.market_known:
         return InvalidTrade(row.trade_id, row.wallet_address, f"unknown market {row.market_id}")
     return row.to_trade()

@@ -14,7 +14,11 @@ _BATCH = 10  # SendMessageBatch maximum
 
 def intent_message_body(intent: QueuedIntent) -> str:
     return json.dumps(
-        {"intent_id": intent.intent_id, "correlation_id": intent.correlation_id, "schema_version": SCHEMA_VERSION},
+        {
+            "intent_id": intent.intent_id,
+            "correlation_id": intent.correlation_id,
+            "schema_version": SCHEMA_VERSION,
+        },
         separators=(",", ":"),
     )
 

@@ -7,7 +7,7 @@ silently loosens a limit.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 
@@ -25,8 +25,9 @@ class SsmTunables:
 
     def get(self) -> Tunables:
         try:
-            raw: dict[str, str] = self._provider.get_multiple(
-                self._path, max_age=self._max_age_s, decrypt=False, recursive=False
+            raw = cast(
+                dict[str, str],
+                self._provider.get_multiple(self._path, max_age=self._max_age_s, decrypt=False, recursive=False),
             )
         except Exception as exc:
             # SSM unreachable: keep trading on the last good values, loudly.

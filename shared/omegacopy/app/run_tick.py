@@ -24,7 +24,9 @@ from omegacopy.domain.models import (
     DecisionAction,
     InvalidTrade,
     LeaderTrade,
+    PortfolioState,
     TradeAction,
+    Tunables,
 )
 from omegacopy.domain.owrr import neutral_owrr
 from omegacopy.observability import logger, metrics
@@ -117,85 +119,114 @@ def run_tick(deps: TickDeps, tick_id: str) -> TickSummary:
     return summary
 
 
+@dataclass
+class _Tick:
+    """The working state of one tick."""
+
+    tick_id: str
+    now: datetime
+    tunables: Tunables
+    followers: dict[str, list[FollowedStrategy]]
+    portfolios: dict[str, PortfolioState]
+    write: TickWrite
+    summary: TickSummary
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
 def _decide_and_record(deps: TickDeps, session: MonitorSession, tick_id: str, summary: TickSummary) -> None:
     now = deps.clock.now()
-    tunables = deps.tunables.get()
     strategies = session.load_strategies()
-    summary.strategies = len(strategies)
     followers: dict[str, list[FollowedStrategy]] = defaultdict(list)
     for strat in strategies:
         for wallet in strat.watched_wallets:
             followers[wallet].append(strat)
-    summary.wallets = len(followers)
+    summary.strategies, summary.wallets = len(strategies), len(followers)
+    cursor = session.get_cursor(deps.source.name) or now - timedelta(seconds=deps.settings.initial_lookback_s)
+    tick = _Tick(
+        tick_id=tick_id,
+        now=now,
+        tunables=deps.tunables.get(),
+        followers=followers,
+        portfolios={s.config.strategy_id: s.portfolio for s in strategies},
+        write=TickWrite(tick_id=tick_id, started_at=now, source=deps.source.name, watermark=cursor),
+        summary=summary,
+    )
+    if followers:
+        trades, invalid = _read_new_trades(deps, session, tick, cursor)
+        for bad in invalid:
+            _record_invalid(tick, bad)
+        _decide_trades(deps, session, tick, trades)
+    summary.skips = sum(tick.reasons.values())
+    summary.skip_reasons = dict(tick.reasons)
+    result = session.write_tick(tick.write)
+    summary.signals_written = result.signals_written
+    summary.intents_created = result.intents_created
 
-    source = deps.source.name
-    cursor = session.get_cursor(source) or now - timedelta(seconds=deps.settings.initial_lookback_s)
+
+def _read_new_trades(
+    deps: TickDeps, session: MonitorSession, tick: _Tick, cursor: datetime
+) -> tuple[list[LeaderTrade], list[InvalidTrade]]:
     # Re-read an overlap behind the cursor: rows that became visible late are still seen once.
     since = cursor - timedelta(seconds=deps.settings.overlap_s)
-    write = TickWrite(tick_id=tick_id, started_at=now, source=source, watermark=cursor)
-    if not followers:
-        session.write_tick(write)
-        return
-
-    batch = deps.source.fetch_new_trades(sorted(followers), since)
+    batch = deps.source.fetch_new_trades(sorted(tick.followers), since)
     if batch.watermark is not None:
-        write.watermark = max(cursor, batch.watermark)
+        tick.write.watermark = max(cursor, batch.watermark)
     all_ids = [t.trade_id for t in batch.trades] + [t.trade_id for t in batch.invalid]
-    unseen = session.unseen(source, all_ids) if all_ids else set()
+    unseen = session.unseen(deps.source.name, all_ids) if all_ids else set()
     # A trade id seen twice in one batch (duplicate row) is decided once.
     trades = _first_each([t for t in batch.trades if t.trade_id in unseen])
     invalid = _first_each([t for t in batch.invalid if t.trade_id in unseen])
-    write.seen_trade_ids = sorted({t.trade_id for t in trades} | {t.trade_id for t in invalid})
-    summary.trades_seen = len(trades)
-    summary.invalid_rows = len(invalid)
+    tick.write.seen_trade_ids = sorted({t.trade_id for t in trades} | {t.trade_id for t in invalid})
+    tick.summary.trades_seen, tick.summary.invalid_rows = len(trades), len(invalid)
     if invalid:
         metrics.add_metric(name="InvalidSourceRows", unit="Count", value=len(invalid))
+    return trades, invalid
 
+
+def _record_invalid(tick: _Tick, bad: InvalidTrade) -> None:
+    for strat in tick.followers.get(bad.wallet, ()):
+        decision = invalid_source(bad.detail)
+        tick.write.signals.append(_invalid_signal(bad, strat, decision, tick.tick_id))
+        tick.reasons[decision.reason_code] += 1
+
+
+def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades: list[LeaderTrade]) -> None:
     entry_markets = {t.condition_id: t.category for t in trades if t.action is TradeAction.BUY}
-    lookup = lookup_owrr(entry_markets, session, deps.owrr_inputs, now, tunables.owrr_cache_ttl_s)
-    summary.owrr_markets = len(entry_markets)
-    summary.owrr_cache_hits = lookup.count(OwrrOrigin.CACHE)
-    summary.owrr_fallbacks = lookup.count(OwrrOrigin.STALE) + lookup.count(OwrrOrigin.NEUTRAL)
-
+    lookup = lookup_owrr(entry_markets, session, deps.owrr_inputs, tick.now, tick.tunables.owrr_cache_ttl_s)
+    tick.summary.owrr_markets = len(entry_markets)
+    tick.summary.owrr_cache_hits = lookup.count(OwrrOrigin.CACHE)
+    tick.summary.owrr_fallbacks = lookup.count(OwrrOrigin.STALE) + lookup.count(OwrrOrigin.NEUTRAL)
     sales = [
-        SaleRef(t.trade_id, t.wallet, t.token_id, t.traded_at) for t in trades if t.action is TradeAction.SELL
+        SaleRef(t.trade_id, t.wallet, t.condition_id, t.token_id, t.traded_at)
+        for t in trades
+        if t.action is TradeAction.SELL
     ]
     shares_before = deps.source.leader_shares_before(sales) if sales else {}
 
-    portfolios = {s.config.strategy_id: s.portfolio for s in strategies}
-    reasons: Counter[str] = Counter()
-    for bad in invalid:
-        for strat in followers.get(bad.wallet, ()):
-            decision = invalid_source(bad.detail)
-            write.signals.append(_invalid_signal(bad, strat, decision, tick_id))
-            reasons[decision.reason_code] += 1
+    # Chronological, so a COPY reserves capital and position slots before later trades are sized.
     for trade in sorted(trades, key=lambda t: (t.traded_at, t.trade_id)):
-        corr = correlation_id_for(tick_id, trade.trade_id)
-        for strat in followers.get(trade.wallet, ()):
+        corr = correlation_id_for(tick.tick_id, trade.trade_id)
+        owrr = lookup.results.get(trade.condition_id) or neutral_owrr(trade.category)
+        for strat in tick.followers.get(trade.wallet, ()):
             sid = strat.config.strategy_id
             decision = decide(
                 trade,
                 strat.config,
-                lookup.results.get(trade.condition_id) or neutral_owrr(trade.category),
-                portfolios[sid],
-                tunables,
-                now,
+                owrr,
+                tick.portfolios[sid],
+                tick.tunables,
+                tick.now,
                 leader_shares_before=shares_before.get(trade.trade_id),
             )
             intent_id = None
             if decision.action is DecisionAction.COPY and decision.intent is not None:
                 intent_id = intent_id_for(sid, trade.trade_id)
-                write.intents.append(_intent_row(intent_id, trade, strat, decision, corr))
-                portfolios[sid] = apply_decision(portfolios[sid], decision)
-                summary.copies += 1
+                tick.write.intents.append(_intent_row(intent_id, trade, strat, decision, corr))
+                tick.portfolios[sid] = apply_decision(tick.portfolios[sid], decision)
+                tick.summary.copies += 1
             else:
-                reasons[decision.reason_code] += 1
-            write.signals.append(_signal(trade, strat, decision, corr, tick_id, lookup, intent_id))
-    summary.skips = sum(reasons.values())
-    summary.skip_reasons = dict(reasons)
-    result = session.write_tick(write)
-    summary.signals_written = result.signals_written
-    summary.intents_created = result.intents_created
+                tick.reasons[decision.reason_code] += 1
+            tick.write.signals.append(_signal(trade, strat, decision, corr=corr, lookup=lookup, intent_id=intent_id))
 
 
 def _send_outbox(deps: TickDeps, session: MonitorSession, summary: TickSummary) -> None:
@@ -253,8 +284,8 @@ def _signal(
     trade: LeaderTrade,
     strat: FollowedStrategy,
     decision: Decision,
+    *,
     corr: str,
-    tick_id: str,
     lookup: OwrrLookup,
     intent_id: str | None,
 ) -> SignalRow:

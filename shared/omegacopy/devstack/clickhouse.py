@@ -78,7 +78,12 @@ class ClickHouseServer:
         """A new ``clickhouse_connect`` client for this server; ``kw`` go to ``get_client``."""
         import clickhouse_connect
 
-        options: dict[str, Any] = {"host": self.host, "port": self.port, "username": "default", "password": ""}
+        options: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "username": "default",
+            "password": "",
+        }
         options.update(kw)
         client = clickhouse_connect.get_client(**options)
         with self._lock:
@@ -121,7 +126,8 @@ class ClickHouseServer:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"ClickHouseServer(host={self.host!r}, port={self.port}, pid={self.pid}, data_dir={self.data_dir})"
+        where = f"host={self.host!r}, port={self.port}, pid={self.pid}"
+        return f"ClickHouseServer({where}, data_dir={self.data_dir})"
 
 
 def start_clickhouse(

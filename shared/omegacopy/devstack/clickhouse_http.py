@@ -8,12 +8,17 @@ the subset of the HTTP protocol that clickhouse-connect uses:
   ``query`` URL parameter, or both (joined by a newline, as ClickHouse does);
 - ``multipart/form-data`` bodies (fields ``query`` and ``param_*``), used for large parameter sets;
 - ``INSERT ... FORMAT <fmt>`` followed by data, streamed into chDB's ``send_insert``; the body may
-  be chunked and compressed (lz4 / zstd / gzip / deflate / br), with any number of concatenated
-  frames - clickhouse-connect sends one lz4 frame per block;
+  be chunked and compressed (lz4 / zstd / gzip / deflate; br when brotli is installed), with any
+  number of concatenated frames - clickhouse-connect sends one lz4 frame per block;
+- URL parameters that are engine settings apply to their request only; unknown ones are ignored;
 - errors as HTTP 500 with ``Code: N. DB::Exception: ...`` and ``X-ClickHouse-Exception-Code``.
 
 Responses are never compressed: the client only decompresses when ``Content-Encoding`` says so,
 and on loopback compression costs more than it saves.
+
+Not like a real server: there is one engine session for everyone, so ``SET`` and ``USE`` sent as
+statements are global (``session_id`` is ignored); no authentication; no external data;
+``client_protocol_version`` is ignored (clickhouse-connect then reads blocks without block info).
 
 chDB allows one engine per process, so every engine call runs under one lock; the HTTP side is
 threaded. Run: ``python -m omegacopy.devstack.clickhouse_http --port 0 --data-dir DIR``; it prints
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -180,50 +186,36 @@ def scan_statement(text: bytes) -> Statement:
     at the data. Strings, quoted identifiers and comments are skipped, so ``format`` in them
     is not mistaken for the clause.
     """
-    tokens = _TOKEN_RE.finditer(text)
     kind = ""
     depth = 0
-    pending_format: int | None = None  # offset of a top-level FORMAT keyword awaiting its name
+    format_at: int | None = None  # offset of a top-level FORMAT keyword awaiting its name
     output_format: str | None = None
-    for tok in tokens:
+    for tok in _TOKEN_RE.finditer(text):
         group = tok.lastgroup
         if group in ("ws", "comment"):
             continue
+        if group in ("open", "close"):
+            depth = depth + 1 if group == "open" else max(0, depth - 1)
+            kind, format_at = kind or "(", None
+            continue
         if not kind:
-            kind = "(" if group == "open" else tok.group().decode("ascii", "replace").upper()
-            if group == "open":
-                depth += 1
-            continue
-        if group == "open":
-            depth += 1
-            pending_format = None
-            continue
-        if group == "close":
-            depth = max(0, depth - 1)
-            pending_format = None
+            kind = tok.group().decode("ascii", "replace").upper()
             continue
         if depth:
             continue
-        word = tok.group().upper() if group == "word" else b""
-        if pending_format is not None:
-            if group == "word":
-                name = tok.group().decode("ascii")
-                if kind == "INSERT":
-                    return Statement(
-                        kind,
-                        insert_format=name,
-                        head=text[:pending_format],
-                        data_start=_data_start(text, tok.end()),
-                    )
-                output_format = name
-            pending_format = None
+        if format_at is not None and group == "word":
+            name = tok.group().decode("ascii")
+            if kind == "INSERT":
+                data_start = _data_start(text, tok.end())
+                return Statement(kind, insert_format=name, head=text[:format_at], data_start=data_start)
+            output_format, format_at = name, None
             continue
-        if output_format is not None and word != b"SETTINGS" and group != "semi":
-            # Something other than SETTINGS after "FORMAT x": that was no FORMAT clause.
-            output_format = None
-        if word == b"FORMAT":
-            pending_format = tok.start()
-        elif kind == "INSERT" and word in _INSERT_STOP_WORDS:
+        word = tok.group().upper() if group == "word" else b""
+        if group == "semi" or (output_format is not None and word == b"SETTINGS"):
+            break  # the statement ends, or only its settings follow its FORMAT clause
+        # Anything else after "FORMAT x" means that was not the FORMAT clause (say, a column).
+        output_format, format_at = None, tok.start() if word == b"FORMAT" else None
+        if kind == "INSERT" and word in _INSERT_STOP_WORDS:
             break
     return Statement(kind, output_format=output_format)
 
@@ -259,18 +251,23 @@ class RequestBody:
             raise ClickHouseError.of(BAD_ARGUMENTS, f"Bad Content-Length: {length!r}")
         self._chunk_left = 0
         self.complete = not self._chunked and self._remaining == 0
+        self.broken = False
 
     def pieces(self) -> Iterator[bytes]:
-        if self._chunked:
-            yield from self._chunked_pieces()
-            return
-        while self._remaining > 0:
-            piece = self._rfile.read(min(self._remaining, _READ_SIZE))
-            if not piece:
-                raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Request body ended early")
-            self._remaining -= len(piece)
-            yield piece
-        self.complete = True
+        try:
+            if self._chunked:
+                yield from self._chunked_pieces()
+                return
+            while self._remaining > 0:
+                piece = self._rfile.read(min(self._remaining, _READ_SIZE))
+                if not piece:
+                    raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Request body ended early")
+                self._remaining -= len(piece)
+                yield piece
+            self.complete = True
+        except (ClickHouseError, OSError):
+            self.broken = True  # the framing is lost: the connection cannot be reused
+            raise
 
     def _chunked_pieces(self) -> Iterator[bytes]:
         # The position inside the current chunk lives on self: a reader abandoned mid-chunk
@@ -278,12 +275,12 @@ class RequestBody:
         while not self.complete:
             if self._chunk_left == 0:
                 line = self._rfile.readline(1024)
-                if not line.endswith(b"\n"):
-                    raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Broken chunked request body")
                 try:
-                    size = int(line.split(b";", 1)[0].strip(), 16)
+                    size = int(line.split(b";", 1)[0].strip(), 16) if line.endswith(b"\n") else -1
                 except ValueError:
-                    raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Broken chunked request body") from None
+                    size = -1
+                if size < 0:
+                    raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Broken chunked request body")
                 if size == 0:
                     while self._rfile.readline(1024).strip():  # trailers, up to the blank line
                         pass
@@ -352,17 +349,17 @@ def _inflater_factory(encoding: str) -> Callable[[], _Inflater]:
     if encoding == "lz4":
         import lz4.frame
 
-        return lambda: lz4.frame.LZ4FrameDecompressor()  # type: ignore[no-any-return]
+        return lz4.frame.LZ4FrameDecompressor  # type: ignore[no-any-return]
     if encoding == "zstd":
         try:
             from compression import zstd  # type: ignore[import-not-found]  # Python >= 3.14
         except ImportError:
             from backports import zstd  # installed with clickhouse-connect
-        return lambda: zstd.ZstdDecompressor()  # type: ignore[no-any-return]
+        return zstd.ZstdDecompressor  # type: ignore[no-any-return]
     if encoding == "gzip":
-        return lambda: zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        return functools.partial(zlib.decompressobj, wbits=16 + zlib.MAX_WBITS)  # gzip header
     if encoding == "deflate":
-        return lambda: zlib.decompressobj()
+        return zlib.decompressobj
     if encoding == "br":
         try:
             import brotli
@@ -520,15 +517,16 @@ class Engine:
                     self._database = None
             if result.has_error():
                 raise ClickHouseError.from_engine(RuntimeError(result.error_message()))
-        view = result.get_memview().view() if result.size() else b""
+        # The reply is written from chDB's own buffer (no copy); `keepalive` holds its owners.
+        memview = result.get_memview() if result.size() else None
         return Outcome(
-            body=view,
+            body=memview.view() if memview is not None else b"",
             read_rows=int(result.rows_read()),
             read_bytes=int(result.bytes_read()),
             written_rows=int(result.rows_written()),
             written_bytes=int(result.bytes_written()),
             elapsed_s=time.perf_counter() - started,
-            keepalive=result,
+            keepalive=(result, memview),
         )
 
     def insert(
@@ -621,7 +619,7 @@ class Handler(BaseHTTPRequestHandler):
     timeout = _SOCKET_TIMEOUT_S
     server: Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -662,7 +660,11 @@ class Handler(BaseHTTPRequestHandler):
             fmt = request.params.get("default_format") or "TabSeparated"
             if request.data is not None and statement.insert_format is not None:
                 outcome = engine.insert(
-                    statement.head, statement.insert_format, request.data, settings=settings, database=database
+                    statement.head,
+                    statement.insert_format,
+                    request.data,
+                    settings=settings,
+                    database=database,
                 )
             else:
                 query_params = {k[6:]: v for k, v in request.params.items() if k.startswith("param_")}
@@ -672,7 +674,9 @@ class Handler(BaseHTTPRequestHandler):
         except ClickHouseError as err:
             if body is not None and not body.complete:
                 try:
-                    body.drain()
+                    if body.broken:
+                        raise ValueError("unreadable body")
+                    body.drain()  # the client reads the error only after it has sent everything
                 except Exception:
                     self.close_connection = True
             self._error(err, query_id)
@@ -742,16 +746,23 @@ class Handler(BaseHTTPRequestHandler):
         self._reply(500, (err.text + "\n").encode("utf-8", "replace"), headers)
 
     def _reply(self, status: int, body: memoryview | bytes, headers: Mapping[str, str]) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
+        self.log_request(status)
+        reason = self.responses.get(status, ("",))[0]
+        lines = [
+            f"{self.protocol_version} {status} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            *(f"{name}: {value}" for name, value in headers.items()),
+            f"Content-Length: {len(body)}",
+            "Connection: close" if self.close_connection else f"Keep-Alive: timeout={int(_SOCKET_TIMEOUT_S)}",
+        ]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        if self.command == "HEAD" or not len(body):
+            self.wfile.write(head)
+        elif len(body) <= _READ_SIZE:
+            self.wfile.write(head + body)  # one segment for small replies
         else:
-            self.send_header("Keep-Alive", f"timeout={int(_SOCKET_TIMEOUT_S)}")
-        self.end_headers()
-        if self.command != "HEAD" and len(body):
+            self.wfile.write(head)
             self.wfile.write(body)
 
 

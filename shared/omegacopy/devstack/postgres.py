@@ -107,8 +107,14 @@ def start_postgres(database_url: str | None = None) -> PostgresServer:
     try:
         subprocess.run(
             server._cmd(
-                str(bindir / "initdb"), "-D", str(data), "-U", "omegacopy", "--auth=trust",
-                "--encoding=UTF8", "--no-sync",
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "omegacopy",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
             ),
             check=True,
             capture_output=True,

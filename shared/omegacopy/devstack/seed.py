@@ -56,13 +56,29 @@ class TradeSeed:
 
 def insert_markets(ch: Any, markets: Iterable[MarketSeed]) -> None:
     rows = [
-        [m.condition_id, m.category, m.question, m.yes_token_id, m.no_token_id, int(m.neg_risk), int(m.closed)]
+        [
+            m.condition_id,
+            m.category,
+            m.question,
+            m.yes_token_id,
+            m.no_token_id,
+            int(m.neg_risk),
+            int(m.closed),
+        ]
         for m in markets
     ]
     ch.insert(
         "markets",
         rows,
-        column_names=["condition_id", "category", "question", "yes_token_id", "no_token_id", "neg_risk", "closed"],
+        column_names=[
+            "condition_id",
+            "category",
+            "question",
+            "yes_token_id",
+            "no_token_id",
+            "neg_risk",
+            "closed",
+        ],
     )
 
 
@@ -78,7 +94,13 @@ def insert_metrics(ch: Any, rows: Iterable[tuple[str, str, str, float | None, in
     ch.insert(
         "wallet_metrics_by_category",
         [list(r) for r in rows],
-        column_names=["wallet_address", "category", "window", "metric_2_omega_net", "metric_22_resolved_bets"],
+        column_names=[
+            "wallet_address",
+            "category",
+            "window",
+            "metric_2_omega_net",
+            "metric_22_resolved_bets",
+        ],
     )
 
 

@@ -26,9 +26,13 @@ _CLOB_AUTH_MESSAGE_HASH: Final = keccak256(CLOB_AUTH_MESSAGE.encode())
 
 
 def _decode_secret(secret: str) -> bytes:
-    """URL-safe base64 secret → HMAC key; missing `=` padding tolerated as the SDK does."""
+    """URL-safe base64 secret → HMAC key; missing `=` padding tolerated as the SDK does.
+
+    Strict, unlike the SDK: stray characters are an error, not silently dropped (which would
+    sign with a different key and surface only as a 401).
+    """
     try:
-        return base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
+        return base64.b64decode(secret + "=" * (-len(secret) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("API secret is not valid URL-safe base64") from None
 

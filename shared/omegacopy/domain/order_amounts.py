@@ -108,15 +108,17 @@ class OrderAmounts:
         return self.maker_amount if self.side is OrderSide.BUY else self.taker_amount
 
 
-# (side, marketable) -> (max maker decimals, max taker decimals), in whole-unit decimals.
+# (side, marketable) -> (max maker decimals, max taker decimals) in whole units; None = no rule.
 # Sources are issue reports of the live server's 400 "invalid amounts" errors, not docs:
-# * limit BUY: "the buy orders maker amount supports a max accuracy of 4 decimals, taker amount a
-#   max of 2 decimals" (py-clob-client #253, #305);
-# * FOK/FAK BUY: "the market buy orders maker amount supports a max accuracy of 2 decimals, taker
-#   amount a max of 4 decimals", whatever the tick (py-clob-client-v2 #99, rs-clob-client #114).
-# No SELL rule is enforced: the reports are ambiguous (see the module's tests).
-PRECISION_RULES: Final[dict[tuple[OrderSide, bool], tuple[int, int]]] = {
-    (OrderSide.BUY, False): (4, 2),
+# * limit BUY taker ≤ 2 (py-clob-client #253): shares always are, after rounding down.
+# * FOK/FAK BUY maker ≤ 2, taker ≤ 4 whatever the tick ("the market buy orders maker amount
+#   supports a max accuracy of 2 decimals, taker amount a max of 4 decimals":
+#   py-clob-client-v2 #99 on V2, rs-clob-client #114). On ticks finer than 0.01 the SDK's share
+#   count often has 5-6 decimals, so many market BUYs there are refused.
+# Not enforced, evidence too thin: the same error text claims limit BUY maker ≤ 4, and a "sell
+# orders" variant (py-clob-client #121) claims maker ≤ 2 / taker ≤ 4 for some FOK orders.
+PRECISION_RULES: Final[dict[tuple[OrderSide, bool], tuple[int | None, int | None]]] = {
+    (OrderSide.BUY, False): (None, 2),
     (OrderSide.BUY, True): (2, 4),
 }
 _MARKETABLE_ORDER_TYPES: Final[frozenset[str]] = frozenset({"FOK", "FAK"})
@@ -167,16 +169,15 @@ def check_precision(
     rule = PRECISION_RULES.get((side, marketable))
     if rule is None:
         return
-    max_maker, max_taker = rule
-    maker_dp = _decimals_of_base_units(maker_amount)
-    taker_dp = _decimals_of_base_units(taker_amount)
-    if maker_dp > max_maker or taker_dp > max_taker:
-        style = "marketable (FOK/FAK)" if marketable else "resting (GTC/GTD)"
-        raise OrderRejected(
-            f"{style} {side.wire} amounts exceed the server's precision: maker "
-            f"{_units_text(maker_amount)} has {maker_dp} decimals (max {max_maker}), taker "
-            f"{_units_text(taker_amount)} has {taker_dp} decimals (max {max_taker})"
-        )
+    style = "marketable (FOK/FAK)" if marketable else "resting (GTC/GTD)"
+    for role, units, limit in (("maker", maker_amount, rule[0]), ("taker", taker_amount, rule[1])):
+        decimals = _decimals_of_base_units(units)
+        if limit is not None and decimals > limit:
+            raise OrderRejected(
+                f"{style} {side.wire}: {role} amount {_units_text(units)} has {decimals} decimals, "
+                f"the server's precision allows {limit} (maker {_units_text(maker_amount)}, "
+                f"taker {_units_text(taker_amount)})"
+            )
 
 
 def _units_text(units: int) -> str:

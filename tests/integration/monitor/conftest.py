@@ -119,13 +119,24 @@ def world(pg: Any, pg_url: str, ch: Any, ch_url: str, moto_server: Any, queues: 
         "CLICKHOUSE_URL": ch_url,
         **moto_server.env,
     }
-    w = MonitorWorld(pg, ch, moto_server.client("sqs"), moto_server.client("ssm"), queues.queue_url, prefix, env, now)
+    w = MonitorWorld(
+        pg=pg,
+        ch=ch,
+        sqs=moto_server.client("sqs"),
+        ssm=moto_server.client("ssm"),
+        queue_url=queues.queue_url,
+        ssm_prefix=prefix,
+        env=env,
+        now=now,
+    )
     w.set_tunable("staleness_limit_s", "600")
     yield w
 
 
 @pytest.fixture
-def invoke(world: MonitorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
+def invoke(
+    world: MonitorWorld, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
     """Run the real handler with the world's environment (a fresh container per test)."""
     from omegacopy.wiring import monitor_deps
     from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module

@@ -106,7 +106,10 @@ def test_a_late_row_inside_the_overlap_is_picked_up_once(world: MonitorWorld, in
     invoke({"scheduled_time": "2026-11-21T15:01:00Z", "offset_s": 0})
 
     late_signals = [s for s in world.signals() if s["source_trade_id"] == "t-late"]
-    assert [(s["strategy_id"], s["decision"]) for s in late_signals] == [("s-politics", "COPY"), ("s-sports", "SKIP")]
+    assert [(s["strategy_id"], s["decision"]) for s in late_signals] == [
+        ("s-politics", "COPY"),
+        ("s-sports", "SKIP"),
+    ]
     assert [i["source_trade_id"] for i in world.intents()].count("t-late") == 1
     ids = [m["body"]["intent_id"] for m in world.drain()]
     assert ids.count(intent_id_for("s-politics", "t-late")) == 1

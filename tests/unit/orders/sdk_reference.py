@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
@@ -76,26 +76,38 @@ def sdk_draft(
         fee_info=PlatformFeeInfo(rate=Decimal(0), exponent=Decimal(1)),
         neg_risk=neg_risk,
         tick_size=tick_size,
-        token_ids=frozenset({token_id}),
+        token_ids=frozenset({cast(Any, token_id)}),
     )
     if kind == "limit":
         params = sdk_limit.validate_limit_order_params(
-            asset_id=token_id, price=price, size=size, side=side, builder_code=builder_code
+            asset_id=token_id,
+            price=price,
+            size=cast(Any, size),
+            side=cast(Any, side),
+            builder_code=builder_code,
         )
         checked = validate_price_on_tick_grid(params.price, tick_size, "price")
         draft = sdk_limit._build_limit_order_draft(ctx, params, price=checked, metadata=metadata)
         # The SDK derives GTC/GTD from `expiration` (and refuses past ones by the wall clock);
         # set both directly so the test does not depend on the clock.
-        return dataclasses.replace(draft, order_type=order_type, expiration=expiration)
+        return dataclasses.replace(draft, order_type=cast(Any, order_type), expiration=expiration)
     if side == "BUY":
         mparams = sdk_market.validate_market_order_params(
-            asset_id=token_id, side="BUY", amount=amount, max_price=price,
-            order_type=order_type, builder_code=builder_code,
+            asset_id=token_id,
+            side="BUY",
+            amount=amount,
+            max_price=price,
+            order_type=cast(Any, order_type),
+            builder_code=builder_code,
         )
     else:
         mparams = sdk_market.validate_market_order_params(
-            asset_id=token_id, side="SELL", shares=size, min_price=price,
-            order_type=order_type, builder_code=builder_code,
+            asset_id=token_id,
+            side="SELL",
+            shares=size,
+            min_price=price,
+            order_type=cast(Any, order_type),
+            builder_code=builder_code,
         )
     return sdk_market._build_protected_market_order_draft(
         ctx, mparams, metadata=metadata, builder_taker_fee_rate=Decimal(0)
@@ -118,12 +130,14 @@ def sdk_sign(
     header_timestamp: int,
 ) -> SdkRequest:
     """The SDK's `_sign_order` + `post_order` request building, with salt/timestamp pinned."""
-    unsigned = create_unsigned_order(draft, wallet=funder, wallet_type=WALLET_TYPES[signature_type])
-    unsigned = dataclasses.replace(unsigned, salt=salt, timestamp=timestamp_ms, metadata=metadata)
+    unsigned = create_unsigned_order(
+        draft, wallet=cast(Any, funder), wallet_type=cast(Any, WALLET_TYPES[signature_type])
+    )
+    unsigned = dataclasses.replace(unsigned, salt=salt, timestamp=timestamp_ms, metadata=cast(Any, metadata))
     typed = build_order_typed_data(unsigned)
     raw = account.sign_typed_data(full_message=typed).signature.hex()
     raw = raw if raw.startswith("0x") else "0x" + raw
-    signature = build_order_signature(unsigned, raw)
+    signature = build_order_signature(unsigned, cast(Any, raw))
     signed = create_signed_order(unsigned, signature, post_only=post_only)
     path, payload = build_post_order_request(signed, owner_api_key=api_key)
     body = json.dumps(payload, separators=(",", ":"))
@@ -168,4 +182,5 @@ def sdk_hmac(secret: str, timestamp: int, method: str, path: str, body: str | No
 
 
 def account_from_key(key: str) -> LocalAccount:
-    return Account.from_key(key)
+    account: LocalAccount = Account.from_key(key)
+    return account
