@@ -42,3 +42,54 @@ run: install ## the whole system locally, end to end
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# ---- Infrastructure as code (template.yaml, AWS SAM) ----------------------------------------------
+# The IaC tools live in their own venvs, never in $(VENV): aws-sam-cli pins boto3 (it would
+# downgrade ours) and checkov pins a different boto3 again, hence two. Versions: tools/requirements-*.txt.
+TOOLS      := .venv-tools
+SAM_VENV   := $(TOOLS)/sam
+SCAN_VENV  := $(TOOLS)/scan
+SAM        := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+ENV        ?= dev
+FUNCTION   ?= wallet_monitor
+EVENT      ?= events/wallet_monitor_tick.json
+OVERRIDES  ?=
+IAC_OUT    := .aws-sam/iac
+# `sam build` needs the Lambda runtime's python3.12 on PATH; pyenv machines keep it off PATH.
+PY312_BIN  := $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin))
+SAM_PATH   := $(if $(PY312_BIN),$(PY312_BIN):)$(PATH)
+
+.PHONY: iac-tools iac sam-build deploy invoke
+
+$(SAM_VENV)/.installed: tools/requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(SAM_VENV)/bin/pip install --quiet -r tools/requirements-sam.txt
+	touch $@
+
+$(SCAN_VENV)/.installed: tools/requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(SCAN_VENV)/bin/pip install --quiet -r tools/requirements-scan.txt
+	touch $@
+
+iac-tools: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## SAM CLI, cfn-lint, checkov, bandit, detect-secrets (pinned)
+
+iac: install iac-tools ## lint, validate and scan the template and the code (offline, no AWS credentials)
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml --region eu-west-1
+	$(BIN)/python tools/transform_template.py --output $(IAC_OUT)/template.json
+	$(SCAN_VENV)/bin/checkov --config-file infra/checkov.yaml --file $(IAC_OUT)/template.json
+	$(SCAN_VENV)/bin/bandit --quiet --configfile infra/bandit.yaml --severity-level medium --recursive shared functions tools
+	$(BIN)/python tools/secret_scan.py --detect-secrets $(SCAN_VENV)/bin/detect-secrets
+
+sam-build: $(SAM_VENV)/.installed ## build the functions and the layer into .aws-sam/build (no container)
+	@PATH="$(SAM_PATH)" sh -c 'command -v python3.12' >/dev/null || { echo "sam build needs python3.12 on PATH" >&2; exit 1; }
+	PATH="$(SAM_PATH)" $(SAM) build --config-env $(ENV)
+
+deploy: sam-build ## sam deploy --config-env $(ENV) [OVERRIDES="Key=Value ..." on top of samconfig.toml's]
+	PATH="$(SAM_PATH)" $(SAM) deploy --config-env $(ENV) \
+		$(if $(strip $(OVERRIDES)),--parameter-overrides "$$($(BIN)/python tools/sam_overrides.py $(ENV) $(OVERRIDES))")
+
+invoke: install ## run a handler in-process: make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json
+	$(BIN)/python tools/invoke.py $(FUNCTION) $(EVENT)

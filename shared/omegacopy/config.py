@@ -61,6 +61,15 @@ class TunablesModel(BaseModel):
     min_owrr_confidence: Confidence = Confidence.MEDIUM
     owrr_cache_ttl_s: Annotated[int, Field(ge=0, le=86_400)] = 300
     min_order_usd: Annotated[Decimal, Field(ge=0, le=1_000_000, allow_inf_nan=False)] = Decimal("10")
+    max_order_usd: Annotated[Decimal, Field(gt=0, le=10_000_000, allow_inf_nan=False)] = Decimal("1000")
+    max_market_exposure_usd: Annotated[Decimal, Field(ge=0, le=100_000_000, allow_inf_nan=False)] = Decimal("2500")
+    daily_loss_limit_pct: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] = Decimal("10")
+    drawdown_limit_pct: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] = Decimal("50")
+    price_collar: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False)] = Decimal("0.05")
+    book_max_age_s: Annotated[int, Field(ge=1, le=300)] = 5
+    intent_max_age_s: Annotated[int, Field(ge=5, le=3600)] = 120
+    iceberg_slice_usd: Annotated[Decimal, Field(gt=0, le=10_000_000, allow_inf_nan=False)] = Decimal("500")
+    clock_skew_limit_s: Annotated[int, Field(ge=1, le=300)] = 5
 
     def to_domain(self) -> Tunables:
         return Tunables(**self.model_dump())
@@ -84,3 +93,21 @@ def merge_tunables(raw: Mapping[str, str], last_good: TunablesModel) -> tuple[Tu
             continue
         values[name] = getattr(candidate, name)
     return TunablesModel.model_validate(values), errors
+
+
+class ExecutorEnv(_Env):
+    """Executor environment. Wallet keys are KMS envelopes in PostgreSQL; CLOB API credentials are
+    Secrets Manager secrets named `<clob_credentials_prefix>/<wallet_id>`."""
+
+    stage: str = "dev"
+    ssm_prefix: str = "/omegacopy/dev"
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None
+    clob_url: str = "https://clob.polymarket.com"
+    chain_id: int = 137
+    clob_credentials_prefix: str = "omegacopy/dev/clob"
+    http_timeout_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    # never start a POST unless this much of the Lambda's time is left
+    deadline_margin_ms: Annotated[int, Field(ge=500, le=60_000)] = 4_000
+    tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
+    builder_code: str = "0x" + "0" * 64

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult
 from omegacopy.domain.models import (
     InvalidTrade,
     LeaderTrade,
@@ -20,6 +21,7 @@ from omegacopy.domain.models import (
     Tunables,
 )
 from omegacopy.domain.owrr import OwrrResult, WalletMetric, WalletPosition
+from omegacopy.domain.signer import Signer
 
 
 class SourceUnavailableError(RuntimeError):
@@ -197,3 +199,119 @@ class TunablesSource(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+# --- executor -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRecord:
+    """An order intent as the executor sees it (order_intents row)."""
+
+    intent_id: str
+    strategy_id: str
+    wallet_id: str
+    source_trade_id: str
+    correlation_id: str
+    action: str
+    is_exit: bool
+    token_id: str
+    condition_id: str
+    neg_risk: bool
+    usd_amount: Decimal | None
+    shares: Decimal | None
+    leader_price: Decimal
+    worst_price: Decimal
+    order_style: str
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    order_hash: str | None = None
+    order_body: str | None = None
+    order_type: str | None = None
+    order_size: Decimal | None = None
+    expiration: int = 0
+    filled_shares: Decimal = Decimal("0")
+    filled_usd: Decimal = Decimal("0")
+    reconcile_attempts: int = 0
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """A cumulative fill observation of one order: what it has filled in total so far."""
+
+    total_shares: Decimal
+    total_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    order_hash: str
+    order_body: str
+    order_type: str
+    order_size: Decimal
+    expiration: int
+    salt: int
+    timestamp_ms: int
+
+
+class IntentTransaction(Protocol):
+    """One PostgreSQL transaction holding the intent row's lock."""
+
+    intent: IntentRecord
+
+    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """(strategy balance, shares held in the token, cost held in the market, realized P&L today)."""
+        ...
+
+    def mark_submitting(self, submission: Submission) -> None: ...
+
+    def finish(self, state: str, *, reason_code: str, message: str, exchange_status: str | None = None) -> None: ...
+
+    def record_fill(self, fill: Fill, *, exchange_status: str | None) -> Decimal:
+        """Apply the part of `fill` not yet recorded (position, balance, trade row); returns new shares."""
+        ...
+
+    def note_reconcile_miss(self) -> int: ...
+
+
+class ExecutorStore(Protocol):
+    def locked(self, intent_id: str) -> AbstractContextManager[IntentTransaction | None]: ...
+
+    def reconcilable(self, *, older_than: datetime, limit: int) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WalletIdentity:
+    wallet_id: str
+    address: str  # the EOA that signs
+    funder: str  # the maker that holds funds
+    signature_type: int
+
+
+class KeyVault(Protocol):
+    def identity(self, wallet_id: str) -> WalletIdentity: ...
+
+    def signer(self, wallet_id: str) -> AbstractContextManager[Signer]:
+        """The wallet's key, unwrapped only for the duration of the `with` block."""
+        ...
+
+
+class Exchange(Protocol):
+    """The CLOB as one follower wallet sees it (its API credentials)."""
+
+    @property
+    def api_key(self) -> str: ...
+
+    def order_book(self, token_id: str) -> OrderBook: ...
+
+    def post_order(self, body: bytes, *, order_hash: str) -> PostResult: ...
+
+    def get_order(self, order_hash: str) -> OrderRecord | None: ...
+
+    def cancel_order(self, order_hash: str) -> object: ...
+
+
+class Exchanges(Protocol):
+    def for_wallet(self, wallet_id: str) -> Exchange: ...

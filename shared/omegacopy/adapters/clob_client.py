@@ -4,7 +4,7 @@ Every order POST ends in exactly one `PostOutcome`; the executor's state machine
 
 | what happened                                          | outcome    | retried here          |
 |--------------------------------------------------------|------------|-----------------------|
-| 200, success, orderID, status live / matched / delayed | ACCEPTED   | -                     |
+| 200, success, orderID, status live / matched / delayed | ACCEPTED   | - (an errorMsg too)   |
 | 200 success:false, or status "unmatched"               | REJECTED   | never                 |
 | 4xx with an error (400 validation, 401 auth, 404 ...)  | REJECTED   | never                 |
 | "duplicated" / "already placed" in the error           | DUPLICATE  | never (looked up)     |
@@ -13,10 +13,12 @@ Every order POST ends in exactly one `PostOutcome`; the executor's state machine
 | 503 "Trading is currently disabled" / cancel-only      | HALTED     | never                 |
 | read/write timeout, reset or EOF after sending         | UNKNOWN    | never: reconcile      |
 | any other 5xx, 408, an unreadable 2xx                  | UNKNOWN    | never: reconcile      |
+| a 2xx that contradicts itself (success:false + live)   | UNKNOWN    | never: reconcile      |
 
 Why a 5xx on POST /order is UNKNOWN even with a JSON error body: the CLOB's 500 "could not run
-the execution" is raised *after* the order entered the engine, and users report such orders
-resting or filling afterwards; a gateway 502/504 says nothing about the backend. A body cannot
+the execution" is reported to come *after* the engine accepted the order (Polymarket/
+py-clob-client#331), failed requests whose orders were placed anyway are reported too (#261), and
+a gateway 502/504 says nothing about the backend. A body cannot
 prove that nothing was booked, and the cost of the conservative answer is one
 `GET /data/order/{hash}` in reconcile, while the cost of a wrong REJECTED is a second order for
 the same intent. Only the documented 503 trading gates (disabled, cancel-only, post-only mode)
@@ -31,6 +33,9 @@ Retries are capped per call (`RetryPolicy.max_attempts`, default 3) with capped 
 backoff and full jitter, and per client by a retry budget (retries may add at most
 `budget_ratio` of the logical requests, plus a small reserve) so an outage cannot turn into a
 retry storm. Sleep, clocks and randomness are injectable: tests never wait.
+
+Before the first order (and every `clock_check_interval_s`) the client compares its clock with
+`GET /time`; beyond `max_clock_skew_s` it raises `ClockSkewError` and sends nothing.
 
 Secrets: credentials and signatures go into headers only; nothing here logs headers or bodies.
 """
@@ -49,13 +54,26 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Final, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
 from omegacopy.domain.clob_auth import ApiCredentials, l1_headers, l2_headers
+from omegacopy.domain.clob_models import (
+    BalanceAllowance,
+    BookLevel,
+    CancelResult,
+    MakerFill,
+    MarketInfo,
+    MarketToken,
+    OrderBook,
+    OrderRecord,
+    PostOutcome,
+    PostReason,
+    PostResult,
+    Trade,
+)
 from omegacopy.domain.order_request import order_body, serialize_body
 from omegacopy.domain.order_v2 import POLYGON_CHAIN_ID, SignedOrderV2
 from omegacopy.domain.signer import Signer
@@ -70,57 +88,8 @@ _ResponseModel = TypeVar("_ResponseModel", bound=BaseModel)
 
 
 # ------------------------------------------------------------------------------------------------
-# Outcomes and errors
+# Errors
 # ------------------------------------------------------------------------------------------------
-class PostOutcome(StrEnum):
-    ACCEPTED = "accepted"  # live / matched / delayed at the exchange
-    REJECTED = "rejected"  # definite: nothing was booked
-    DUPLICATE = "duplicate"  # this exact order was accepted earlier: reconcile by hash
-    NOT_SENT = "not_sent"  # never left this process (connect failure): safe to re-send
-    UNKNOWN = "unknown"  # may or may not be booked: reconcile by hash, never blindly re-post
-    THROTTLED = "throttled"  # not processed (429 / 425 / client bucket): re-send after retry_after_s
-    HALTED = "halted"  # trading disabled / cancel-only: stop sending new orders
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the order exists is known (DUPLICATE: it does; fetch it by hash for its state)."""
-        return self in (PostOutcome.ACCEPTED, PostOutcome.REJECTED, PostOutcome.DUPLICATE)
-
-    @property
-    def may_resend(self) -> bool:
-        """Re-posting the same signed order later is safe (it provably was not processed)."""
-        return self in (PostOutcome.NOT_SENT, PostOutcome.THROTTLED, PostOutcome.HALTED)
-
-
-class PostReason(StrEnum):
-    """Finer detail of an outcome, for metrics and the executor's decisions."""
-
-    OK = "ok"
-    AUTH = "auth"
-    BALANCE = "balance"
-    TICK_SIZE = "tick_size"
-    MIN_SIZE = "min_size"
-    PRECISION = "precision"
-    SIGNATURE = "signature"
-    POST_ONLY_CROSSES = "post_only_crosses"
-    FOK_NOT_FILLED = "fok_not_filled"
-    FAK_NOT_FILLED = "fak_not_filled"
-    UNMATCHED = "unmatched"
-    EXPIRATION = "expiration"
-    DUPLICATE = "duplicate"
-    INVALID = "invalid"
-    CONNECT = "connect"
-    TIMEOUT = "timeout"
-    CONNECTION_LOST = "connection_lost"
-    SERVER_ERROR = "server_error"
-    BAD_RESPONSE = "bad_response"
-    RATE_LIMITED = "rate_limited"
-    CLIENT_RATE_LIMIT = "client_rate_limit"
-    RESTARTING = "restarting"
-    TRADING_DISABLED = "trading_disabled"
-    CANCEL_ONLY = "cancel_only"
-    POST_ONLY_MODE = "post_only_mode"
-    OTHER = "other"
 
 
 class ClobError(Exception):
@@ -182,143 +151,6 @@ class HeartbeatMismatchError(ClobError):
     def __init__(self, expected_id: str) -> None:
         super().__init__("heartbeat id mismatch", status=400)
         self.expected_id = expected_id
-
-
-# ------------------------------------------------------------------------------------------------
-# Public data
-# ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class MarketToken:
-    token_id: str
-    outcome: str
-
-
-@dataclass(frozen=True, slots=True)
-class MarketInfo:
-    condition_id: str
-    tokens: tuple[MarketToken, ...]
-    tick_size: Decimal
-    neg_risk: bool
-    min_order_size: Decimal
-    fee_rate: Decimal
-    fee_exponent: Decimal
-    taker_order_delay: bool
-
-    @property
-    def token_ids(self) -> tuple[str, ...]:
-        return tuple(t.token_id for t in self.tokens)
-
-
-@dataclass(frozen=True, slots=True)
-class BookLevel:
-    price: Decimal
-    size: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class OrderBook:
-    """One token's book. `bids`/`asks` keep the served order (worst -> best, best LAST)."""
-
-    token_id: str
-    condition_id: str
-    bids: tuple[BookLevel, ...]
-    asks: tuple[BookLevel, ...]
-    tick_size: Decimal
-    min_order_size: Decimal
-    neg_risk: bool
-    book_hash: str
-    timestamp_ms: int | None
-
-    @property
-    def best_bid(self) -> BookLevel | None:
-        # by price, not by position: robust whichever order a server uses
-        return max(self.bids, key=lambda level: level.price, default=None)
-
-    @property
-    def best_ask(self) -> BookLevel | None:
-        return min(self.asks, key=lambda level: level.price, default=None)
-
-    @property
-    def midpoint(self) -> Decimal | None:
-        bid, ask = self.best_bid, self.best_ask
-        return None if bid is None or ask is None else (bid.price + ask.price) / 2
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
-    """`GET /data/order/{hash}`: what the exchange knows about one of our orders."""
-
-    order_hash: str
-    status: str  # lower-case, prefix stripped: live | matched | canceled | expired | ...
-    owner: str
-    maker_address: str
-    condition_id: str
-    token_id: str
-    side: str
-    price: Decimal
-    original_size: Decimal
-    size_matched: Decimal
-    order_type: str
-    outcome: str
-    created_at: int | None
-    expiration: int
-    associate_trades: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MakerFill:
-    order_id: str
-    maker_address: str
-    price: Decimal
-    matched_amount: Decimal
-    side: str
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    trade_id: str
-    taker_order_id: str
-    condition_id: str
-    token_id: str
-    side: str
-    price: Decimal
-    size: Decimal
-    status: str
-    trader_side: str
-    match_time: int
-    outcome: str
-    transaction_hash: str | None
-    maker_orders: tuple[MakerFill, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class BalanceAllowance:
-    balance: int  # 6-decimal base units
-    allowances: Mapping[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class CancelResult:
-    canceled: tuple[str, ...]
-    not_canceled: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class PostResult:
-    outcome: PostOutcome
-    reason: PostReason
-    order_hash: str | None  # the exchange's orderID when it sent one, else the hash we expected
-    status: str | None = None  # exchange status: live | matched | delayed | unmatched
-    message: str = ""
-    http_status: int | None = None
-    making_amount: Decimal = Decimal(0)
-    taking_amount: Decimal = Decimal(0)
-    trade_ids: tuple[str, ...] = ()
-    transaction_hashes: tuple[str, ...] = ()
-    retry_after_s: float | None = None
-    attempts: int = 0
-    hash_mismatch: bool = False  # the exchange's orderID differs from the hash we computed
-    existing: OrderRecord | None = None  # DUPLICATE: the earlier order, when the lookup worked
 
 
 # ------------------------------------------------------------------------------------------------
@@ -659,6 +491,9 @@ def _classify_order_item(item: object, expected_hash: str | None, http_status: i
     reason = reason_from_message(reply.error_msg)
     if reason is PostReason.DUPLICATE:
         return PostResult(PostOutcome.DUPLICATE, reason, order_hash, **common)
+    if reply.order_id and reply.status in _ACCEPTED_STATUSES:
+        # success:false yet an orderID with a resting/matched status: contradictory, reconcile it
+        return PostResult(PostOutcome.UNKNOWN, PostReason.BAD_RESPONSE, order_hash, **common)
     if not reply.success or reply.status == "unmatched":
         if reply.status == "unmatched" and reason is PostReason.OTHER:
             reason = PostReason.UNMATCHED
@@ -701,9 +536,7 @@ def _classify_failure_status(
 ) -> PostResult:
     message = _error_message(content)
     outcome, reason = _failure_outcome(http_status, content, message)
-    retry_after = (
-        parse_retry_after(headers.get("retry-after"), now_s) if outcome is PostOutcome.THROTTLED else None
-    )
+    retry_after = parse_retry_after(headers.get("retry-after"), now_s) if outcome is PostOutcome.THROTTLED else None
     return PostResult(
         outcome, reason, expected_hash, message=message, http_status=http_status, retry_after_s=retry_after
     )
@@ -735,9 +568,7 @@ def classify_transport_error(exc: httpx.HTTPError, *, expected_hash: str | None)
     if isinstance(exc, httpx.TimeoutException):
         return PostResult(PostOutcome.UNKNOWN, PostReason.TIMEOUT, expected_hash, message=type(exc).__name__)
     # RemoteProtocolError (EOF without a reply), ReadError, WriteError...: bytes may have arrived
-    return PostResult(
-        PostOutcome.UNKNOWN, PostReason.CONNECTION_LOST, expected_hash, message=type(exc).__name__
-    )
+    return PostResult(PostOutcome.UNKNOWN, PostReason.CONNECTION_LOST, expected_hash, message=type(exc).__name__)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -822,6 +653,11 @@ class ClobClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def api_key(self) -> str:
+        """The L2 API key (the `owner` of every order body); not a secret on its own."""
+        return self._require_credentials().api_key
+
     def __repr__(self) -> str:  # never the credentials
         return f"ClobClient(base_url={str(self._http.base_url)!r}, address={self._address!r})"
 
@@ -854,6 +690,11 @@ class ClobClient:
             )
         self._clock_checked_at = self._monotonic()
         return skew
+
+    @property
+    def last_clock_skew_s(self) -> float | None:
+        """Server minus local seconds at the last check (for metrics), None before the first."""
+        return self._last_skew_s
 
     def _ensure_clock(self) -> None:
         checked = self._clock_checked_at
@@ -1070,9 +911,7 @@ class ClobClient:
         """
         content = serialize_body({"heartbeat_id": heartbeat_id})
         try:
-            payload = self._request_json(
-                "POST", self._heartbeat_path, content=content, auth=True, idempotent=False
-            )
+            payload = self._request_json("POST", self._heartbeat_path, content=content, auth=True, idempotent=False)
         except ClobRequestError as exc:
             expected = exc.payload
             if isinstance(expected, dict) and isinstance(expected.get("heartbeat_id"), str):
@@ -1080,9 +919,7 @@ class ClobClient:
             raise
         return _validate(_HeartbeatWire, payload, "heartbeat").heartbeat_id
 
-    def balance_allowance(
-        self, asset_type: str = "COLLATERAL", token_id: str | None = None
-    ) -> BalanceAllowance:
+    def balance_allowance(self, asset_type: str = "COLLATERAL", token_id: str | None = None) -> BalanceAllowance:
         """`GET /balance-allowance` (base units)."""
         params = {"asset_type": asset_type, "signature_type": str(self._signature_type)}
         if token_id is not None:
@@ -1288,9 +1125,7 @@ class ClobClient:
         attempt = 0
         while True:
             attempt += 1
-            outcome = self._send(
-                method, path, params=params, content=content, auth=auth, extra_headers=extra_headers
-            )
+            outcome = self._send(method, path, params=params, content=content, auth=auth, extra_headers=extra_headers)
             try:
                 return self._read_reply(method, path, outcome, not_found_ok=not_found_ok)
             except _Retryable as retryable:
@@ -1332,9 +1167,7 @@ class ClobClient:
         message = f"{where}: HTTP {status}: {_error_message(response.content)}"
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
         if status in (429, 425):
-            raise _Retryable(
-                ClobThrottledError(message, status=status, retry_after_s=retry_after), not_processed=True
-            )
+            raise _Retryable(ClobThrottledError(message, status=status, retry_after_s=retry_after), not_processed=True)
         if status == 503 and _halt_reason(response.content) is not None:
             raise ClobHaltedError(message, status=status)
         if status >= 500:
@@ -1363,9 +1196,7 @@ def _validate(model: type[_ResponseModel], payload: Any, where: str) -> _Respons
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        raise ClobBadResponseError(
-            f"{where}: reply does not match the API ({exc.error_count()} errors)"
-        ) from None
+        raise ClobBadResponseError(f"{where}: reply does not match the API ({exc.error_count()} errors)") from None
 
 
 def _decimal_field(payload: Any, key: str, where: str) -> Decimal:
@@ -1406,8 +1237,7 @@ def _trade(wire: _TradeWire) -> Trade:
         outcome=wire.outcome,
         transaction_hash=wire.transaction_hash or None,
         maker_orders=tuple(
-            MakerFill(m.order_id, m.maker_address, m.price, m.matched_amount, m.side)
-            for m in wire.maker_orders
+            MakerFill(m.order_id, m.maker_address, m.price, m.matched_amount, m.side) for m in wire.maker_orders
         ),
     )
 

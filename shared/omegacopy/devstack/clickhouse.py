@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -56,11 +57,12 @@ class ClickHouseServer:
         self.port = port
         self.data_dir = data_dir
         self._process = process
-        self._owns_data_dir = owns_data_dir
         self._log = log
-        self._log_reader = log_reader
         self._clients: list[Any] = []
         self._lock = threading.Lock()
+        self._resources = (process, log_reader, data_dir if owns_data_dir else None)
+        # Also at garbage collection / interpreter exit, if nobody called stop().
+        self._finalizer = weakref.finalize(self, _shutdown, *self._resources, _STOP_TIMEOUT_S)
 
     @property
     def pid(self) -> int:
@@ -71,7 +73,7 @@ class ClickHouseServer:
         return self._process.poll() is None
 
     def log_tail(self) -> str:
-        """The server's last stderr lines (errors with ``--verbose`` off), for diagnostics."""
+        """The server's last stderr lines (startup errors, crashes; every request when verbose)."""
         return "".join(self._log)
 
     def client(self, **kw: Any) -> Any:
@@ -98,24 +100,8 @@ class ClickHouseServer:
         for client in clients:
             with contextlib.suppress(Exception):
                 client.close()
-        process = self._process
-        if process.stdin is not None and not process.stdin.closed:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        # The child is gone, so its stderr hits EOF and the reader ends by itself.
-        self._log_reader.join(timeout=5.0)
-        if self._owns_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-            self._owns_data_dir = False
+        if self._finalizer.detach() is not None:  # None: already stopped
+            _shutdown(*self._resources, timeout)
 
     def __enter__(self) -> ClickHouseServer:
         return self
@@ -181,6 +167,28 @@ def start_clickhouse(
         raise
     server.host, server.port = str(ready["host"]), int(ready["port"])
     return server
+
+
+def _shutdown(
+    process: subprocess.Popen[bytes], log_reader: threading.Thread, temp_dir: Path | None, timeout: float
+) -> None:
+    """Stop and reap the child: stdin EOF (graceful), then SIGTERM, then SIGKILL; drop a temp dir."""
+    if process.stdin is not None and not process.stdin.closed:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    # The child is gone, so its stderr hits EOF and the reader ends by itself.
+    log_reader.join(timeout=5.0)
+    if temp_dir is not None:
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def _read_ready_line(process: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:

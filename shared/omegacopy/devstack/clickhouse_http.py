@@ -28,6 +28,7 @@ one JSON line ``{"host": ..., "port": ...}`` on stdout when ready.
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import functools
 import json
@@ -70,6 +71,9 @@ _CODE_NAMES: Final = {
 _READ_SIZE: Final = 1 << 20
 # How much of a body is buffered to find the end of an INSERT's SQL head before streaming.
 _HEAD_LIMIT: Final = 256 * 1024
+# Insert data read ahead before taking the engine lock: other requests run while a client is
+# still producing its blocks; only bigger inserts hold the lock while they stream.
+_SPOOL_LIMIT: Final = 128 << 20
 # Idle keep-alive connections are closed after this long (and a stalled upload gives up).
 _SOCKET_TIMEOUT_S: Final = 300.0
 
@@ -237,7 +241,11 @@ def _data_start(text: bytes, pos: int) -> int:
 
 
 class RequestBody:
-    """The raw request body (Content-Length or chunked), read lazily in bounded pieces."""
+    """The raw request body (Content-Length or chunked), read in bounded pieces.
+
+    All read state lives on the object, so a reader abandoned mid-body (an insert that failed)
+    can be followed by drain(), which resumes exactly there.
+    """
 
     def __init__(self, rfile: BinaryIO, headers: Mapping[str, str]) -> None:
         self._rfile = rfile
@@ -250,55 +258,67 @@ class RequestBody:
         if self._remaining < 0:
             raise ClickHouseError.of(BAD_ARGUMENTS, f"Bad Content-Length: {length!r}")
         self._chunk_left = 0
-        self.complete = not self._chunked and self._remaining == 0
-        self.broken = False
+        self._spool: collections.deque[bytes] = collections.deque()
+        self.complete = not self._chunked and self._remaining == 0  # all of it read off the socket
+        self.broken = False  # framing lost: the connection cannot be reused
 
     def pieces(self) -> Iterator[bytes]:
-        try:
-            if self._chunked:
-                yield from self._chunked_pieces()
-                return
-            while self._remaining > 0:
-                piece = self._rfile.read(min(self._remaining, _READ_SIZE))
-                if not piece:
-                    raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Request body ended early")
-                self._remaining -= len(piece)
+        while self._spool or not self.complete:
+            piece = self._spool.popleft() if self._spool else self._read_piece()
+            if piece:
                 yield piece
-            self.complete = True
-        except (ClickHouseError, OSError):
-            self.broken = True  # the framing is lost: the connection cannot be reused
-            raise
 
-    def _chunked_pieces(self) -> Iterator[bytes]:
-        # The position inside the current chunk lives on self: a reader abandoned mid-chunk
-        # (an insert that failed) is followed by drain(), which must resume exactly there.
-        while not self.complete:
-            if self._chunk_left == 0:
-                line = self._rfile.readline(1024)
-                try:
-                    size = int(line.split(b";", 1)[0].strip(), 16) if line.endswith(b"\n") else -1
-                except ValueError:
-                    size = -1
-                if size < 0:
-                    raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Broken chunked request body")
-                if size == 0:
-                    while self._rfile.readline(1024).strip():  # trailers, up to the blank line
-                        pass
-                    self.complete = True
-                    return
-                self._chunk_left = size
-            piece = self._rfile.read(min(self._chunk_left, _READ_SIZE))
-            if not piece:
-                raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Request body ended early")
-            self._chunk_left -= len(piece)
-            if self._chunk_left == 0 and self._rfile.read(2) != b"\r\n":
-                raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Broken chunked request body")
-            yield piece
+    def prefetch(self, limit: int) -> None:
+        """Read up to ``limit`` bytes ahead, so a slow sender is waited for without the engine."""
+        size = sum(len(p) for p in self._spool)
+        while size < limit and not self.complete:
+            piece = self._read_piece()
+            self._spool.append(piece)
+            size += len(piece)
 
     def drain(self) -> None:
         """Consume what is left so the keep-alive connection stays in step."""
-        for _ in self.pieces():
-            pass
+        self._spool.clear()
+        while not self.complete:
+            self._read_piece()
+
+    def _read_piece(self) -> bytes:
+        try:
+            return self._read_chunked() if self._chunked else self._read_sized()
+        except (ClickHouseError, OSError):
+            self.broken = True
+            raise
+
+    def _read_sized(self) -> bytes:
+        piece = self._rfile.read(min(self._remaining, _READ_SIZE))
+        if not piece:
+            raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Request body ended early")
+        self._remaining -= len(piece)
+        self.complete = self._remaining == 0
+        return piece
+
+    def _read_chunked(self) -> bytes:
+        if self._chunk_left == 0:
+            line = self._rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16) if line.endswith(b"\n") else -1
+            except ValueError:
+                size = -1
+            if size < 0:
+                raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Broken chunked request body")
+            if size == 0:
+                while self._rfile.readline(1024).strip():  # trailers, up to the blank line
+                    pass
+                self.complete = True
+                return b""
+            self._chunk_left = size
+        piece = self._rfile.read(min(self._chunk_left, _READ_SIZE))
+        if not piece:
+            raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Request body ended early")
+        self._chunk_left -= len(piece)
+        if self._chunk_left == 0 and self._rfile.read(2) != b"\r\n":
+            raise ClickHouseError.of(CANNOT_READ_ALL_DATA, "Broken chunked request body")
+        return piece
 
 
 class _Inflater(Protocol):
@@ -659,6 +679,7 @@ class Handler(BaseHTTPRequestHandler):
             database = request.params.get("database") or "default"
             fmt = request.params.get("default_format") or "TabSeparated"
             if request.data is not None and statement.insert_format is not None:
+                body.prefetch(_SPOOL_LIMIT)
                 outcome = engine.insert(
                     statement.head,
                     statement.insert_format,
@@ -696,13 +717,10 @@ class Handler(BaseHTTPRequestHandler):
     def _read_request(self, params: dict[str, str], body: RequestBody) -> _Request:
         pieces = decoded(body.pieces(), self.headers.get("Content-Encoding") or "")
         content_type = self.headers.get("Content-Type") or ""
-        if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            raw = b"".join(pieces)
-            if content_type.startswith("multipart/"):
-                fields = parse_multipart(raw, content_type)
-            else:
-                fields = dict(parse_qsl(_utf8(raw, "form body"), keep_blank_values=True))
-            params.update(fields)  # form fields win over the URL, as in ClickHouse
+        # Only multipart bodies are forms: like ClickHouse, a urlencoded body (curl --data-binary)
+        # is plain SQL.
+        if content_type.startswith("multipart/form-data"):
+            params.update(parse_multipart(b"".join(pieces), content_type))  # form fields win over the URL
             return self._plain(params.get("query", "").encode(), params)
         # The SQL is the `query` URL parameter and/or the body, joined by a newline; an INSERT's
         # data follows its SQL.
@@ -822,6 +840,11 @@ def main(argv: list[str] | None = None) -> int:
     # stderr, so a parent that stops reading stdout can never block us on a full pipe.
     ready = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
+    # Likewise stdin: the watchdog keeps the parent's pipe, the engine only ever sees /dev/null.
+    control = os.dup(0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     os.makedirs(args.data_dir, exist_ok=True)
     engine = Engine(args.data_dir)
     server = Server(args.host, args.port, engine, verbose=args.verbose)
@@ -835,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop())
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop())
     if args.exit_on_stdin_eof:
-        threading.Thread(target=_watch_stdin, args=(stop,), daemon=True, name="stdin-watchdog").start()
+        threading.Thread(target=_watch_stdin, args=(control, stop), daemon=True, name="stdin-watchdog").start()
     host, port = server.server_address[:2]
     ready.write(json.dumps({"host": host, "port": port}) + "\n")
     ready.close()
@@ -849,9 +872,10 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(0)
 
 
-def _watch_stdin(stop: Callable[[], None]) -> None:
-    with contextlib.suppress(Exception):
-        while sys.stdin.buffer.read(65536):
+def _watch_stdin(fd: int, stop: Callable[[], None]) -> None:
+    """Stop the server once the parent's end of the pipe closes (the parent exited or died)."""
+    with contextlib.suppress(OSError):
+        while os.read(fd, 65536):
             pass
     stop()
 

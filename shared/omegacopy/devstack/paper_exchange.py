@@ -6,20 +6,42 @@ It is the test oracle of the order path, so it verifies everything *independentl
 own hashing code — a bug in our digest cannot be mirrored here. HMAC (L2) and ClobAuth (L1) are
 checked the same way, from the protocol text.
 
-Start one per test (or per module) on loopback::
+Test API::
 
-    with start_paper_exchange() as exchange:
-        creds = exchange.add_account(eoa, signature_type=0, pusd=Decimal("100"))
-        exchange.add_market(condition_id, tokens=[yes, no], tick_size=Decimal("0.01"))
+    with start_paper_exchange(seed=7) as exchange:           # loopback HTTP server in a thread
+        creds = exchange.add_account(eoa, signature_type=0, pusd=Decimal("100"),
+                                     positions={token_id: Decimal("10")})   # -> PaperCredentials
+        exchange.add_market(condition_id, tokens=[yes, no], tick_size="0.01", neg_risk=False,
+                            min_size="5", exchange_version=2, fee_rate="0.02", fee_exponent="2")
         exchange.set_book(yes, bids=[("0.48", "100")], asks=[("0.52", "100")])
+        exchange.faults.set(FaultMode.SLOW, count=1, delay_s=0.3, paths=["/order"])
+        exchange.clock.shift(120)                              # the server's clock (GET /time, GTD)
         ... point a client at exchange.url ...
-        exchange.ledger()            # ground truth: every order it accepted
-        exchange.requests["/order"]  # how many HTTP requests hit a path (retry assertions)
+        exchange.ledger()             # ground truth: every order it accepted, with fills
+        exchange.requests["/order"]   # HTTP requests per path (retry assertions)
 
-Behaviour follows /work/shared/polymarket-clob-v2.md. Where the real exchange's behaviour is not
-documented the choice made here is named in a comment ("paper choice"): the exchange wins.
+Wallets: type 0 maker = signer = EOA; 1/2 maker = the registered funder (proxy / Safe), signer =
+the EOA; 3 maker = signer = the deposit wallet, and the ERC-7739 envelope must recover to the EOA
+registered for that wallet. The API key's EOA must control the order (else "the order signer
+address has to be the address of the API KEY").
+
+Order checks, in order: payload shape -> owner == API key -> market of the token -> signature
+under the market's exchange domain -> duplicate hash -> wallet binding -> price on the tick grid
+and inside [tick, 1 - tick] (maker/taker ratio; a market order may sit a rounding unit off) ->
+precision (limit BUY taker <= 2 decimals; FOK/FAK BUY maker <= 2, taker <= 4; otherwise the
+tick's amount decimals) -> minimum size -> expiration (GTD >= now + 180 s, else 0) -> post-only
+-> balance net of open orders -> matching (best level first, at the resting price; FOK
+all-or-nothing, FAK kills the rest, GTC/GTD rest at their price). Validation failures answer
+HTTP 400 {"error": ...}; in a batch each failed order is an HTTP-200 item with success:false.
+
+Paper choices where the real behaviour is undocumented (the exchange wins where they differ):
+the duplicate message wording; marketable orders need $1 of notional (limit orders need
+`min_size` shares); orders never match the same wallet's resting orders; FOK-killed /
+FAK-nothing come back as HTTP 200 success:false status "unmatched" (or HTTP 400 with
+`unmatched_style="error_400"`); markets with `taker_delay` answer "delayed" but match at once;
+L2 timestamps are only checked when `auth_window_s` is set.
 Not modelled: fees (served in `fd`, never charged), complementary matching (a YES buy against a
-NO buy through minting), on-chain settlement delays, per-signer server-side buckets.
+NO buy through minting), on-chain settlement, server-side per-signer buckets.
 """
 
 from __future__ import annotations
@@ -121,9 +143,7 @@ ERR_SIGNATURE = "invalid signature"
 ERR_BALANCE = "not enough balance / allowance"
 ERR_POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
 ERR_FOK = "order couldn't be fully filled. FOK orders are fully filled or killed."
-ERR_FAK = (
-    "no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found."
-)
+ERR_FAK = "no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found."
 ERR_EXPIRATION = "invalid expiration"
 ERR_TRADING_DISABLED = "Trading is currently disabled. Check polymarket.com for updates"
 ERR_CANCEL_ONLY = "Trading is currently cancel-only. New orders are not accepted, but cancels are allowed."
@@ -591,6 +611,7 @@ class PaperExchange:
         if unmatched_style not in ("success_false", "error_400"):
             raise ValueError("unmatched_style must be 'success_false' or 'error_400'")
         self.unmatched_style = unmatched_style
+        self.trades_page_size = 100  # GET /data/trades page length (tests shrink it to page)
         self.clock = ServerClock()
         self.faults = Faults(seed)
         self.requests: Counter[str] = Counter()
@@ -616,9 +637,7 @@ class PaperExchange:
         if self._server is not None:
             raise RuntimeError("paper exchange already started")
         self._server = _Server((host, port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.name = f"paper-exchange:{self._server.server_address[1]}"
         self._thread.start()
         return self
@@ -806,11 +825,7 @@ class PaperExchange:
         """Lazy time-driven effects: GTD expiry and heartbeat-timeout cancels."""
         now = self.clock.now()
         for order in self._orders.values():
-            if (
-                order.status == "live"
-                and order.order_type == "GTD"
-                and now >= order.expiration - _GTD_SAFETY_S
-            ):
+            if order.status == "live" and order.order_type == "GTD" and now >= order.expiration - _GTD_SAFETY_S:
                 order.status = "expired"
                 self._unbook(order.order_hash)
         for account in self._accounts.values():
@@ -845,9 +860,7 @@ class PaperExchange:
                 result = self._apply_processed_fault(rule, result)
         with self._lock:
             status = None if isinstance(result, _Drop) else result.status
-            self.request_log.append(
-                RequestRecord(method, path, status, None if rule is None else rule.mode.value)
-            )
+            self.request_log.append(RequestRecord(method, path, status, None if rule is None else rule.mode.value))
         return result
 
     def _fault_reply(self, rule: FaultRule) -> _Reply | _Drop:
@@ -882,9 +895,7 @@ class PaperExchange:
             result.delay_s = rule.delay_s
             return result
         if mode is FaultMode.TRUNCATED_JSON:
-            return _Reply(
-                status=200, body=result.body[: max(1, len(result.body) // 2)], headers=result.headers
-            )
+            return _Reply(status=200, body=result.body[: max(1, len(result.body) // 2)], headers=result.headers)
         return self._fault_reply(rule)
 
     @staticmethod
@@ -940,9 +951,7 @@ class PaperExchange:
         return None if route is None else route()
 
     # --- auth -----------------------------------------------------------------------------------
-    def _authenticate(
-        self, method: str, path: str, headers: Message, body: bytes
-    ) -> tuple[PaperAccount, str] | None:
+    def _authenticate(self, method: str, path: str, headers: Message, body: bytes) -> tuple[PaperAccount, str] | None:
         """(account, api key) for valid L2 headers, else None (-> 401)."""
         address = headers.get("POLY_ADDRESS") or ""
         signature = headers.get("POLY_SIGNATURE") or ""
@@ -1303,15 +1312,11 @@ class PaperExchange:
         self._check_expiration(o, order_hash)
         if o.post_only:
             if o.order_type not in ("GTC", "GTD"):
-                raise _Rejected(
-                    "invalid post-only order: only GTC and GTD orders can be post-only", order_hash
-                )
+                raise _Rejected("invalid post-only order: only GTC and GTD orders can be post-only", order_hash)
             if self._crosses(o, price, account):
                 raise _Rejected(ERR_POST_ONLY_CROSSES, order_hash)
         self._check_balance(o, account, order_hash)
-        return self._execute(
-            o=o, market=market, account=account, api_key=api_key, price=price, order_hash=order_hash
-        )
+        return self._execute(o=o, market=market, account=account, api_key=api_key, price=price, order_hash=order_hash)
 
     def _check_price(self, o: _WireOrder, market: PaperMarket, order_hash: str) -> Decimal:
         tick = market.tick_size
@@ -1516,9 +1521,7 @@ class PaperExchange:
             status = "delayed"
         record.placement_status = status
         making, taking = (
-            (record.filled_usd, record.filled_shares)
-            if o.side == "BUY"
-            else (record.filled_shares, record.filled_usd)
+            (record.filled_usd, record.filled_shares) if o.side == "BUY" else (record.filled_shares, record.filled_usd)
         )
         return {
             "success": True,
@@ -1574,9 +1577,7 @@ class PaperExchange:
         if maker_order is not None:
             maker_account = self._accounts[maker_order.eoa.lower()]
             maker_account.pusd += buyer_delta * usd
-            maker_account.positions[token] = (
-                maker_account.positions.get(token, Decimal(0)) - buyer_delta * shares
-            )
+            maker_account.positions[token] = maker_account.positions.get(token, Decimal(0)) - buyer_delta * shares
             maker_order.filled_shares += shares
             maker_order.filled_usd += usd
             maker_order.fills.append(Fill(trade.trade_id, level, shares, usd, taker.order_hash))
@@ -1678,7 +1679,7 @@ class PaperExchange:
                 }
             )
         # cursor paging: the cursor is a base64 offset; "LTE=" (base64 "-1") means the end
-        page_size = 100
+        page_size = self.trades_page_size
         cursor = query.get("next_cursor") or ""
         try:
             offset = int(base64.b64decode(cursor).decode()) if cursor else 0
@@ -1713,9 +1714,7 @@ class PaperExchange:
         if not isinstance(sent, str):
             return _error(400, "Invalid payload")
         if account.heartbeat_id is not None and sent != account.heartbeat_id:
-            return _json_reply(
-                {"error_msg": "Invalid Heartbeat ID", "heartbeat_id": account.heartbeat_id}, 400
-            )
+            return _json_reply({"error_msg": "Invalid Heartbeat ID", "heartbeat_id": account.heartbeat_id}, 400)
         account.heartbeat_id = str(uuid.uuid4())
         account.heartbeat_at = self.clock.now()
         return _json_reply({"heartbeat_id": account.heartbeat_id})
@@ -1771,6 +1770,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API behind its load balancer
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms ACK stalls
     server: _Server
 
     def do_GET(self) -> None:

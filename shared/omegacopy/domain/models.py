@@ -178,6 +178,16 @@ class Tunables:
     min_owrr_confidence: Confidence = Confidence.MEDIUM
     owrr_cache_ttl_s: int = 300
     min_order_usd: Decimal = Decimal("10")
+    # executor: pre-trade risk and order placement
+    max_order_usd: Decimal = Decimal("1000")
+    max_market_exposure_usd: Decimal = Decimal("2500")
+    daily_loss_limit_pct: Decimal = Decimal("10")
+    drawdown_limit_pct: Decimal = Decimal("50")
+    price_collar: Decimal = Decimal("0.05")
+    book_max_age_s: int = 5
+    intent_max_age_s: int = 120
+    iceberg_slice_usd: Decimal = Decimal("500")
+    clock_skew_limit_s: int = 5
 
 
 @dataclass(frozen=True, slots=True)

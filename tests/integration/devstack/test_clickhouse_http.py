@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import clickhouse_connect
 import lz4.frame
@@ -293,6 +294,22 @@ def test_command_tells_empty_results_from_statements_without_result(db: Db) -> N
     assert client.command("SELECT 7 AS n FORMAT JSONEachRow") == '{"n":7}'
 
 
+def test_plain_http_requests_work_as_with_clickhouse(db: Db) -> None:
+    server, base = db.server, f"/?database={db.name}"
+    db.client.command("CREATE TABLE t (a UInt8, b String) ENGINE = MergeTree ORDER BY a")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}  # what curl --data-binary sends
+
+    assert post(server, base, b"SELECT 1 AS x, 'a' AS y", form)[2] == b"1\ta\n"
+    assert post(server, base + "&query=" + quote("INSERT INTO t FORMAT CSV"), b"1,x\n2,y\n")[0] == 200
+    assert post(server, base, b"INSERT INTO t FORMAT TSV\n3\tz\n")[0] == 200
+    with urllib.request.urlopen(
+        f"http://{server.host}:{server.port}{base}&query=" + quote("SELECT * FROM t ORDER BY a")
+    ) as r:
+        assert r.read() == b"1\tx\n2\ty\n3\tz\n"
+    _, headers, json_body = post(server, base, b"SELECT count() AS n FROM t FORMAT JSONEachRow")
+    assert (headers["X-ClickHouse-Format"], json_body) == ("JSONEachRow", b'{"n":3}\n')
+
+
 def test_settings_apply_to_their_request_only(db: Db) -> None:
     client = db.client
     setting = "SELECT getSetting('max_block_size')"
@@ -341,6 +358,26 @@ def test_concurrent_clients_are_served_correctly(db: Db) -> None:
 
     assert errors == []
     assert db.client.command("SELECT count() FROM t") == 4 * 5 * 4000
+
+
+def test_an_insert_still_being_sent_does_not_block_other_queries(db: Db) -> None:
+    db.client.command("CREATE TABLE t (id UInt64) ENGINE = MergeTree ORDER BY id")
+    block = db.client.raw_query("SELECT number AS id FROM numbers(10)", fmt="Native")
+    chunk = f"{len(block):x}\r\n".encode() + block + b"\r\n"
+    upload = http.client.HTTPConnection(db.server.host, db.server.port, timeout=30)
+    upload.putrequest("POST", f"/?database={db.name}&query=" + quote("INSERT INTO t FORMAT Native"))
+    upload.putheader("Transfer-Encoding", "chunked")
+    upload.endheaders()
+    upload.send(chunk)  # the insert has begun and its client is slow to send the rest
+    try:
+        other = db.new_client(send_receive_timeout=10)
+        assert other.command("SELECT count() FROM t") == 0
+
+        upload.send(chunk + b"0\r\n\r\n")
+        assert upload.getresponse().status == 200
+    finally:
+        upload.close()
+    assert other.command("SELECT count() FROM t") == 20
 
 
 def test_round_trips_have_no_nagle_stall(server: ClickHouseServer) -> None:
@@ -476,6 +513,22 @@ def test_server_exits_when_its_parent_dies_without_stopping_it(tmp_path: Path) -
     assert readable, "the orphaned server is still running"
     with start_clickhouse(tmp_path / "ch") as again:  # and it released the data dir
         assert again.client().command("SELECT 1") == 1
+
+
+_FORGETFUL_PARENT = """
+from omegacopy.devstack.clickhouse import start_clickhouse
+server = start_clickhouse()
+print(server.pid, server.data_dir, flush=True)
+"""
+
+
+def test_a_server_never_stopped_is_reaped_with_its_temp_dir_at_exit() -> None:
+    done = subprocess.run([sys.executable, "-c", _FORGETFUL_PARENT], capture_output=True, timeout=120, check=True)
+
+    pid, data = done.stdout.split()
+    assert not Path(data.decode()).exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)
 
 
 # --- protocol pieces (no server) -----------------------------------------------------------------

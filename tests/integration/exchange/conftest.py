@@ -207,24 +207,29 @@ def sdk_order(
     exchange_address: str | None = None,
     chain_id: int = 137,
     protocol_version: str | None = None,
+    amounts: tuple[int, int] | None = None,
 ) -> SdkOrder:
     """An order built and signed by the official SDK's own functions, offline.
 
     Amounts: `_compute_limit_order_amounts` / `_compute_market_order_amounts`; maker/signer per
     wallet type: `create_unsigned_order`; typed data, signature and the ERC-7739 wrap:
     `build_order_typed_data` / `build_order_signature`; body: `build_post_order_request`.
+    `amounts=(maker, taker)` signs amounts the SDK would never compute (server-rule tests).
     """
     tick = market.tick_size
+    sdk_side: Any = side  # the SDK's Literal / NewType parameters, fed from test strings
     if order_type in ("GTC", "GTD"):
         offered, requested = _compute_limit_order_amounts(
-            price=Decimal(price), size=Decimal(size or "0"), side=side, tick_size=tick
+            price=Decimal(price), size=Decimal(size or "0"), side=sdk_side, tick_size=tick
         )
     else:
         quantity = amount if side == "BUY" else size
         offered, requested = _compute_market_order_amounts(
-            amount=Decimal(quantity or "0"), price=Decimal(price), side=side, tick_size=tick
+            amount=Decimal(quantity or "0"), price=Decimal(price), side=sdk_side, tick_size=tick
         )
-    draft = OrderDraft(
+    if amounts is not None:
+        offered, requested = amounts
+    draft_fields: dict[str, Any] = dict(
         chain_id=chain_id,
         exchange_address=exchange_address or market.exchange,
         expiration=expiration,
@@ -236,14 +241,17 @@ def sdk_order(
         requested_amount=requested,
         asset_id=token_id,
     )
-    unsigned = create_unsigned_order(draft, wallet=trader.funder, wallet_type=WALLET_TYPES[trader.signature_type])
+    wallet: Any = trader.funder
+    wallet_type: Any = WALLET_TYPES[trader.signature_type]
+    unsigned = create_unsigned_order(OrderDraft(**draft_fields), wallet=wallet, wallet_type=wallet_type)
+    version: Any = protocol_version or unsigned.protocol_version
     unsigned = dataclasses.replace(
         unsigned,
         salt=next(_SALT) if salt is None else salt,
         timestamp=int(time.time() * 1000),
-        protocol_version=protocol_version or unsigned.protocol_version,
+        protocol_version=version,
     )
-    raw = trader.account.sign_typed_data(full_message=build_order_typed_data(unsigned)).signature.hex()
+    raw: Any = trader.account.sign_typed_data(full_message=build_order_typed_data(unsigned)).signature.hex()
     raw = raw if raw.startswith("0x") else "0x" + raw
     signed = create_signed_order(unsigned, build_order_signature(unsigned, raw), post_only=post_only)
     _, payload = build_post_order_request(signed, owner_api_key=trader.creds.api_key)

@@ -23,6 +23,7 @@ from .conftest import (
     NR_YES,
     V3_YES,
     YES,
+    Env,
     Sleeps,
     Trader,
     sdk_order,
@@ -83,7 +84,7 @@ def test_resting_gtc_is_served_in_the_book_and_fills_a_later_taker(
     assert exchange.balance(maker.eoa) == Decimal("12.5")
     resting = make_client(maker).get_order(ask.order_hash)
     assert resting is not None
-    assert (resting.status, resting.size_matched, resting.original_size) == ("live", 25, 40)
+    assert (resting.status, resting.size_matched, resting.original_size) == ("live", Decimal(25), Decimal(40))
     assert [t.trader_side for t in make_client(maker).trades()] == ["MAKER"]
     assert [t.trader_side for t in make_client(taker).trades()] == ["TAKER"]
 
@@ -207,6 +208,30 @@ def test_business_rejections_are_classified_and_never_retried(
     assert exchange.ledger() == []
     assert exchange.requests["/order"] == 4  # one request each: no retries
     assert sleeps.calls == []
+
+
+@pytest.mark.parametrize(
+    ("side", "order_type", "amounts", "reason"),
+    [
+        ("BUY", "GTC", (4_000_400, 10_001_000), PostReason.PRECISION),  # limit BUY: 10.001 shares
+        ("BUY", "FOK", (10_005_000, 25_012_500), PostReason.PRECISION),  # market BUY: $10.005
+        ("BUY", "FAK", (10_000_000, 25_000_001), PostReason.PRECISION),  # market BUY: 6-decimal shares
+        ("BUY", "GTC", (4_050_000, 10_000_000), PostReason.TICK_SIZE),  # 0.405 on a 0.01 grid
+        ("BUY", "GTC", (9_950_000, 10_000_000), PostReason.TICK_SIZE),  # 0.995 > 1 - tick
+        ("SELL", "GTC", (10_000_000, 4_000_000), PostReason.BALANCE),  # shares it does not hold
+    ],
+    ids=["limit-buy-shares", "market-buy-usd", "market-buy-shares", "off-grid", "outside-range", "no-shares"],
+)
+def test_exchange_enforces_precision_grid_and_share_balance(
+    env: Env, side: str, order_type: str, amounts: tuple[int, int], reason: PostReason
+) -> None:
+    seller = env.make_trader(0, pusd="1000")  # holds no shares at all
+    order = sdk_order(
+        seller, env.market, token_id=YES, side=side, price="0.40", size="10", order_type=order_type, amounts=amounts
+    )
+    result = env.make_client(seller).post_order(order.body, order_hash=order.order_hash)
+    assert (result.outcome, result.reason) == (PostOutcome.REJECTED, reason), result.message
+    assert env.exchange.ledger() == []
 
 
 def test_batch_gets_one_result_per_order(
