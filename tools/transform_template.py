@@ -18,6 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from samtranslator.translator.transform import transform as sam_transform
+from samtranslator.yaml_helper import yaml_parse
+
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
 # Parameter defaults that make a complete offline transform; the region only names ARNs.
@@ -34,8 +37,6 @@ class _OfflinePolicyLoader:
 
 def load_sam(path: Path = TEMPLATE) -> dict[str, Any]:
     """The SAM template as CloudFormation-style dicts (!Ref -> {"Ref": ...})."""
-    from samtranslator.yaml_helper import yaml_parse
-
     parsed: dict[str, Any] = yaml_parse(path.read_text())
     return parsed
 
@@ -52,11 +53,10 @@ def _with_s3_placeholders(sam: dict[str, Any]) -> dict[str, Any]:
 
 def transform(sam: Mapping[str, Any], parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The CloudFormation template SAM would deploy (conditions are kept, not evaluated)."""
-    from samtranslator.translator.transform import transform as sam_transform
-
     os.environ.setdefault("AWS_DEFAULT_REGION", OFFLINE_PSEUDO["AWS::Region"])
     values: dict[str, Any] = {**OFFLINE_PSEUDO, **(parameters or {})}
-    result: dict[str, Any] = sam_transform(_with_s3_placeholders(dict(sam)), values, _OfflinePolicyLoader())  # type: ignore[arg-type]
+    loader: Any = _OfflinePolicyLoader()  # duck-typed: samtranslator only calls .load()
+    result: dict[str, Any] = sam_transform(_with_s3_placeholders(dict(sam)), values, loader)
     return result
 
 

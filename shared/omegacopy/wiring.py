@@ -11,13 +11,17 @@ import clickhouse_connect
 from aws_lambda_powertools.utilities import parameters
 
 from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs, ClickHouseTradeSource, TableNames
+from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
+from omegacopy.adapters.key_vault import PgKmsKeyVault
+from omegacopy.adapters.pg_executor_store import PgExecutorStore
 from omegacopy.adapters.pg_monitor_store import PgMonitorStore
 from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
 from omegacopy.adapters.ssm_tunables import SsmTunables
+from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
-from omegacopy.config import MonitorEnv
+from omegacopy.config import ExecutorEnv, MonitorEnv
 from omegacopy.ports import TradeSource
 
 
@@ -62,3 +66,30 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
 def monitor_deps() -> TickDeps:
     """Per-container singleton: connections stay warm across invocations."""
     return build_monitor_deps(os.environ)
+
+
+def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
+    env = ExecutorEnv.from_environ(environ)
+    db_url = _secret_or_url(env.database_url, env.database_secret_arn, "database")
+    vault = PgKmsKeyVault(db_url, boto3.client("kms"))
+    return ExecutorDeps(
+        store=PgExecutorStore(db_url),
+        exchanges=ClobExchanges(
+            env.clob_url,
+            credentials_prefix=env.clob_credentials_prefix,
+            identities=vault,
+            chain_id=env.chain_id,
+            timeout_s=env.http_timeout_s,
+        ),
+        keys=vault,
+        tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
+        clock=SystemClock(),
+        settings=ExecutorSettings(
+            chain_id=env.chain_id, builder_code=env.builder_code, deadline_margin_ms=env.deadline_margin_ms
+        ),
+    )
+
+
+@cache
+def executor_deps() -> ExecutorDeps:
+    return build_executor_deps(os.environ)

@@ -107,8 +107,10 @@ def role_statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]
                 for arn in as_list(arns):
                     if isinstance(arn, dict) and arn.get("Ref") in template["Resources"]:
                         found.extend(statements(props(template, arn["Ref"])["PolicyDocument"]))
-        elif r["Type"] == "AWS::IAM::RolePolicy" and p.get("RoleName") == role_ref:
-            found.extend(statements(p["PolicyDocument"]))
-        elif r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and role_ref in p.get("Roles", []):
-            found.extend(statements(p["PolicyDocument"]))
+        else:
+            attached = (r["Type"] == "AWS::IAM::RolePolicy" and p.get("RoleName") == role_ref) or (
+                r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and role_ref in p.get("Roles", [])
+            )
+            if attached:
+                found.extend(statements(p["PolicyDocument"]))
     return found

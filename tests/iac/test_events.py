@@ -45,7 +45,7 @@ def test_executor_batch_is_a_fifo_batch_with_exactly_one_poison_record() -> None
         assert record["eventSource"] == "aws:sqs"
         assert record["eventSourceARN"].endswith("-execution.fifo")
         assert attributes["MessageGroupId"] and attributes["MessageDeduplicationId"]
-        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
     for record in valid:
         assert record["attributes"]["MessageDeduplicationId"] == json.loads(record["body"])["intent_id"]
     assert len({r["messageId"] for r in records}) == len(records)

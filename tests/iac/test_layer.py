@@ -56,15 +56,20 @@ def test_layer_package_step_leaves_the_dev_stack_out(tmp_path: Path) -> None:
 
 
 def _python312() -> str | None:
-    found = shutil.which("python3.12")
-    if found:
-        return found
+    """The Lambda runtime's interpreter: pyenv's 3.12 first (its shims refuse when 3.12 is not the
+    active version), then PATH; the first one that actually runs."""
+    candidates: list[str] = []
     try:
         root = subprocess.run(["pyenv", "root"], check=True, capture_output=True, text=True).stdout.strip()
+        candidates += [str(p) for p in sorted(Path(root).glob("versions/3.12.*/bin/python3.12"), reverse=True)]
     except (OSError, subprocess.CalledProcessError):
-        return None
-    candidates = sorted(Path(root).glob("versions/3.12.*/bin/python3.12"))
-    return str(candidates[-1]) if candidates else None
+        pass
+    candidates += [found] if (found := shutil.which("python3.12")) else []
+    for candidate in candidates:
+        probe = subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"], check=False)
+        if probe.returncode == 0:
+            return candidate
+    return None
 
 
 @pytest.mark.slow
@@ -76,7 +81,16 @@ def test_layer_built_for_this_machine_imports_every_handler_without_dev_packages
         pytest.skip("python3.12 (the Lambda runtime's) is not installed")
     arch = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[os.uname().machine]
     subprocess.run(
-        ["make", "-s", "-C", str(SHARED), "build-SharedLayer", f"ARTIFACTS_DIR={tmp_path}", f"PYTHON={python}", f"LAYER_ARCH={arch}"],
+        [
+            "make",
+            "-s",
+            "-C",
+            str(SHARED),
+            "build-SharedLayer",
+            f"ARTIFACTS_DIR={tmp_path}",
+            f"PYTHON={python}",
+            f"LAYER_ARCH={arch}",
+        ],
         check=True,
         timeout=600,
     )
@@ -85,14 +99,23 @@ def test_layer_built_for_this_machine_imports_every_handler_without_dev_packages
 import importlib.util, sys
 sys.path[:0] = [{str(site)!r}]
 for name in ("wallet_monitor", "executor", "reconciler"):
-    spec = importlib.util.spec_from_file_location("handler_" + name, {str(REPO / "functions")!r} + "/" + name + "/app.py")
+    path = {str(REPO / "functions")!r} + "/" + name + "/app.py"
+    spec = importlib.util.spec_from_file_location("handler_" + name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert callable(module.lambda_handler)
-dev = sorted(m for m in sys.modules if m.split(".")[0] in ("chdb", "moto", "pytest") or m.startswith("omegacopy.devstack"))
+dev_roots = ("chdb", "moto", "pytest")
+dev = sorted(m for m in sys.modules if m.split(".")[0] in dev_roots or m.startswith("omegacopy.devstack"))
 assert not dev, dev
 """
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }
     # -I -S: no PYTHONPATH, no user or interpreter site-packages: only the stdlib and the layer
-    result = subprocess.run([python, "-I", "-S", "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [python, "-I", "-S", "-c", script], check=False, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]

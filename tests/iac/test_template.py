@@ -168,7 +168,10 @@ def test_only_the_executor_can_unwrap_wallet_keys(cfn: dict[str, Any]) -> None:
         actions = as_list(st["Action"])
         assert "kms:ReEncrypt*" not in actions and not any(a.startswith("kms:ReEncrypt") for a in actions)
         if "kms:Decrypt" in actions:
-            assert st["Principal"]["AWS"] in ({"Fn::GetAtt": [executor_role, "Arn"]}, {"Ref": "WalletAdminPrincipalArn"})
+            assert st["Principal"]["AWS"] in (
+                {"Fn::GetAtt": [executor_role, "Arn"]},
+                {"Ref": "WalletAdminPrincipalArn"},
+            )
             assert st["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == "wallet-signing-key"
     reconciler_role = _role_of(cfn, "ReconcilerFunction")
     assert not any("WalletKeysKey" in json.dumps(st) for st in role_statements(cfn, reconciler_role))
@@ -217,7 +220,11 @@ def test_execution_queue_is_fifo_with_explicit_dedup_and_a_fifo_dlq(cfn: dict[st
 
 def test_every_queue_is_encrypted_has_a_dlq_and_an_alarm(cfn: dict[str, Any]) -> None:
     queues = resources(cfn, "AWS::SQS::Queue")
-    dlqs = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in queues.values() if "RedrivePolicy" in q["Properties"]}
+    dlqs = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
     for schedule in resources(cfn, "AWS::Scheduler::Schedule").values():
         dlqs.add(schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
     alarmed = {
@@ -250,10 +257,23 @@ def test_functions_run_python312_on_arm64_with_the_shared_layer(cfn: dict[str, A
     [
         (
             "WalletMonitorFunction",
-            {"STAGE", "SSM_PREFIX", "EXECUTION_QUEUE_URL", "DATABASE_SECRET_ARN", "CLICKHOUSE_SECRET_ARN", "TRADE_SOURCE"},
+            {
+                "STAGE",
+                "SSM_PREFIX",
+                "EXECUTION_QUEUE_URL",
+                "DATABASE_SECRET_ARN",
+                "CLICKHOUSE_SECRET_ARN",
+                "TRADE_SOURCE",
+            },
         ),
-        ("ExecutorFunction", {"STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX"}),
-        ("ReconcilerFunction", {"STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX"}),
+        (
+            "ExecutorFunction",
+            {"STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX"},
+        ),
+        (
+            "ReconcilerFunction",
+            {"STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX"},
+        ),
     ],
 )
 def test_function_environment_matches_its_model(cfn: dict[str, Any], function: str, required: set[str]) -> None:
@@ -391,7 +411,9 @@ def test_state_machine_is_express_and_ticks_twice_30_s_apart(cfn: dict[str, Any]
     # the offset tick waits 30 s from the start of its own branch, not after the first tick
     (parallel,) = [s for s in _definition(cfn)["States"].values() if s["Type"] == "Parallel"]
     offset_branch = next(b for b in parallel["Branches"] if b["States"][b["StartAt"]]["Type"] == "Wait")
-    assert any(s.get("Parameters", {}).get("Payload", {}).get("offset_s") == 30 for s in offset_branch["States"].values())
+    assert any(
+        s.get("Parameters", {}).get("Payload", {}).get("offset_s") == 30 for s in offset_branch["States"].values()
+    )
 
 
 def test_reconciler_runs_beside_the_monitor_and_failures_are_contained(cfn: dict[str, Any]) -> None:
@@ -424,7 +446,11 @@ def _metric_names(alarm: dict[str, Any]) -> list[tuple[str, str, Any]]:
     if "MetricName" in p:
         return [(p["Namespace"], p["MetricName"], p.get("Dimensions", []))]
     return [
-        (m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Metric"]["Dimensions"])
+        (
+            m["MetricStat"]["Metric"]["Namespace"],
+            m["MetricStat"]["Metric"]["MetricName"],
+            m["MetricStat"]["Metric"]["Dimensions"],
+        )
         for m in p["Metrics"]
         if "MetricStat" in m
     ]

@@ -14,13 +14,13 @@ from tests.iac.conftest import REPO, load_tool
 invoke = load_tool("invoke")
 overrides = load_tool("sam_overrides")
 
-HANDLER = '''
+HANDLER = """
 import helper  # a sibling module: the function folder is first on sys.path, as in Lambda
 
 def lambda_handler(event, context):
     return {"event": event, "remaining_ms": context.get_remaining_time_in_millis(), "helper": helper.VALUE,
             "name": context.function_name, "request": context.aws_request_id}
-'''
+"""
 
 
 def test_invoke_runs_a_handler_in_process_with_a_lambda_like_context(tmp_path: Path) -> None:

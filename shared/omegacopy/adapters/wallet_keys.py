@@ -152,8 +152,9 @@ def _zero(buffer: bytearray) -> None:
 def _scrub_bytes(value: object) -> None:
     """Best-effort overwrite of an immutable `bytes` payload only we hold (botocore's `Plaintext`).
 
-    CPython lays the payload out right after the object header. Objects of length < 2 are shared
-    interpreter singletons and are never touched; other interpreters just drop the reference.
+    CPython lays the payload out right after the object header. Unlike `signer._wipe` (which only
+    sees coincurve's 32-byte secret), this one can be handed whatever KMS returned, so it refuses
+    objects of length < 2: those are shared interpreter singletons. Other interpreters: no-op.
     """
     if type(value) is not bytes or len(value) < 2 or sys.implementation.name != "cpython":
         return

@@ -1546,7 +1546,8 @@ class PaperExchange:
         now: float,
     ) -> PaperTrade:
         level = abs(entry.price)
-        usd = shares * level
+        # settlement moves whole base units (6 decimals), like the chain does
+        usd = (shares * level).quantize(Decimal("0.000001"))
         entry.size -= shares
         if entry.size <= 0:
             self._books[taker.token_id].remove(entry)

@@ -17,15 +17,16 @@ from omegacopy.adapters.wallet_keys import wrap_private_key
 from omegacopy.domain.signer import LocalKeySigner
 from omegacopy.observability import metrics
 
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
 
 def generated_key() -> bytearray:
     """A fresh random secp256k1 key (never a hard-coded one)."""
     while True:
-        raw = secrets.token_bytes(32)
-        if 0 < int.from_bytes(raw, "big") < SECP256K1_N:
-            return bytearray(raw)
+        raw = bytearray(secrets.token_bytes(32))
+        try:
+            LocalKeySigner(raw).close()
+        except ValueError:  # out of the curve's scalar range: probability ~2^-128
+            continue
+        return raw
 
 
 def address_of(key: bytearray) -> str:
