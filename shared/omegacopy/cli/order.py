@@ -136,9 +136,7 @@ def sign_request(spec: OrderSpec, *, now_s: int | None = None) -> dict[str, Any]
     else:
         salt = secrets.randbits(53)
     timestamp_ms = spec.timestamp_ms if spec.timestamp_ms is not None else int(time.time() * 1000)
-    creds = ApiCredentials(
-        spec.api_key, spec.api_secret.get_secret_value(), spec.api_passphrase.get_secret_value()
-    )
+    creds = ApiCredentials(spec.api_key, spec.api_secret.get_secret_value(), spec.api_passphrase.get_secret_value())
     signer = LocalKeySigner.from_hex(spec.private_key.get_secret_value())
     try:
         order = build_order(
@@ -160,9 +158,7 @@ def sign_request(spec: OrderSpec, *, now_s: int | None = None) -> dict[str, Any]
             metadata=spec.metadata,
             chain_id=spec.chain_id,
         )
-        domain = exchange_domain(
-            spec.chain_id, neg_risk=spec.neg_risk, exchange_version=spec.exchange_version
-        )
+        domain = exchange_domain(spec.chain_id, neg_risk=spec.neg_risk, exchange_version=spec.exchange_version)
         signed = sign_order(order, domain, signer)
         address = signer.address
     finally:

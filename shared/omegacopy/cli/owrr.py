@@ -83,9 +83,7 @@ def run_compute(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     positions = [
-        WalletPosition(
-            p.wallet_address, p.side, p.total_shares, p.weighted_avg_entry_price, p.total_position_value
-        )
+        WalletPosition(p.wallet_address, p.side, p.total_shares, p.weighted_avg_entry_price, p.total_position_value)
         for p in parsed.positions
     ]
     metrics = [

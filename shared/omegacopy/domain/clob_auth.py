@@ -17,9 +17,7 @@ from omegacopy.domain.signer import Signer
 
 CLOB_AUTH_MESSAGE: Final = "This message attests that I control the given wallet"
 _CLOB_AUTH_DOMAIN_TYPEHASH: Final = keccak256(b"EIP712Domain(string name,string version,uint256 chainId)")
-_CLOB_AUTH_TYPEHASH: Final = keccak256(
-    b"ClobAuth(address address,string timestamp,uint256 nonce,string message)"
-)
+_CLOB_AUTH_TYPEHASH: Final = keccak256(b"ClobAuth(address address,string timestamp,uint256 nonce,string message)")
 _CLOB_AUTH_NAME_HASH: Final = keccak256(b"ClobAuthDomain")
 _CLOB_AUTH_VERSION_HASH: Final = keccak256(b"1")
 _CLOB_AUTH_MESSAGE_HASH: Final = keccak256(CLOB_AUTH_MESSAGE.encode())
@@ -56,9 +54,7 @@ class ApiCredentials:
     __str__ = __repr__
 
 
-def l2_signature(
-    secret: str, timestamp_s: int | str, method: str, path: str, body: bytes | str | None
-) -> str:
+def l2_signature(secret: str, timestamp_s: int | str, method: str, path: str, body: bytes | str | None) -> str:
     """POLY_SIGNATURE: URL-safe base64 (with `=`) HMAC-SHA256 of timestamp‖METHOD‖path‖body.
 
     `path` is the request path without the query string; `body` the exact bytes sent.
@@ -95,10 +91,7 @@ def clob_auth_digest(address: str, chain_id: int, timestamp_s: int, nonce: int =
     if nonce < 0:
         raise ValueError("nonce must be non-negative")
     separator = keccak256(
-        _CLOB_AUTH_DOMAIN_TYPEHASH
-        + _CLOB_AUTH_NAME_HASH
-        + _CLOB_AUTH_VERSION_HASH
-        + chain_id.to_bytes(32, "big")
+        _CLOB_AUTH_DOMAIN_TYPEHASH + _CLOB_AUTH_NAME_HASH + _CLOB_AUTH_VERSION_HASH + chain_id.to_bytes(32, "big")
     )
     struct_hash = keccak256(
         _CLOB_AUTH_TYPEHASH

@@ -119,8 +119,7 @@ def check_staleness(trade: LeaderTrade, tunables: Tunables, now: datetime) -> Sk
     if age > timedelta(seconds=tunables.staleness_limit_s):
         return Skip(
             ReasonCode.STALE_TRADE,
-            f"Trade is {age.total_seconds():.0f}s old, "
-            f"over the {tunables.staleness_limit_s}s staleness limit",
+            f"Trade is {age.total_seconds():.0f}s old, over the {tunables.staleness_limit_s}s staleness limit",
             {"age_s": f"{age.total_seconds():.3f}"},
         )
     return None
@@ -178,8 +177,7 @@ def check_confidence(strategy: StrategyConfig, owrr: OwrrResult) -> Skip | None:
     if owrr.confidence.rank < strategy.min_owrr_confidence.rank:
         return Skip(
             ReasonCode.LOW_CONFIDENCE,
-            f"OWRR confidence {owrr.confidence.value} is below the minimum "
-            f"{strategy.min_owrr_confidence.value}",
+            f"OWRR confidence {owrr.confidence.value} is below the minimum {strategy.min_owrr_confidence.value}",
         )
     return None
 
@@ -206,8 +204,7 @@ def check_capital(strategy: StrategyConfig, portfolio: PortfolioState) -> Skip |
     if portfolio.available_usd < needed:
         return Skip(
             ReasonCode.INSUFFICIENT_CAPITAL,
-            f"Available capital {_usd(portfolio.available_usd)} is below {_usd(needed)} "
-            f"(10% of the max position size)",
+            f"Available capital {_usd(portfolio.available_usd)} is below {_usd(needed)} (10% of the max position size)",
         )
     return None
 
@@ -367,11 +364,7 @@ def decide_exit(  # noqa: PLR0917 — positional signature is the tick's contrac
 ) -> Decision:
     """A leader SELL: sell the same fraction of our holding. No OWRR/category/capital rules apply —
     getting out must not be blocked by the conditions for getting in."""
-    skip = (
-        check_kill_switch(tunables)
-        or check_staleness(trade, tunables, now)
-        or check_holding(trade, portfolio)
-    )
+    skip = check_kill_switch(tunables) or check_staleness(trade, tunables, now) or check_holding(trade, portfolio)
     if skip is not None:
         return _skip_decision(skip, None, None)
     held = portfolio.holding(trade.token_id)
@@ -408,8 +401,7 @@ def decide_exit(  # noqa: PLR0917 — positional signature is the tick's contrac
         action=DecisionAction.COPY,
         reason_code=ReasonCode.COPY_EXIT,
         reason=(
-            f"Leader sold {_pct(fraction)} of their position; "
-            f"selling {_num(shares)} of {_num(held.shares)} shares"
+            f"Leader sold {_pct(fraction)} of their position; selling {_num(shares)} of {_num(held.shares)} shares"
         ),
         intent=intent,
         details=details,

@@ -80,9 +80,7 @@ BASE_UNITS: Final[int] = 10**6  # 6 decimals, collateral and conditional tokens 
 
 # prec 60 ≫ the ≤ 24 significant digits any order needs; every inexact step is rounded
 # explicitly with quantize, never by the context.
-_CTX: Final[Context] = Context(
-    prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
-)
+_CTX: Final[Context] = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 _ONE: Final[Decimal] = Decimal(1)
 _QUANTIZERS: Final[dict[int, Decimal]] = {d: Decimal(1).scaleb(-d) for d in range(0, 16)}
 
@@ -152,9 +150,7 @@ def _decimals_of_base_units(units: int) -> int:
     return decimals
 
 
-def check_precision(
-    side: OrderSide, kind_or_order_type: OrderKind | str, maker_amount: int, taker_amount: int
-) -> None:
+def check_precision(side: OrderSide, kind_or_order_type: OrderKind | str, maker_amount: int, taker_amount: int) -> None:
     """Raise `OrderRejected` if the amounts break a reported server precision rule.
 
     `kind_or_order_type` is an `OrderKind` or an order type string: GTC/GTD rest (limit rules),
@@ -163,9 +159,7 @@ def check_precision(
     side = OrderSide(side)
     marketable = _is_marketable(kind_or_order_type)
     if maker_amount <= 0 or taker_amount <= 0:
-        raise OrderRejected(
-            f"amounts must be positive (maker {maker_amount}, taker {taker_amount} base units)"
-        )
+        raise OrderRejected(f"amounts must be positive (maker {maker_amount}, taker {taker_amount} base units)")
     rule = PRECISION_RULES.get((side, marketable))
     if rule is None:
         return

@@ -26,9 +26,7 @@ MIN_GTD_LEAD_S: Final = 180
 def check_gtd_expiration(expiration_s: int, now_s: int) -> None:
     """Refuse a GTD expiration the exchange would reject or expire at once."""
     if expiration_s < now_s + MIN_GTD_LEAD_S:
-        raise OrderRejected(
-            f"GTD expiration {expiration_s} must be at least {MIN_GTD_LEAD_S} s after now ({now_s})"
-        )
+        raise OrderRejected(f"GTD expiration {expiration_s} must be at least {MIN_GTD_LEAD_S} s after now ({now_s})")
 
 
 def order_body(

@@ -40,9 +40,7 @@ ORDER_TYPE_STRING: Final = (
     "uint256 takerAmount,uint8 side,uint8 signatureType,uint256 timestamp,bytes32 metadata,"
     "bytes32 builder)"
 )
-DOMAIN_TYPE_STRING: Final = (
-    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
+DOMAIN_TYPE_STRING: Final = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 # ERC-7739 nested typed-data signature for POLY_1271 deposit wallets: the wallet's own domain
 # (name "DepositWallet", version "1") is folded into a TypedDataSign struct around the order.
 TYPED_DATA_SIGN_TYPE_STRING: Final = (
@@ -103,9 +101,7 @@ def exchange_domain(chain_id: int, *, neg_risk: bool, exchange_version: int = 2)
     SDK routes every position id to ExchangeV3).
     """
     if chain_id != POLYGON_CHAIN_ID:
-        raise ValueError(
-            f"no known exchange addresses for chain {chain_id}; construct ExchangeDomain directly"
-        )
+        raise ValueError(f"no known exchange addresses for chain {chain_id}; construct ExchangeDomain directly")
     if exchange_version == 2:
         contract = NEG_RISK_EXCHANGE_V2 if neg_risk else EXCHANGE_V2
         return ExchangeDomain(chain_id, contract, "2")
@@ -258,9 +254,7 @@ def _checked_signature(raw: bytes) -> bytes:
     return raw
 
 
-def sign_order(
-    order: OrderV2, domain: ExchangeDomain, signer: Signer, *, verify: bool = False
-) -> SignedOrderV2:
+def sign_order(order: OrderV2, domain: ExchangeDomain, signer: Signer, *, verify: bool = False) -> SignedOrderV2:
     """Sign `order` under `domain` with the EOA `signer`.
 
     Types 0/1/2: the plain 65-byte signature of the order digest; `order.signer` must be the EOA.
@@ -277,9 +271,7 @@ def sign_order(
         signed_digest = deposit_wallet_digest(order, domain, struct_hash)
     else:
         if order.signer.lower() != signer.address.lower():
-            raise OrderRejected(
-                f"order signer {order.signer} is not the signing key's address {signer.address}"
-            )
+            raise OrderRejected(f"order signer {order.signer} is not the signing key's address {signer.address}")
         signed_digest = digest
     sig = _checked_signature(signer.sign_digest(signed_digest))
     if verify and recover_address(signed_digest, sig).lower() != signer.address.lower():
@@ -324,8 +316,7 @@ def build_order(
     if exchange_version != expected_version:
         kind_of_id = "a Protocol-V2 position id" if expected_version == 3 else "a CTF token id"
         raise OrderRejected(
-            f"token {token} is {kind_of_id}: it trades on exchange version {expected_version}, "
-            f"not {exchange_version}"
+            f"token {token} is {kind_of_id}: it trades on exchange version {expected_version}, not {exchange_version}"
         )
     signature_type = SignatureType(signature_type)
     try:
@@ -342,8 +333,7 @@ def build_order(
             raise OrderRejected(f"signature type {signature_type.name} needs the funder wallet address")
         if wallet == eoa:
             raise OrderRejected(
-                f"signature type {signature_type.name}: the funder must be the proxy/Safe/deposit "
-                "wallet, not the EOA"
+                f"signature type {signature_type.name}: the funder must be the proxy/Safe/deposit wallet, not the EOA"
             )
         maker = wallet
         order_signer = wallet if signature_type is SignatureType.POLY_1271 else eoa

@@ -134,9 +134,7 @@ def recover_address(digest: bytes, signature65: bytes) -> str:
     recid = v - 27 if v >= 27 else v
     if recid not in (0, 1):
         raise ValueError(f"signature v must be 27 or 28 (or 0/1), got {v}")
-    public_key = coincurve.PublicKey.from_signature_and_message(
-        signature65[:64] + bytes((recid,)), digest, hasher=None
-    )
+    public_key = coincurve.PublicKey.from_signature_and_message(signature65[:64] + bytes((recid,)), digest, hasher=None)
     return address_from_public_key(public_key.format(compressed=False))
 
 

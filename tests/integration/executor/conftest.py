@@ -101,9 +101,9 @@ class ExecutorWorld:
             order_style=style,
         )
         session = PgMonitorSession(self.pg)
+        now = datetime.now(UTC)
         session.write_tick(
-            TickWrite(tick_id=f"t-{self._seq}", started_at=datetime.now(UTC), source="test", watermark=datetime.now(UTC),
-                      intents=[row])  # fmt: skip
+            TickWrite(tick_id=f"t-{self._seq}", started_at=now, source="test", watermark=now, intents=[row])
         )
         if created_at is not None:
             self.pg.execute("UPDATE order_intents SET created_at = %s WHERE intent_id = %s", (created_at, intent_id))
@@ -226,7 +226,7 @@ def direct_event(bodies: list[tuple[str, str]]) -> dict[str, Any]:
                     "SentTimestamp": str(int(datetime.now(UTC).timestamp() * 1000)),
                 },
                 "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # SQS's own checksum, not security
                 "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:omegacopy-execution.fifo",
                 "awsRegion": "eu-west-1",
@@ -238,5 +238,3 @@ def direct_event(bodies: list[tuple[str, str]]) -> dict[str, Any]:
 
 def old(seconds: int) -> datetime:
     return datetime.now(UTC) - timedelta(seconds=seconds)
-
-

@@ -44,9 +44,7 @@ def test_pending_entry_books_shares_at_the_worst_price() -> None:
     d = decide(trade(), strategy(), owrr(), portfolio(), TUNABLES, NOW)
     p = apply_decision(portfolio(), d)
     # $360 at worst price 0.57 → at least 631.57 shares
-    assert p.holding(TOKEN) == PositionHolding(
-        TOKEN, d.intent.condition_id if d.intent else "", D("631.57"), D("360")
-    )
+    assert p.holding(TOKEN) == PositionHolding(TOKEN, d.intent.condition_id if d.intent else "", D("631.57"), D("360"))
     # and a same-tick exit of everything sells what was booked
     out = decide(sell(shares=D("100")), strategy(), owrr(), p, TUNABLES, NOW, D("100"))
     assert out.intent is not None and out.intent.shares == D("631.57")

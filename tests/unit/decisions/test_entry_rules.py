@@ -212,9 +212,7 @@ def test_max_positions_boundary() -> None:
     assert_copy(entry(s=s, p=portfolio("10000", "0", *others(2), holding())))
     # a zero-share leftover does not count as held, nor as open
     assert_copy(entry(s=s, p=portfolio("10000", "0", *others(2), holding(shares="0", cost="0"))))
-    assert_skip(
-        entry(s=s, p=portfolio("10000", "0", *others(3), holding(shares="0"))), ReasonCode.MAX_POSITIONS
-    )
+    assert_skip(entry(s=s, p=portfolio("10000", "0", *others(3), holding(shares="0"))), ReasonCode.MAX_POSITIONS)
 
 
 def test_max_positions_takes_the_smaller_of_strategy_and_operator_limit() -> None:

@@ -34,9 +34,7 @@ def exit_(
     before: Decimal | None = LEADER_BEFORE,
     tun: Tunables = TUNABLES,
 ) -> Decision:
-    return decide_exit(
-        t or sell(), s or strategy(), p or portfolio("10000", "0", holding()), before, tun, NOW
-    )
+    return decide_exit(t or sell(), s or strategy(), p or portfolio("10000", "0", holding()), before, tun, NOW)
 
 
 def sold_shares(d: Decision) -> Decimal:

@@ -141,9 +141,7 @@ def sdk_sign(
     signed = create_signed_order(unsigned, signature, post_only=post_only)
     path, payload = build_post_order_request(signed, owner_api_key=api_key)
     body = json.dumps(payload, separators=(",", ":"))
-    hmac_sig = build_hmac_signature(
-        secret=api_secret, timestamp=header_timestamp, method="POST", path=path, body=body
-    )
+    hmac_sig = build_hmac_signature(secret=api_secret, timestamp=header_timestamp, method="POST", path=path, body=body)
     headers = {
         "Content-Type": "application/json",
         "POLY_ADDRESS": account.address,
@@ -172,9 +170,7 @@ def sdk_orders_body(signed: list[SignedOrder], api_key: str) -> str:
 
 
 def sdk_l1_headers(account: LocalAccount, chain_id: int, timestamp: int, nonce: int) -> dict[str, str]:
-    return build_l1_auth_headers(
-        sign_api_key_auth(account, chain_id=chain_id, timestamp=timestamp, nonce=nonce)
-    )
+    return build_l1_auth_headers(sign_api_key_auth(account, chain_id=chain_id, timestamp=timestamp, nonce=nonce))
 
 
 def sdk_hmac(secret: str, timestamp: int, method: str, path: str, body: str | None) -> str:

@@ -65,9 +65,7 @@ def _floor_to(value: Fraction, decimals: int) -> Fraction:
 
 @settings(max_examples=600, deadline=None)
 @given(tp=tick_and_price(), size=quantities, side=st.sampled_from(list(OrderSide)))
-def test_limit_orders_encode_the_price_exactly(
-    tp: tuple[Decimal, Decimal], size: Decimal, side: OrderSide
-) -> None:
+def test_limit_orders_encode_the_price_exactly(tp: tuple[Decimal, Decimal], size: Decimal, side: OrderSide) -> None:
     tick, price = tp
     shares = _floor_to(Fraction(size), 2)
     if shares == 0:
@@ -134,16 +132,10 @@ def test_market_buy_against_an_exact_oracle(tp: tuple[Decimal, Decimal], amount:
     side=st.sampled_from(list(OrderSide)),
     kind=st.sampled_from(list(OrderKind)),
 )
-def test_off_grid_prices_are_refused(
-    tp: tuple[Decimal, Decimal], nudge: int, side: OrderSide, kind: OrderKind
-) -> None:
+def test_off_grid_prices_are_refused(tp: tuple[Decimal, Decimal], nudge: int, side: OrderSide, kind: OrderKind) -> None:
     tick, price = tp
     off = price + tick * Decimal(nudge) / 10
-    kwargs = (
-        {"amount": Decimal(10)}
-        if (kind, side) == (OrderKind.MARKET, OrderSide.BUY)
-        else {"size": Decimal(10)}
-    )
+    kwargs = {"amount": Decimal(10)} if (kind, side) == (OrderKind.MARKET, OrderSide.BUY) else {"size": Decimal(10)}
     with pytest.raises(OrderRejected):
         order_amounts(side, kind, off, tick, **kwargs)
 
@@ -230,9 +222,7 @@ def test_independent_of_the_callers_decimal_context() -> None:
         (OrderSide.SELL, "GTC", 0, 1, False),  # non-positive
     ],
 )
-def test_check_precision(
-    side: OrderSide, kind_or_type: OrderKind | str, maker: int, taker: int, ok: bool
-) -> None:
+def test_check_precision(side: OrderSide, kind_or_type: OrderKind | str, maker: int, taker: int, ok: bool) -> None:
     if ok:
         check_precision(side, kind_or_type, maker, taker)
     else:

@@ -133,20 +133,14 @@ def test_in_process_matches_the_sdk(
     assert HARDHAT_0[2:] not in out
 
 
-def test_intent_id_derives_the_salt(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_intent_id_derives_the_salt(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     spec = _spec(salt=None, intent_id="intent-7")
-    code, out, _ = _run_in_process(
-        monkeypatch, capsys, json.dumps({k: v for k, v in spec.items() if v is not None})
-    )
+    code, out, _ = _run_in_process(monkeypatch, capsys, json.dumps({k: v for k, v in spec.items() if v is not None}))
     assert code == 0
     assert json.loads(out)["body"]["order"]["salt"] == salt_from_id("intent-7")
 
 
-def test_subprocess_matches_in_process(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_subprocess_matches_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     spec = CASES[6]
     text = json.dumps({k: v for k, v in spec.items() if v is not None})
     code, out, _ = _run_in_process(monkeypatch, capsys, text)
@@ -207,9 +201,7 @@ def test_bad_input_exits_2_with_a_clear_message(
         assert secret not in err
 
 
-def test_bad_private_key_is_not_echoed(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_private_key_is_not_echoed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     bad = "0x" + "g" * 64
     code, _, err = _run_in_process(monkeypatch, capsys, json.dumps({**_spec(), "private_key": bad}))
     assert code == 2

@@ -285,9 +285,7 @@ def test_orders_match_the_official_sdk_byte_for_byte() -> None:
             # Only a limit-priced FOK can get here: limit amounts, marketable precision rules.
             assert spec.kind == "limit"
             assert order_type == "FOK"
-            assert _classify_sdk_only(order.maker_amount, order.taker_amount, side, order_type) == (
-                "precision"
-            )
+            assert _classify_sdk_only(order.maker_amount, order.taker_amount, side, order_type) == ("precision")
             seen["we_refuse_precision_fok_limit"] += 1
             continue
         raw = serialize_body(body)
@@ -368,9 +366,7 @@ def test_market_buy_on_fine_tick_is_refused_where_the_sdk_signs() -> None:
     )
     assert (draft.offered_amount, draft.requested_amount) == (9_980_000, 10_131_970)
     with pytest.raises(OrderRejected, match="precision"):
-        order_amounts(
-            OrderSide.BUY, OrderKind.MARKET, Decimal("0.985"), Decimal("0.001"), amount=Decimal("9.98")
-        )
+        order_amounts(OrderSide.BUY, OrderKind.MARKET, Decimal("0.985"), Decimal("0.001"), amount=Decimal("9.98"))
 
 
 def test_zero_size_is_refused_where_the_sdk_signs_zero_amounts() -> None:

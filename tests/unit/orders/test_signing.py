@@ -172,9 +172,7 @@ def test_build_order_refusals(signer: LocalKeySigner, kw: dict[str, Any], match:
 # -- signatures ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "sig_type", [SignatureType.EOA, SignatureType.POLY_PROXY, SignatureType.POLY_GNOSIS_SAFE]
-)
+@pytest.mark.parametrize("sig_type", [SignatureType.EOA, SignatureType.POLY_PROXY, SignatureType.POLY_GNOSIS_SAFE])
 def test_plain_signature_recovers_to_the_eoa(signer: LocalKeySigner, sig_type: SignatureType) -> None:
     order = _order(signer, sig_type)
     domain = exchange_domain(137, neg_risk=False)

@@ -30,9 +30,7 @@ def metric(
     return WalletMetric(wallet, category, window, omega, bets)
 
 
-def market(
-    yes: Sequence[Spec], no: Sequence[Spec], bets: int = 25
-) -> tuple[list[WalletPosition], list[WalletMetric]]:
+def market(yes: Sequence[Spec], no: Sequence[Spec], bets: int = 25) -> tuple[list[WalletPosition], list[WalletMetric]]:
     """Wallets y0.. and n0..; position value = shares × avg so the list order is not the ranking."""
     positions: list[WalletPosition] = []
     metrics: list[WalletMetric] = []

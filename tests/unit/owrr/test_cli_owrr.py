@@ -52,9 +52,7 @@ def run_in_process(
     return rc, out.out, out.err
 
 
-def test_worked_example_in_process(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_worked_example_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = run_in_process(monkeypatch, capsys, json.dumps(worked_example_input()))
     assert (rc, err) == (0, "")
     doc = json.loads(out)

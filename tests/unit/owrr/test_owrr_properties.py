@@ -31,9 +31,7 @@ sides = st.lists(wallet_row, max_size=25)
 Row = tuple[float, float, float, float | None, int]
 
 
-def build(
-    yes: list[Row], no: list[Row], mirror: bool = False
-) -> tuple[list[WalletPosition], list[WalletMetric]]:
+def build(yes: list[Row], no: list[Row], mirror: bool = False) -> tuple[list[WalletPosition], list[WalletMetric]]:
     positions: list[WalletPosition] = []
     metrics: list[WalletMetric] = []
     for side, rows, prefix in (("YES", yes, "0xy"), ("NO", no, "0xn")):
