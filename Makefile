@@ -25,14 +25,14 @@ test-integration: install
 	$(BIN)/pytest tests/integration tests/e2e
 
 lint: install ## ruff, mypy and the import contracts
-	$(BIN)/ruff check shared functions tests benchmarks
-	$(BIN)/ruff format --check shared functions tests benchmarks
+	$(BIN)/ruff check shared functions tests benchmarks tools
+	$(BIN)/ruff format --check shared functions tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: install
-	$(BIN)/ruff format shared functions tests benchmarks
-	$(BIN)/ruff check --fix shared functions tests benchmarks
+	$(BIN)/ruff format shared functions tests benchmarks tools
+	$(BIN)/ruff check --fix shared functions tests benchmarks tools
 
 bench: install ## prints `name: value unit` lines
 	$(BIN)/python -m benchmarks
@@ -49,6 +49,7 @@ clean:
 TOOLS      := .venv-tools
 SAM_VENV   := $(TOOLS)/sam
 SCAN_VENV  := $(TOOLS)/scan
+ASL_DIR    := $(TOOLS)/asl
 SAM        := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV        ?= dev
 FUNCTION   ?= wallet_monitor
@@ -73,12 +74,18 @@ $(SCAN_VENV)/.installed: tools/requirements-scan.txt
 	$(SCAN_VENV)/bin/pip install --quiet -r tools/requirements-scan.txt
 	touch $@
 
-iac-tools: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed ## SAM CLI, cfn-lint, checkov, bandit, detect-secrets (pinned)
+# Amazon States Language validator (npm; node is on every machine of this project's kind).
+$(ASL_DIR)/.installed:
+	npm install --silent --no-audit --no-fund --prefix $(ASL_DIR) asl-validator@4.0.0
+	touch $@
+
+iac-tools: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed $(ASL_DIR)/.installed ## SAM CLI, cfn-lint, checkov, bandit, detect-secrets, asl-validator (pinned)
 
 iac: install iac-tools ## lint, validate and scan the template and the code (offline, no AWS credentials)
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region eu-west-1
-	$(BIN)/python tools/transform_template.py --output $(IAC_OUT)/template.json
+	$(BIN)/python tools/transform_template.py --output $(IAC_OUT)/template.json --asl-dir $(IAC_OUT)
+	for asl in $(IAC_OUT)/*.asl.json; do $(ASL_DIR)/node_modules/.bin/asl-validator --json-path $$asl || exit 1; done
 	$(SCAN_VENV)/bin/checkov --config-file infra/checkov.yaml --file $(IAC_OUT)/template.json
 	$(SCAN_VENV)/bin/bandit --quiet --configfile infra/bandit.yaml --severity-level medium --recursive shared functions tools
 	$(BIN)/python tools/secret_scan.py --detect-secrets $(SCAN_VENV)/bin/detect-secrets

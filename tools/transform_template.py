@@ -4,7 +4,10 @@ checkov only sees the IAM roles, event source mappings and state machines that S
 the transform, and tests/iac asserts on the same output. Local code paths (CodeUri/ContentUri) are
 replaced by placeholder S3 URIs first, as `sam validate` does.
 
-    python tools/transform_template.py [template.yaml] [-o out.json] [-p Key=Value ...]
+    python tools/transform_template.py [template.yaml] [-o out.json] [-p Key=Value ...] [--asl-dir DIR]
+
+--asl-dir also writes each state machine's definition (Amazon States Language) to DIR/<Name>.asl.json,
+with its ${...} substitutions replaced by placeholder ARNs, for asl-validator.
 """
 
 from __future__ import annotations
@@ -60,14 +63,36 @@ def transform(sam: Mapping[str, Any], parameters: Mapping[str, str] | None = Non
     return result
 
 
+def state_machine_definitions(cfn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{logical id: definition} with DefinitionSubstitutions replaced by placeholder ARNs."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, resource in cfn["Resources"].items():
+        if resource["Type"] != "AWS::StepFunctions::StateMachine":
+            continue
+        props = resource["Properties"]
+        separator, lines = props["DefinitionString"]["Fn::Join"]
+        text = separator.join(lines)
+        for key in props.get("DefinitionSubstitutions", {}):
+            region, account = OFFLINE_PSEUDO["AWS::Region"], OFFLINE_PSEUDO["AWS::AccountId"]
+            text = text.replace("${" + key + "}", f"arn:aws:lambda:{region}:{account}:function:{key}")
+        found[name] = json.loads(text)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("template", nargs="?", type=Path, default=TEMPLATE)
     parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--asl-dir", type=Path, help="also write the state machine definitions here")
     args = parser.parse_args(argv)
     parameters = dict(item.split("=", 1) for item in args.parameter)
-    text = json.dumps(transform(load_sam(args.template), parameters), indent=2, sort_keys=True)
+    cfn = transform(load_sam(args.template), parameters)
+    if args.asl_dir:
+        args.asl_dir.mkdir(parents=True, exist_ok=True)
+        for name, definition in state_machine_definitions(cfn).items():
+            (args.asl_dir / f"{name}.asl.json").write_text(json.dumps(definition, indent=2) + "\n")
+    text = json.dumps(cfn, indent=2, sort_keys=True)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text + "\n")

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult
+from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.models import (
     InvalidTrade,
     LeaderTrade,
@@ -127,6 +127,7 @@ class IntentRow:
     leader_price: Decimal
     worst_price: Decimal
     order_style: str
+    parent_intent_id: str | None = None  # iceberg slices point at the first slice
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +313,35 @@ class Exchange(Protocol):
 
     def cancel_order(self, order_hash: str) -> object: ...
 
+    def trades(self, *, token_id: str | None = None, after: int | None = None) -> list[Trade]: ...
+
 
 class Exchanges(Protocol):
     def for_wallet(self, wallet_id: str) -> Exchange: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPosition:
+    strategy_id: str
+    wallet_id: str
+    token_id: str
+    shares: Decimal
+    cost_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyBook:
+    strategy_id: str
+    balance_usd: Decimal
+    starting_balance_usd: Decimal
+    realized_today_usd: Decimal
+
+
+class PortfolioStore(Protocol):
+    def open_positions(self) -> list[OpenPosition]: ...
+
+    def strategy_books(self) -> list[StrategyBook]: ...
+
+    def save_marks(self, marks: Mapping[tuple[str, str], Decimal]) -> None: ...
+
+    def pause_strategy(self, strategy_id: str, reason: str) -> bool: ...

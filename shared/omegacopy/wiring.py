@@ -15,7 +15,7 @@ from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
 from omegacopy.adapters.key_vault import PgKmsKeyVault
-from omegacopy.adapters.pg_executor_store import PgExecutorStore
+from omegacopy.adapters.pg_executor_store import PgExecutorStore, PgPortfolioStore
 from omegacopy.adapters.pg_monitor_store import PgMonitorStore
 from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
 from omegacopy.adapters.ssm_tunables import SsmTunables
@@ -93,3 +93,10 @@ def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
 @cache
 def executor_deps() -> ExecutorDeps:
     return build_executor_deps(os.environ)
+
+
+@cache
+def portfolio_store() -> PgPortfolioStore:
+    store = executor_deps().store
+    assert isinstance(store, PgExecutorStore)
+    return PgPortfolioStore(store)

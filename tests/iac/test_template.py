@@ -14,6 +14,7 @@ from tests.iac.conftest import (
     REPO,
     as_list,
     branches,
+    load_tool,
     policy_documents,
     props,
     resources,
@@ -44,6 +45,10 @@ UNSCOPABLE_ACTIONS = {
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 }
+
+# Placeholders that tools/transform_template.py puts in for the state machine's substitutions.
+MONITOR_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:MonitorArn"
+RECONCILER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:ReconcilerArn"
 
 # The metrics the alarms read (namespace OmegaCopy, dimension service=omegacopy): the code emits them.
 ALARM_METRICS = {
@@ -374,10 +379,8 @@ def test_scheduler_fires_every_minute_without_retries_into_a_dlq(cfn: dict[str, 
 
 
 def _definition(cfn: dict[str, Any]) -> dict[str, Any]:
-    (machine,) = resources(cfn, "AWS::StepFunctions::StateMachine").values()
-    separator, lines = machine["Properties"]["DefinitionString"]["Fn::Join"]
-    definition: dict[str, Any] = json.loads(separator.join(lines))
-    return definition
+    (definition,) = load_tool("transform_template").state_machine_definitions(cfn).values()
+    return definition  # type: ignore[no-any-return]
 
 
 def _states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -403,7 +406,7 @@ def test_state_machine_is_express_and_ticks_twice_30_s_apart(cfn: dict[str, Any]
     substitutions = machine["Properties"]["DefinitionSubstitutions"]
     assert substitutions["MonitorArn"] == {"Fn::GetAtt": ["WalletMonitorFunction", "Arn"]}
     states = _states(_definition(cfn))
-    monitor = _invocations(states, "${MonitorArn}")
+    monitor = _invocations(states, MONITOR_ARN)
     assert sorted(p["offset_s"] for p in monitor) == [0, 30]
     assert all(p["scheduled_time.$"] == "$.scheduled_time" for p in monitor)
     waits = [s for s in states.values() if s["Type"] == "Wait"]
@@ -426,7 +429,7 @@ def test_reconciler_runs_beside_the_monitor_and_failures_are_contained(cfn: dict
             if state["Type"] == "Task":
                 assert state["Catch"][0]["ErrorEquals"] == ["States.ALL"]
     states = _states(definition)
-    assert sorted(p["offset_s"] for p in _invocations(states, "${ReconcilerArn}")) == [0, 30]
+    assert sorted(p["offset_s"] for p in _invocations(states, RECONCILER_ARN)) == [0, 30]
     assert any(s["Type"] == "Fail" for s in states.values()), "a failed branch must fail the execution"
 
 
@@ -472,6 +475,14 @@ def test_alarm_metrics_are_the_ones_the_code_emits(cfn: dict[str, Any]) -> None:
                 used.add(metric)
                 assert dimensions == [{"Name": "service", "Value": "omegacopy"}], name
     assert used == ALARM_METRICS
+
+
+# An alarm on a metric nobody emits can never fire: a renamed metric breaks this test.
+def test_the_code_emits_every_metric_an_alarm_reads() -> None:
+    shipped = [p for p in (REPO / "shared" / "omegacopy").rglob("*.py") if "devstack" not in p.parts]
+    source = "\n".join(p.read_text() for p in shipped)
+    missing = sorted(name for name in ALARM_METRICS if f'"{name}"' not in source)
+    assert missing == []
 
 
 def test_no_tick_alarm_treats_silence_as_failure(cfn: dict[str, Any]) -> None:

@@ -23,3 +23,14 @@ CREATE INDEX strategy_trades_strategy_day ON strategy_trades (strategy_id, fille
 ALTER TABLE strategy_settings
     ADD COLUMN starting_balance_usd numeric(20, 6);
 UPDATE strategy_settings SET starting_balance_usd = balance_usd WHERE starting_balance_usd IS NULL;
+
+-- A strategy's capital at creation is the base its drawdown is measured against.
+CREATE FUNCTION strategy_settings_starting_balance() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.starting_balance_usd IS NULL THEN
+        NEW.starting_balance_usd := NEW.balance_usd;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER strategy_settings_starting_balance BEFORE INSERT ON strategy_settings
+    FOR EACH ROW EXECUTE FUNCTION strategy_settings_starting_balance();

@@ -77,6 +77,7 @@ from omegacopy.domain.clob_models import (
 from omegacopy.domain.order_request import order_body, serialize_body
 from omegacopy.domain.order_v2 import POLYGON_CHAIN_ID, SignedOrderV2
 from omegacopy.domain.signer import Signer
+from omegacopy.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -1040,6 +1041,8 @@ class ClobClient:
                 "clob orderID differs from the computed order hash",
                 extra={"order_hash": result.order_hash},
             )
+        if result.outcome in (PostOutcome.UNKNOWN, PostOutcome.NOT_SENT):
+            metrics.add_metric(name="ClobErrors", unit="Count", value=1)
         if result.outcome is PostOutcome.DUPLICATE and result.order_hash:
             with contextlib.suppress(ClobError):  # if the lookup fails, reconcile looks again
                 result = replace(result, existing=self.get_order(result.order_hash))
@@ -1130,6 +1133,7 @@ class ClobClient:
                 return self._read_reply(method, path, outcome, not_found_ok=not_found_ok)
             except _Retryable as retryable:
                 error = retryable.error
+                metrics.add_metric(name="ClobErrors", unit="Count", value=1)  # 5xx, timeouts, transport
                 safe = idempotent or retryable.not_processed
                 if not safe or attempt >= self._retry.max_attempts:
                     raise error from None

@@ -6,7 +6,7 @@ row, so two deliveries of the same message serialise instead of racing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from omegacopy.domain.order_amounts import OrderSide
 from omegacopy.domain.positions import Position, apply_fill
-from omegacopy.ports import Fill, IntentRecord, Submission
+from omegacopy.ports import Fill, IntentRecord, OpenPosition, StrategyBook, Submission
 
 _ZERO = Decimal("0")
 
@@ -212,3 +212,50 @@ class PgExecutorStore:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class PgPortfolioStore:
+    """Marks, equity inputs and auto-pause for mark-to-market (shares the executor's connection)."""
+
+    def __init__(self, store: PgExecutorStore) -> None:
+        self._store = store
+
+    def open_positions(self) -> list[OpenPosition]:
+        rows = (
+            self._store._connection()
+            .execute(
+                "SELECT p.strategy_id, s.wallet_id, p.token_id, p.shares, p.cost_usd FROM strategy_positions p"
+                " JOIN strategies s ON s.strategy_id = p.strategy_id WHERE p.shares > 0 ORDER BY 1, 3"
+            )
+            .fetchall()
+        )
+        return [OpenPosition(*r) for r in rows]
+
+    def strategy_books(self) -> list[StrategyBook]:
+        rows = (
+            self._store._connection()
+            .execute(
+                "SELECT st.strategy_id, st.balance_usd, COALESCE(st.starting_balance_usd, st.balance_usd),"
+                " COALESCE((SELECT sum(realized_pnl_usd) FROM strategy_trades t WHERE t.strategy_id = st.strategy_id"
+                " AND t.filled_at >= date_trunc('day', now())), 0)"
+                " FROM strategy_settings st JOIN strategies s ON s.strategy_id = st.strategy_id ORDER BY 1"
+            )
+            .fetchall()
+        )
+        return [StrategyBook(*r) for r in rows]
+
+    def save_marks(self, marks: Mapping[tuple[str, str], Decimal]) -> None:
+        conn = self._store._connection()
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE strategy_positions SET mark_price = %s, updated_at = now()"
+                " WHERE strategy_id = %s AND token_id = %s",
+                [(price, sid, token) for (sid, token), price in marks.items()],
+            )
+
+    def pause_strategy(self, strategy_id: str, reason: str) -> bool:
+        cur = self._store._connection().execute(
+            "UPDATE strategies SET paused_reason = %s WHERE strategy_id = %s AND paused_reason IS NULL",
+            (reason, strategy_id),
+        )
+        return cur.rowcount == 1

@@ -79,11 +79,11 @@ _SIGNAL_TYPES = (
 _INTENT_COLUMNS = (
     "intent_id", "strategy_id", "wallet_id", "source_trade_id", "correlation_id", "action", "is_exit",
     "token_id", "condition_id", "neg_risk", "usd_amount", "shares", "leader_price", "worst_price",
-    "order_style",
+    "order_style", "parent_intent_id",
 )  # fmt: skip
 _INTENT_TYPES = (
     "uuid", "text", "text", "text", "text", "text", "bool", "text", "text", "bool", "numeric", "numeric",
-    "numeric", "numeric", "text",
+    "numeric", "numeric", "text", "uuid",
 )  # fmt: skip
 
 

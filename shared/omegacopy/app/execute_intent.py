@@ -20,6 +20,7 @@ from decimal import Decimal
 from omegacopy.domain.clob_models import OrderRecord, PostOutcome, PostResult
 from omegacopy.domain.models import OrderStyle, TradeAction, Tunables
 from omegacopy.domain.order_amounts import OrderRejected
+from omegacopy.domain.order_fills import filled_usd
 from omegacopy.domain.order_plan import IntentOrderSpec, OrderPlan, plan_order
 from omegacopy.domain.order_request import order_body, serialize_body
 from omegacopy.domain.order_v2 import SignatureType, build_order, exchange_domain, salt_from_id, sign_order
@@ -76,6 +77,17 @@ class ExecutionResult:
 
 
 def execute_intent(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[], int]) -> ExecutionResult:
+    try:
+        result = _execute(deps, intent_id, remaining_ms)
+    except Exception:
+        # the alarm's failure rate: anything that left the intent undecided (retried by SQS)
+        metrics.add_metric(name="ExecutionFailed", unit="Count", value=1)
+        raise
+    metrics.add_metric(name="IntentsExecuted", unit="Count", value=1)
+    return result
+
+
+def _execute(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[], int]) -> ExecutionResult:
     now = deps.clock.now()
     if deps.halted_until is not None and now < deps.halted_until:
         raise ExchangeHaltedError("exchange halted recently: not taking new intents")
@@ -240,14 +252,19 @@ def _record(deps: ExecutorDeps, intent_id: str, result: PostResult) -> Execution
 
 
 def record_existing(deps: ExecutorDeps, intent_id: str, record: OrderRecord) -> ExecutionResult:
-    price = record.price
-    fill = Fill(total_shares=record.size_matched, total_usd=record.size_matched * price)
+    """Book what the exchange says an order of ours did (found by hash)."""
     with deps.store.locked(intent_id) as tx:
         assert tx is not None
-        tx.record_fill(fill, exchange_status=record.status)
+        intent = tx.intent
+        usd = Decimal("0")
+        if record.size_matched > 0:
+            since = int((intent.submitted_at or intent.created_at).timestamp()) - 60
+            trades = deps.exchanges.for_wallet(intent.wallet_id).trades(token_id=intent.token_id, after=since)
+            usd = filled_usd(record, trades)
+        tx.record_fill(Fill(total_shares=record.size_matched, total_usd=usd), exchange_status=record.status)
         state = _state_after(tx.intent, record.status, record.size_matched)
-        tx.finish(state, reason_code=record.status, message=f"reconciled: exchange status {record.status}",
-                  exchange_status=record.status)  # fmt: skip
+        message = f"reconciled: exchange status {record.status}"
+        tx.finish(state, reason_code=record.status, message=message, exchange_status=record.status)
         return ExecutionResult(intent_id, state, record.status)
 
 

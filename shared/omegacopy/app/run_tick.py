@@ -9,12 +9,14 @@ Order of effects matters for the invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TypeVar
 
 from omegacopy.app.owrr_lookup import OwrrLookup, OwrrOrigin, lookup_owrr
@@ -40,6 +42,7 @@ from omegacopy.ports import (
     OwrrInputs,
     SaleRef,
     SignalRow,
+    SourceUnavailableError,
     TickWrite,
     TradeSource,
     TunablesSource,
@@ -142,10 +145,13 @@ def _decide_and_record(deps: TickDeps, session: MonitorSession, tick_id: str, su
             followers[wallet].append(strat)
     summary.strategies, summary.wallets = len(strategies), len(followers)
     cursor = session.get_cursor(deps.source.name) or now - timedelta(seconds=deps.settings.initial_lookback_s)
+    tunables = deps.tunables.get()
+    if tunables.kill_switch:
+        metrics.add_metric(name="KillSwitchEngaged", unit="Count", value=1)  # every tick while it is on
     tick = _Tick(
         tick_id=tick_id,
         now=now,
-        tunables=deps.tunables.get(),
+        tunables=tunables,
         followers=followers,
         portfolios={s.config.strategy_id: s.portfolio for s in strategies},
         write=TickWrite(tick_id=tick_id, started_at=now, source=deps.source.name, watermark=cursor),
@@ -168,7 +174,11 @@ def _read_new_trades(
 ) -> tuple[list[LeaderTrade], list[InvalidTrade]]:
     # Re-read an overlap behind the cursor: rows that became visible late are still seen once.
     since = cursor - timedelta(seconds=deps.settings.overlap_s)
-    batch = deps.source.fetch_new_trades(sorted(tick.followers), since)
+    try:
+        batch = deps.source.fetch_new_trades(sorted(tick.followers), since)
+    except SourceUnavailableError:
+        metrics.add_metric(name="SourceErrors", unit="Count", value=1)
+        raise
     if batch.watermark is not None:
         tick.write.watermark = max(cursor, batch.watermark)
     all_ids = [t.trade_id for t in batch.trades] + [t.trade_id for t in batch.invalid]
@@ -221,7 +231,9 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
             intent_id = None
             if decision.action is DecisionAction.COPY and decision.intent is not None:
                 intent_id = intent_id_for(sid, trade.trade_id)
-                tick.write.intents.append(_intent_row(intent_id, trade, strat, decision, corr))
+                tick.write.intents.extend(
+                    _iceberg(_intent_row(intent_id, trade, strat, decision, corr), tick.tunables.iceberg_slice_usd)
+                )
                 tick.portfolios[sid] = apply_decision(tick.portfolios[sid], decision)
                 tick.summary.copies += 1
             else:
@@ -278,6 +290,24 @@ def _intent_row(
         worst_price=draft.worst_price,
         order_style=draft.order_style.value,
     )
+
+
+def _iceberg(intent: IntentRow, slice_usd: Decimal) -> list[IntentRow]:
+    """An entry above the slice size becomes slices, each its own intent with an id derived from the
+    first: the book is not swept at once, and every slice is still exactly-once on its own."""
+    usd = intent.usd_amount
+    if intent.is_exit or usd is None or slice_usd <= 0 or usd <= slice_usd:
+        return [intent]
+    count = int((usd / slice_usd).to_integral_value(rounding=ROUND_CEILING))
+    base = (usd / count).to_integral_value(rounding=ROUND_FLOOR)
+    amounts = [base] * (count - 1) + [usd - base * (count - 1)]
+    slices = [dataclasses.replace(intent, usd_amount=amounts[0])]
+    for index, amount in enumerate(amounts[1:], start=1):
+        child_id = str(uuid.uuid5(INTENT_NAMESPACE, f"{intent.intent_id}\x1fslice\x1f{index}"))
+        slices.append(
+            dataclasses.replace(intent, intent_id=child_id, usd_amount=amount, parent_intent_id=intent.intent_id)
+        )
+    return slices
 
 
 def _signal(

@@ -57,6 +57,9 @@ class CrashingExchange:
     def cancel_order(self, order_hash: str) -> object:
         return self.inner.cancel_order(order_hash)
 
+    def trades(self, *, token_id: str | None = None, after: int | None = None) -> Any:
+        return self.inner.trades(token_id=token_id, after=after)
+
 
 @dataclass
 class CrashingExchanges:

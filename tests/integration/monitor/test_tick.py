@@ -113,3 +113,23 @@ def test_a_late_row_inside_the_overlap_is_picked_up_once(world: MonitorWorld, in
     assert [i["source_trade_id"] for i in world.intents()].count("t-late") == 1
     ids = [m["body"]["intent_id"] for m in world.drain()]
     assert ids.count(intent_id_for("s-politics", "t-late")) == 1
+
+
+def test_an_entry_above_the_slice_size_becomes_iceberg_slices(world: MonitorWorld, invoke: Any) -> None:
+    world.set_tunable("iceberg_slice_usd", "200")
+    _leader_trades(world)
+
+    invoke(TICK)
+
+    intents = world.intents()
+    # the $488 copy: three slices of whole dollars, the first carrying the signal's intent id
+    assert sorted(i["usd_amount"] for i in intents) == [Decimal("162"), Decimal("162"), Decimal("164")]
+    parent = intent_id_for("s-politics", "t-politics-yes")
+    assert parent in {i["intent_id"] for i in intents}
+    rows = world.pg.execute(
+        "SELECT count(*) FILTER (WHERE parent_intent_id = %s), count(*) FILTER (WHERE parent_intent_id IS NULL)"
+        " FROM order_intents",
+        (parent,),
+    ).fetchone()
+    assert rows == (2, 1)
+    assert sorted(m["body"]["intent_id"] for m in world.drain()) == sorted(i["intent_id"] for i in intents)

@@ -1,0 +1,313 @@
+"""Executor soak: 10,000 intents through `execute_intent` with redeliveries, crashes and lost replies.
+
+Drives the use case directly (moto's SQS is too slow for volume; the queue is simulated here)
+against real PostgreSQL, moto KMS/Secrets Manager and the paper exchange:
+
+- several follower wallets (FIFO groups) and strategies, interleaved; deep books; small tickets,
+  plus a few intents the pre-trade risk must refuse (price moved, above max order value, sells
+  of shares not held) and a few passive GTC/GTD orders that rest on the book;
+- 20 % of messages are delivered again 1-3 times, at random later points (also long after the
+  intent finished): at-least-once delivery, not in order;
+- 5 % of executions die right after the POST returned (`SimulatedCrash` from the edge wrapper
+  around the real CLOB client: nothing after the POST runs); the message comes back later, as
+  after a visibility timeout;
+- 5 % of POST /order replies are dropped after the exchange booked the order (the paper
+  exchange's DROP_AFTER_ACCEPT fault), for the whole run;
+- then `reconcile` three times, the clock moved past the grace period before each.
+
+Prints `duplicates` (exchange orders beyond one per intent, plus orders no intent owns),
+`non_terminal_after_3_reconciles` (intents left NEW / SUBMITTING / UNKNOWN / LOST; a passive
+order resting as ACCEPTED is settled for this purpose), `orders`, the run's size and time, and
+diagnostics. Goal: 0 and 0.
+
+    python -m benchmarks.executor_soak [--intents 10000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from benchmarks.executor_world import ControlledClock, PostProbe, SimulatedCrash, World, executor_world, quiet
+from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
+from omegacopy.app.reconcile import ReconcileSettings, reconcile
+from omegacopy.app.run_tick import intent_id_for
+from omegacopy.devstack.paper_exchange import FaultMode, LedgerOrder
+from omegacopy.domain.models import Tunables
+from omegacopy.observability import metrics
+from omegacopy.ports import IntentRow
+
+DEFAULT_INTENTS = 10_000
+WALLETS = 4
+STRATEGIES_PER_WALLET = 2
+MARKETS = 25
+BOOK_DEPTH = Decimal("1000000")  # shares per level: the run never walks a book
+REDELIVERED_FRACTION = 0.20
+CRASH_PROBABILITY = 0.05
+DROP_PROBABILITY = 0.05
+MAX_RECEIVES = 10  # failures (not crashes) before the message would sit in the DLQ
+RECONCILES = 3
+NON_TERMINAL = frozenset({"NEW", "SUBMITTING", "UNKNOWN", "LOST"})
+SETTLED = frozenset({"FILLED", "PARTIALLY_FILLED", "REJECTED", "CANCELLED", "EXPIRED"})
+CENT = Decimal("0.01")
+# Every intent is minutes old by the end of the run: the age rule must not expire them.
+TUNABLES = Tunables(intent_max_age_s=86_400)
+
+
+@dataclass
+class StreamStats:
+    deliveries: int = 0
+    redelivered_messages: int = 0
+    extra_deliveries: int = 0
+    crash_redeliveries: int = 0
+    failure_redeliveries: int = 0
+    dead_lettered: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+
+
+def _intents(world: World, rng: random.Random, count: int) -> tuple[list[IntentRow], Counter[str]]:
+    """A leader-trade stream as the monitor turns it into intents, strategies interleaved."""
+    strategies = [(f"s-soak-{w}-{k}", f"w-soak-{w}") for w in range(WALLETS) for k in range(STRATEGIES_PER_WALLET)]
+    bought: Counter[tuple[str, str]] = Counter()
+    rows: list[IntentRow] = []
+    kinds: Counter[str] = Counter()
+    for seq in range(count):
+        strategy_id, wallet_id = rng.choice(strategies)
+        market = rng.choice(world.markets)
+        side = rng.randrange(2)
+        token, mid = market.tokens[side], market.mids[side]
+        usd: Decimal | None = Decimal(rng.randint(500, 2_500)) / 100
+        shares: Decimal | None = None
+        action, is_exit, style = "BUY", False, "FAK"
+        leader = mid + CENT  # the leader lifted the best ask
+        worst = leader + 2 * CENT  # the strategy's slippage ceiling
+        roll = rng.random()
+        if roll < 0.08 and bought[(strategy_id, token)] >= 2:
+            kind, action, is_exit, usd = "exit_sell", "SELL", True, None
+            shares = Decimal(rng.randint(5, 12))
+            leader = mid - CENT  # the leader hit the best bid
+            worst = leader - 2 * CENT
+        elif 0.08 <= roll < 0.11:
+            kind, style, leader = "passive_buy", rng.choice(("GTC", "GTD")), mid  # rests inside the spread
+        elif 0.11 <= roll < 0.13:
+            kind, leader, worst = "price_moved_buy", mid - 2 * CENT, mid  # best ask is now above the worst price
+        elif 0.13 <= roll < 0.14:
+            kind, usd = "oversize_buy", Decimal("1200")  # above max_order_usd (1,000)
+        else:  # a plain copy (also when an exit finds nothing bought yet)
+            kind, style = "buy", "FOK" if rng.random() < 0.1 else "FAK"
+            bought[(strategy_id, token)] += 1
+        trade_id = f"leader-trade-{seq}"
+        rows.append(
+            IntentRow(
+                intent_id=intent_id_for(strategy_id, trade_id),
+                strategy_id=strategy_id,
+                wallet_id=wallet_id,
+                source_trade_id=trade_id,
+                correlation_id=f"c-soak-{seq}",
+                action=action,
+                is_exit=is_exit,
+                token_id=token,
+                condition_id=market.condition_id,
+                neg_risk=False,
+                usd_amount=usd,
+                shares=shares,
+                leader_price=leader,
+                worst_price=worst,
+                order_style=style,
+            )
+        )
+        kinds[kind] += 1
+    return rows, kinds
+
+
+def _seed(world: World, rng: random.Random) -> None:
+    for w in range(WALLETS):
+        world.add_wallet(f"w-soak-{w}", pusd=Decimal("10000000"))
+        for k in range(STRATEGIES_PER_WALLET):
+            world.add_strategy(f"s-soak-{w}-{k}", f"w-soak-{w}", balance_usd=Decimal("100000"))
+    for m in range(MARKETS):
+        world.add_market(m, yes_mid=Decimal(rng.randint(20, 80)) / 100, depth=BOOK_DEPTH)
+
+
+def _stream(deps: ExecutorDeps, probe: PostProbe, rows: Sequence[IntentRow], rng: random.Random) -> StreamStats:
+    """Deliver every message at least once, some again, in the simulated queue's order."""
+    stats = StreamStats()
+    n = len(rows)
+    heap: list[tuple[float, int, str, int]] = []  # (when, tie-break, intent id, failed receives)
+    tie = 0
+    for i, row in enumerate(rows):
+        heap.append((float(i), tie := tie + 1, row.intent_id, 0))
+        if rng.random() < REDELIVERED_FRACTION:
+            stats.redelivered_messages += 1
+            for _ in range(rng.randint(1, 3)):
+                stats.extra_deliveries += 1
+                # anywhere later: while it is in flight, right after it finished, or long after
+                heap.append((rng.uniform(i, n * 1.05), tie := tie + 1, row.intent_id, 0))
+    heapq.heapify(heap)
+    while heap:
+        when, _, intent_id, failures = heapq.heappop(heap)
+        stats.deliveries += 1
+        probe.reset(crash=rng.random() < CRASH_PROBABILITY)
+        try:
+            execute_intent(deps, intent_id, lambda: 60_000)
+        except SimulatedCrash:
+            stats.crash_redeliveries += 1  # the visibility timeout runs out: delivered again later
+            heapq.heappush(heap, (when + rng.uniform(1, 300), tie := tie + 1, intent_id, failures))
+        except Exception as exc:  # not deleted from the queue: redelivered, up to the DLQ
+            stats.errors[type(exc).__name__] += 1
+            if failures + 1 >= MAX_RECEIVES:
+                stats.dead_lettered += 1
+            else:
+                stats.failure_redeliveries += 1
+                heapq.heappush(heap, (when + rng.uniform(1, 300), tie := tie + 1, intent_id, failures + 1))
+        finally:
+            metrics.clear_metrics()
+    probe.reset()
+    return stats
+
+
+def _states(world: World) -> dict[str, tuple[str, str | None, int | None, Decimal, Decimal]]:
+    rows = world.conn.execute(
+        "SELECT intent_id::text, state, order_hash, salt, filled_shares, filled_usd FROM order_intents"
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def _duplicates(
+    ledger: Sequence[LedgerOrder], states: dict[str, tuple[str, str | None, int | None, Decimal, Decimal]]
+) -> tuple[int, int]:
+    """(orders beyond one per intent, orders no intent owns). Orders map to intents by the stored
+    order hash, and by the intent-derived salt for an order whose hash no row holds (a re-signed
+    order would show up that way)."""
+    by_hash = {v[1]: k for k, v in states.items() if v[1] is not None}
+    by_salt = {v[2]: k for k, v in states.items() if v[2] is not None}
+    per_intent: Counter[str] = Counter()
+    orphans = 0
+    for order in ledger:
+        owner = by_hash.get(order.order_hash) or by_salt.get(order.salt)
+        if owner is None:
+            orphans += 1
+        else:
+            per_intent[owner] += 1
+    return sum(c - 1 for c in per_intent.values() if c > 1), orphans
+
+
+def soak(intents: int = DEFAULT_INTENTS, seed: int = 7) -> list[tuple[str, float, str]]:
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    with quiet(), executor_world(seed=seed) as world:
+        _seed(world, rng)
+        rows, kinds = _intents(world, rng, intents)
+        world.write_intents(rows)
+        clock, probe = ControlledClock(), PostProbe()
+        deps, exchanges = world.deps(tunables=TUNABLES, clock=clock, probe=probe)
+        world.exchange.faults.set(
+            FaultMode.DROP_AFTER_ACCEPT, probability=DROP_PROBABILITY, paths=["/order"], methods=["POST"], seed=seed
+        )
+        setup_s = time.perf_counter() - started
+
+        t0 = time.perf_counter()
+        stats = _stream(deps, probe, rows, rng)
+        stream_s = time.perf_counter() - t0
+        in_flight_after_stream = sum(1 for v in _states(world).values() if v[0] in NON_TERMINAL)
+
+        cfg = ReconcileSettings()
+        reconcile_outcomes: Counter[str] = Counter()
+        examined = 0
+        t1 = time.perf_counter()
+        for _ in range(RECONCILES):
+            clock.advance(cfg.grace_s + 10)
+            summary = reconcile(deps, cfg)
+            examined += summary.examined
+            reconcile_outcomes.update(summary.outcomes)
+            metrics.clear_metrics()
+        reconcile_s = time.perf_counter() - t1
+
+        states = _states(world)
+        ledger = world.exchange.ledger()
+        duplicates, orphans = _duplicates(ledger, states)
+        state_counts = Counter(v[0] for v in states.values())
+        non_terminal = sum(state_counts[s] for s in NON_TERMINAL)
+        mismatched_shares, mismatched_usd = _fill_mismatches(ledger, states)
+        reasons = dict(
+            world.conn.execute(
+                "SELECT reason_code, count(*) FROM order_intents WHERE state = 'REJECTED' GROUP BY reason_code"
+            ).fetchall()
+        )
+        dropped = world.exchange.faults.fired(FaultMode.DROP_AFTER_ACCEPT)
+        exchanges.close()
+    total_s = time.perf_counter() - started
+
+    lines: list[tuple[str, float, str]] = [
+        ("duplicates", float(duplicates + orphans), "orders"),
+        ("non_terminal_after_3_reconciles", float(non_terminal), "intents"),
+        ("orders", float(len(ledger)), "orders"),
+        ("soak_intents", float(intents), "intents"),
+        ("soak_executions", float(stats.deliveries), "executions"),
+        ("soak_seconds", stream_s + reconcile_s, "s"),
+        ("soak_stream_seconds", stream_s, "s"),
+        ("soak_reconcile_seconds", reconcile_s, "s"),
+        ("soak_setup_seconds", setup_s, "s"),
+        ("soak_total_seconds", total_s, "s"),
+        ("soak_executions_per_s", stats.deliveries / stream_s if stream_s else 0.0, "executions/s"),
+        ("soak_redelivered_messages", float(stats.redelivered_messages), "messages"),
+        ("soak_extra_deliveries", float(stats.extra_deliveries), "deliveries"),
+        ("soak_crashes_after_post", float(probe.crashes), "executions"),
+        ("soak_replies_dropped_after_accept", float(dropped), "replies"),
+        ("soak_failed_executions", float(sum(stats.errors.values())), "executions"),
+        ("soak_dead_lettered", float(stats.dead_lettered), "messages"),
+        ("soak_posts", float(probe.posts), "posts"),
+        ("soak_in_flight_after_stream", float(in_flight_after_stream), "intents"),
+        ("soak_reconcile_examined", float(examined), "intents"),
+        ("soak_orphan_orders", float(orphans), "orders"),
+        ("soak_fill_share_mismatches", float(mismatched_shares), "intents"),
+        ("soak_fill_usd_mismatches", float(mismatched_usd), "intents"),
+    ]
+    lines += [(f"soak_kind_{k}", float(v), "intents") for k, v in sorted(kinds.items())]
+    lines += [(f"soak_state_{k}", float(v), "intents") for k, v in sorted(state_counts.items())]
+    lines += [(f"soak_rejected_{k}", float(v), "intents") for k, v in sorted(reasons.items())]
+    lines += [(f"soak_reconcile_outcome_{k}", float(v), "intents") for k, v in sorted(reconcile_outcomes.items())]
+    lines += [(f"soak_error_{k}", float(v), "executions") for k, v in sorted(stats.errors.items())]
+    return lines
+
+
+def _fill_mismatches(
+    ledger: Sequence[LedgerOrder], states: dict[str, tuple[str, str | None, int | None, Decimal, Decimal]]
+) -> tuple[int, int]:
+    """Settled intents whose recorded fill differs from the exchange's (shares, USD)."""
+    orders = {o.order_hash: o for o in ledger}
+    shares = usd = 0
+    for state, order_hash, _, filled_shares, filled_usd in states.values():
+        order = orders.get(order_hash or "")
+        if state not in SETTLED or order is None:
+            continue
+        shares += filled_shares != order.filled_shares
+        usd += filled_usd != order.filled_usd
+    return shares, usd
+
+
+def run() -> list[tuple[str, float, str]]:
+    return soak()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.executor_soak", description=__doc__.split("\n")[0])
+    parser.add_argument("--intents", type=int, default=DEFAULT_INTENTS, help="intents in the stream (10,000)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the stream, the faults and the redeliveries")
+    args: Any = parser.parse_args(argv)
+    for metric, value, unit in soak(args.intents, args.seed):
+        print(f"{metric}: {value:.6g} {unit}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Mark-to-market: price open positions at the book's mid, measure losses, pause what breaches.
+
+Runs with reconcile each tick, off the monitor's critical path. Breaching the daily-loss or
+drawdown limit pauses the strategy (the monitor stops copying for it; exits still execute) and
+raises the metrics the alarms watch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from omegacopy.observability import logger, metrics
+from omegacopy.ports import Exchanges, PortfolioStore, TunablesSource
+
+_HUNDRED = Decimal("100")
+
+
+@dataclass
+class MarkSummary:
+    positions: int = 0
+    unpriced: int = 0
+    paused: list[str] = field(default_factory=list)
+    max_strategy_drawdown_pct: Decimal = Decimal("0")
+    max_daily_loss_pct: Decimal = Decimal("0")
+    max_position_drawdown_pct: Decimal = Decimal("0")
+
+
+def mark_to_market(store: PortfolioStore, exchanges: Exchanges, tunables: TunablesSource) -> MarkSummary:
+    limits = tunables.get()
+    summary = MarkSummary()
+    marks: dict[tuple[str, str], Decimal] = {}
+    value: dict[str, Decimal] = defaultdict(Decimal)
+    for pos in store.open_positions():
+        summary.positions += 1
+        book = exchanges.for_wallet(pos.wallet_id).order_book(pos.token_id)
+        mid = book.midpoint
+        if mid is None:
+            summary.unpriced += 1  # no two-sided book: valued at cost rather than guessed
+            value[pos.strategy_id] += pos.cost_usd
+            continue
+        marks[(pos.strategy_id, pos.token_id)] = mid
+        value[pos.strategy_id] += pos.shares * mid
+        if pos.cost_usd > 0:
+            drop = (pos.cost_usd - pos.shares * mid) / pos.cost_usd * _HUNDRED
+            summary.max_position_drawdown_pct = max(summary.max_position_drawdown_pct, drop)
+    if marks:
+        store.save_marks(marks)
+    for book_row in store.strategy_books():
+        start = book_row.starting_balance_usd
+        if start <= 0:
+            continue
+        equity = book_row.balance_usd + value.get(book_row.strategy_id, Decimal("0"))
+        drawdown = max(Decimal("0"), (start - equity) / start * _HUNDRED)
+        daily_loss = max(Decimal("0"), -book_row.realized_today_usd / start * _HUNDRED)
+        summary.max_strategy_drawdown_pct = max(summary.max_strategy_drawdown_pct, drawdown)
+        summary.max_daily_loss_pct = max(summary.max_daily_loss_pct, daily_loss)
+        reason = None
+        if daily_loss >= limits.daily_loss_limit_pct:
+            reason = f"daily loss {daily_loss:.1f}% reached the {limits.daily_loss_limit_pct}% limit"
+        elif drawdown >= limits.drawdown_limit_pct:
+            reason = f"drawdown {drawdown:.1f}% reached the {limits.drawdown_limit_pct}% limit"
+        if reason and store.pause_strategy(book_row.strategy_id, reason):
+            summary.paused.append(book_row.strategy_id)
+            metrics.add_metric(name="StrategyAutoPaused", unit="Count", value=1)
+            logger.warning("strategy paused", extra={"strategy_id": book_row.strategy_id, "reason": reason})
+    metrics.add_metric(name="StrategyDrawdownPct", unit="Percent", value=float(summary.max_strategy_drawdown_pct))
+    metrics.add_metric(name="DailyLossPct", unit="Percent", value=float(summary.max_daily_loss_pct))
+    metrics.add_metric(name="PositionDrawdownPct", unit="Percent", value=float(summary.max_position_drawdown_pct))
+    return summary

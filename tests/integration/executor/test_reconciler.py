@@ -1,0 +1,61 @@
+"""The reconciler Lambda: settles in-flight orders, marks positions to market, pauses on limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from omegacopy.app.execute_intent import execute_intent
+from omegacopy.devstack.paper_exchange import FaultMode
+from tests.integration.executor.conftest import YES, ExecutorWorld
+from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module
+
+
+@pytest.fixture
+def reconciler(world: ExecutorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from omegacopy.wiring import executor_deps, portfolio_store
+
+    for k, v in world.env.items():
+        monkeypatch.setenv(k, v)
+    executor_deps.cache_clear()
+    portfolio_store.cache_clear()
+    yield load_handler_module("reconciler").lambda_handler
+    executor_deps.cache_clear()
+    portfolio_store.cache_clear()
+
+
+def test_reconciler_settles_a_lost_reply_and_marks_to_market(
+    world: ExecutorWorld, reconciler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    intent_id = world.intent()
+    world.exchange.faults.set(FaultMode.DROP_AFTER_ACCEPT, count=1, paths=["/order"])
+    assert execute_intent(world.deps(), intent_id, lambda: 20_000).state == "UNKNOWN"
+    world.pg.execute("UPDATE order_intents SET updated_at = now() - interval '1 minute'")
+    world.exchange.set_book(YES, bids=[(Decimal("0.50"), Decimal("100"))], asks=[(Decimal("0.54"), Decimal("100"))])
+    capsys.readouterr()
+
+    reply = reconciler({"scheduled_time": "2026-11-21T15:00:00Z"}, FakeLambdaContext())
+
+    assert reply["outcomes"] == {"FILLED": 1} and reply["paused"] == []
+    position = world.position()
+    assert position is not None and position["mark_price"] == Decimal("0.52")
+    out = capsys.readouterr().out
+    # bought at 0.60, marked at 0.52: the position is down 13.33 %
+    assert '"PositionDrawdownPct":[13.33' in out
+
+
+def test_a_strategy_breaching_its_drawdown_limit_is_paused(world: ExecutorWorld, reconciler: Any) -> None:
+    intent_id = world.intent(usd=Decimal("300"))
+    world.set_tunable("price_collar", "0.5")
+    assert execute_intent(world.deps(), intent_id, lambda: 20_000).state == "FILLED"
+    world.exchange.set_book(YES, bids=[(Decimal("0.01"), Decimal("100"))], asks=[(Decimal("0.03"), Decimal("100"))])
+    world.set_tunable("drawdown_limit_pct", "20")
+
+    reply = reconciler({}, FakeLambdaContext())
+
+    assert reply["paused"] == ["s-exec"]
+    row = world.pg.execute("SELECT paused_reason FROM strategies WHERE strategy_id = 's-exec'").fetchone()
+    assert row is not None and "drawdown" in row[0]
