@@ -26,6 +26,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -34,11 +35,12 @@ from benchmarks.executor_world import (
     ControlledClock,
     PostProbe,
     StepTimes,
+    World,
     executor_world,
     percentile,
     quiet,
 )
-from omegacopy.app.execute_intent import execute_intent
+from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
 from omegacopy.app.run_tick import intent_id_for
 from omegacopy.domain.models import Tunables
 from omegacopy.observability import metrics
@@ -52,7 +54,7 @@ TUNABLES = Tunables(intent_max_age_s=3_600)  # the run lasts longer than the def
 STEPS = ("lock", "book", "risk_inputs", "identity", "kms_unwrap", "sign", "commit")
 
 
-def _rows(world: Any, rng: random.Random, count: int) -> list[IntentRow]:
+def _rows(world: World, rng: random.Random, count: int) -> list[IntentRow]:
     rows: list[IntentRow] = []
     for seq in range(count):
         w = seq % WALLETS
@@ -82,8 +84,54 @@ def _rows(world: Any, rng: random.Random, count: int) -> list[IntentRow]:
     return rows
 
 
+@dataclass
+class Samples:
+    to_post: list[float] = field(default_factory=list)
+    steps: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    not_posted: int = 0
+
+    def add(self, started: float, probe: PostProbe, times: StepTimes) -> None:
+        if probe.post_called_at is None:
+            self.not_posted += 1
+            return
+        self.to_post.append(probe.post_called_at - started)
+        measured = {
+            "lock": times.lock_s,
+            "book": probe.book_s,
+            "risk_inputs": times.risk_inputs_s,
+            "identity": times.identity_s,
+            "kms_unwrap": times.unwrap_s,
+            "sign": times.sign_s,
+            "commit": times.commit_s,
+        }
+        for step, value in measured.items():
+            if value is not None:
+                self.steps[step].append(value)
+
+
+def _execute_all(
+    deps: ExecutorDeps, rows: Sequence[IntentRow], probe: PostProbe, times: StepTimes, profiler: cProfile.Profile | None
+) -> Samples:
+    samples = Samples()
+    for i, row in enumerate(rows):
+        probe.reset()
+        times.reset()
+        profiling = profiler if i >= WARMUP else None
+        if profiling is not None:
+            profiling.enable()
+        started = time.perf_counter()
+        execute_intent(deps, row.intent_id, lambda: 60_000)
+        if profiling is not None:
+            profiling.disable()
+        metrics.clear_metrics()
+        if i >= WARMUP:
+            samples.add(started, probe, times)
+    return samples
+
+
 def measure(intents: int = DEFAULT_INTENTS, *, profile: bool = False) -> list[tuple[str, float, str]]:
     rng = random.Random(11)
+    profiler = cProfile.Profile() if profile else None
     with quiet(), executor_world(seed=11) as world:
         for w in range(WALLETS):
             world.add_wallet(f"w-lat-{w}", pusd=Decimal("1000000"))
@@ -94,58 +142,27 @@ def measure(intents: int = DEFAULT_INTENTS, *, profile: bool = False) -> list[tu
         world.write_intents(rows)
         probe, times = PostProbe(), StepTimes()
         deps, exchanges = world.deps(tunables=TUNABLES, clock=ControlledClock(), probe=probe, times=times)
-
-        to_post: list[float] = []
-        steps: dict[str, list[float]] = {s: [] for s in STEPS}
-        not_posted = 0
-        profiler = cProfile.Profile() if profile else None
-        for i, row in enumerate(rows):
-            probe.reset()
-            times.reset()
-            if profiler is not None and i >= WARMUP:
-                profiler.enable()
-            started = time.perf_counter()
-            execute_intent(deps, row.intent_id, lambda: 60_000)
-            if profiler is not None:
-                profiler.disable()
-            metrics.clear_metrics()
-            if i < WARMUP:
-                continue
-            if probe.post_called_at is None:
-                not_posted += 1
-                continue
-            to_post.append(probe.post_called_at - started)
-            measured = {
-                "lock": times.lock_s,
-                "book": probe.book_s,
-                "risk_inputs": times.risk_inputs_s,
-                "identity": times.identity_s,
-                "kms_unwrap": times.unwrap_s,
-                "sign": times.sign_s,
-                "commit": times.commit_s,
-            }
-            for step, value in measured.items():
-                if value is not None:
-                    steps[step].append(value)
+        samples = _execute_all(deps, rows, probe, times, profiler)
         exchanges.close()
 
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
         print(out.getvalue(), file=sys.stderr)
-    if not to_post:
+    if not samples.to_post:
         raise RuntimeError("no intent reached the POST: the benchmark world is broken")
     lines: list[tuple[str, float, str]] = [
-        ("executor_msg_to_post_p50_ms", percentile(to_post, 50) * 1000, "ms"),
-        ("executor_msg_to_post_p99_ms", percentile(to_post, 99) * 1000, "ms"),
-        ("executor_msg_to_post_max_ms", max(to_post) * 1000, "ms"),
-        ("executor_latency_intents", float(len(to_post)), "intents"),
-        ("executor_latency_not_posted", float(not_posted), "intents"),
+        ("executor_msg_to_post_p50_ms", percentile(samples.to_post, 50) * 1000, "ms"),
+        ("executor_msg_to_post_p99_ms", percentile(samples.to_post, 99) * 1000, "ms"),
+        ("executor_msg_to_post_max_ms", max(samples.to_post) * 1000, "ms"),
+        ("executor_latency_intents", float(len(samples.to_post)), "intents"),
+        ("executor_latency_not_posted", float(samples.not_posted), "intents"),
     ]
     for step in STEPS:
-        if steps[step]:
-            lines.append((f"{step}_p50_ms", percentile(steps[step], 50) * 1000, "ms"))
-            lines.append((f"{step}_p99_ms", percentile(steps[step], 99) * 1000, "ms"))
+        values = samples.steps[step]
+        if values:
+            lines.append((f"executor_{step}_p50_ms", percentile(values, 50) * 1000, "ms"))
+            lines.append((f"executor_{step}_p99_ms", percentile(values, 99) * 1000, "ms"))
     return lines
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.executor_world import ControlledClock, PostProbe, SimulatedCrash, World, executor_world, quiet
+from benchmarks.executor_world import CENT, ControlledClock, PostProbe, SimulatedCrash, World, executor_world, quiet
 from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
 from omegacopy.app.run_tick import intent_id_for
@@ -57,7 +57,6 @@ MAX_RECEIVES = 10  # failures (not crashes) before the message would sit in the 
 RECONCILES = 3
 NON_TERMINAL = frozenset({"NEW", "SUBMITTING", "UNKNOWN", "LOST"})
 SETTLED = frozenset({"FILLED", "PARTIALLY_FILLED", "REJECTED", "CANCELLED", "EXPIRED"})
-CENT = Decimal("0.01")
 # Every intent is minutes old by the end of the run: the age rule must not expire them.
 TUNABLES = Tunables(intent_max_age_s=86_400)
 
@@ -201,7 +200,9 @@ def _duplicates(
     return sum(c - 1 for c in per_intent.values() if c > 1), orphans
 
 
-def soak(intents: int = DEFAULT_INTENTS, seed: int = 7) -> list[tuple[str, float, str]]:
+def soak(
+    intents: int = DEFAULT_INTENTS, seed: int = 7, *, reconcile_settings: ReconcileSettings | None = None
+) -> list[tuple[str, float, str]]:
     rng = random.Random(seed)
     started = time.perf_counter()
     with quiet(), executor_world(seed=seed) as world:
@@ -220,7 +221,7 @@ def soak(intents: int = DEFAULT_INTENTS, seed: int = 7) -> list[tuple[str, float
         stream_s = time.perf_counter() - t0
         in_flight_after_stream = sum(1 for v in _states(world).values() if v[0] in NON_TERMINAL)
 
-        cfg = ReconcileSettings()
+        cfg = reconcile_settings or ReconcileSettings()
         reconcile_outcomes: Counter[str] = Counter()
         examined = 0
         t1 = time.perf_counter()
@@ -244,6 +245,11 @@ def soak(intents: int = DEFAULT_INTENTS, seed: int = 7) -> list[tuple[str, float
             ).fetchall()
         )
         dropped = world.exchange.faults.fired(FaultMode.DROP_AFTER_ACCEPT)
+        # left in flight without a single reconcile look (a look either settles it or counts a miss)
+        never_examined = world.conn.execute(
+            "SELECT count(*) FROM order_intents WHERE state = ANY(%s) AND reconcile_attempts = 0",
+            (sorted(NON_TERMINAL),),
+        ).fetchone()
         exchanges.close()
     total_s = time.perf_counter() - started
 
@@ -268,6 +274,8 @@ def soak(intents: int = DEFAULT_INTENTS, seed: int = 7) -> list[tuple[str, float
         ("soak_posts", float(probe.posts), "posts"),
         ("soak_in_flight_after_stream", float(in_flight_after_stream), "intents"),
         ("soak_reconcile_examined", float(examined), "intents"),
+        ("soak_reconcile_batch_limit", float(cfg.batch_limit), "intents"),
+        ("soak_non_terminal_never_examined", float(never_examined[0] if never_examined else 0), "intents"),
         ("soak_orphan_orders", float(orphans), "orders"),
         ("soak_fill_share_mismatches", float(mismatched_shares), "intents"),
         ("soak_fill_usd_mismatches", float(mismatched_usd), "intents"),
@@ -303,8 +311,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.executor_soak", description=__doc__.split("\n")[0])
     parser.add_argument("--intents", type=int, default=DEFAULT_INTENTS, help="intents in the stream (10,000)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the stream, the faults and the redeliveries")
+    parser.add_argument(
+        "--reconcile-batch-limit",
+        type=int,
+        default=ReconcileSettings().batch_limit,
+        help="intents one reconcile run examines (ReconcileSettings.batch_limit, default %(default)s)",
+    )
     args: Any = parser.parse_args(argv)
-    for metric, value, unit in soak(args.intents, args.seed):
+    settings = ReconcileSettings(batch_limit=args.reconcile_batch_limit)
+    for metric, value, unit in soak(args.intents, args.seed, reconcile_settings=settings):
         print(f"{metric}: {value:.6g} {unit}", flush=True)
     return 0
 

@@ -63,6 +63,7 @@ from omegacopy.ports import (
     WalletIdentity,
 )
 
+CENT = Decimal("0.01")
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 LIFTED_RATE_PER_S = 1_000_000.0
 
@@ -243,6 +244,10 @@ class _TimedTransaction:
     def intent(self) -> IntentRecord:
         return self._inner.intent
 
+    @intent.setter
+    def intent(self, value: IntentRecord) -> None:
+        self._inner.intent = value
+
     def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         started = time.perf_counter()
         inputs = self._inner.risk_inputs()
@@ -331,16 +336,14 @@ class World:
 
     def add_market(self, index: int, *, yes_mid: Decimal, depth: Decimal, levels: int = 5) -> Market:
         condition_id = "0x" + hashlib.sha256(f"bench-market-{index}".encode()).hexdigest()
-        yes, no = (str(int.from_bytes(hashlib.sha256(f"bench-{index}-{o}".encode()).digest(), "big") >> 2)
-                   for o in ("yes", "no"))  # fmt: skip
+        yes, no = (_token_id(f"bench-{index}-{outcome}") for outcome in ("yes", "no"))
         self.exchange.add_market(condition_id, tokens=[yes, no], tick_size=Decimal("0.01"), min_size=Decimal("5"))
         mids = (yes_mid, Decimal(1) - yes_mid)
-        cent = Decimal("0.01")
         for token, mid in zip((yes, no), mids, strict=True):
             self.exchange.set_book(
                 token,
-                bids=[(mid - cent * k, depth) for k in range(1, levels + 1)],
-                asks=[(mid + cent * k, depth) for k in range(1, levels + 1)],
+                bids=[(mid - CENT * k, depth) for k in range(1, levels + 1)],
+                asks=[(mid + CENT * k, depth) for k in range(1, levels + 1)],
             )
         market = Market(condition_id, (yes, no), mids)
         self.markets.append(market)
@@ -352,11 +355,8 @@ class World:
         now = datetime.now(UTC)
         for start in range(0, len(rows), chunk):
             part = list(rows[start : start + chunk])
-            session.write_tick(
-                TickWrite(
-                    tick_id=f"bench-{uuid.uuid4().hex[:8]}", started_at=now, source="bench", watermark=now, intents=part
-                )  # fmt: skip
-            )
+            tick_id = f"bench-{uuid.uuid4().hex[:8]}"
+            session.write_tick(TickWrite(tick_id=tick_id, started_at=now, source="bench", watermark=now, intents=part))
 
     def deps(
         self, *, tunables: Tunables, clock: ControlledClock, probe: PostProbe, times: StepTimes | None = None
@@ -400,6 +400,10 @@ def executor_world(*, seed: int) -> Iterator[World]:
             kms_key_id=key_id,
             creds_prefix=f"omegacopy/bench{uuid.uuid4().hex[:8]}/clob",
         )
+
+
+def _token_id(seed: str) -> str:
+    return str(int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big") >> 2)
 
 
 def _generated_key() -> bytearray:

@@ -10,7 +10,12 @@ import boto3
 import clickhouse_connect
 from aws_lambda_powertools.utilities import parameters
 
-from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs, ClickHouseTradeSource, TableNames
+from omegacopy.adapters.clickhouse_source import (
+    ClickHouseMarketLookup,
+    ClickHouseOwrrInputs,
+    ClickHouseTradeSource,
+    TableNames,
+)
 from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
@@ -44,7 +49,9 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
     tables = TableNames(env.trades_table, env.metrics_table, env.markets_table)
     source: TradeSource
     if env.trade_source == "data_api":
-        source = DataApiTradeSource(env.data_api_url, timeout_s=env.source_timeout_s)
+        source = DataApiTradeSource(
+            env.data_api_url, markets=ClickHouseMarketLookup(ch, tables), timeout_s=env.source_timeout_s
+        )
     else:
         source = ClickHouseTradeSource(ch, tables)
     return TickDeps(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from omegacopy.adapters.data_api_source import MarketInfo
 from omegacopy.adapters.source_rows import parse_trade_row
 from omegacopy.domain.models import InvalidTrade, LeaderTrade
 from omegacopy.domain.owrr import LIFETIME_WINDOW, TOP_WALLETS_PER_SIDE, WalletMetric, WalletPosition
@@ -188,3 +189,23 @@ class ClickHouseOwrrInputs:
             )
             out[cid] = MarketOwrrInputs(market_positions, market_metrics)
         return out
+
+
+class ClickHouseMarketLookup:
+    """The `markets` dimension as a `MarketLookup` for sources that carry no category (the Data API)."""
+
+    def __init__(self, client: Any, tables: TableNames | None = None) -> None:
+        self._client = client
+        self._sql = (
+            f"SELECT condition_id, category, closed, neg_risk FROM {(tables or TableNames()).markets} FINAL"  # noqa: S608
+            " WHERE condition_id IN {ids:Array(String)}"
+        )
+
+    def __call__(self, condition_ids: Sequence[str]) -> dict[str, MarketInfo]:
+        if not condition_ids:
+            return {}
+        rows = self._client.query(self._sql, parameters={"ids": sorted(set(condition_ids))}).result_rows
+        return {
+            cid: MarketInfo(category=cat or None, closed=bool(closed), neg_risk=bool(nr))
+            for cid, cat, closed, nr in rows
+        }

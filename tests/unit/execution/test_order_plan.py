@@ -48,10 +48,10 @@ share_counts = st.integers(1, 10**8).map(lambda n: D(n).scaleb(-4))  # up to 4 d
 def spec(
     action: TradeAction = TradeAction.BUY,
     *,
-    usd: Decimal | None = D("60"),
+    usd: Decimal | None = Decimal("60"),
     shares: Decimal | None = None,
-    leader: Decimal = D("0.60"),
-    worst: Decimal = D("0.62"),
+    leader: Decimal = Decimal("0.60"),
+    worst: Decimal = Decimal("0.62"),
     style: OrderStyle = OrderStyle.FAK,
 ) -> IntentOrderSpec:
     return IntentOrderSpec(
@@ -59,7 +59,9 @@ def spec(
     )
 
 
-def plan(s: IntentOrderSpec, *, tick: Decimal = CENT, min_size: Decimal = D("5"), now_s: int = NOW_S) -> OrderPlan:
+def plan(
+    s: IntentOrderSpec, *, tick: Decimal = CENT, min_size: Decimal = Decimal("5"), now_s: int = NOW_S
+) -> OrderPlan:
     return plan_order(s, tick_size=tick, min_size=min_size, now_s=now_s)
 
 

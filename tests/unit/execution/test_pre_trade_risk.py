@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -24,14 +25,18 @@ TUNABLES = Tunables()  # max order $1,000, market exposure $2,500, daily loss 10
 
 
 def order(
-    side: OrderSide = OrderSide.BUY, *, price: Decimal = D("0.50"), size: Decimal = D("100"), order_type: str = "FAK"
+    side: OrderSide = OrderSide.BUY,
+    *,
+    price: Decimal = Decimal("0.50"),
+    size: Decimal = Decimal("100"),
+    order_type: str = "FAK",
 ) -> OrderPlan:
     return OrderPlan(
         side=side, kind=OrderKind.LIMIT, price=price, size=size, order_type=order_type, expiration=0, tick_size=TICK
     )
 
 
-def context(**overrides: Decimal | None) -> RiskContext:
+def context(**overrides: Any) -> RiskContext:
     base = RiskContext(
         balance_usd=D("100000"),
         position_shares=D("0"),
@@ -229,7 +234,7 @@ def test_the_same_limits_do_block_an_entry() -> None:
     ],
 )
 def test_an_exit_is_still_stopped_by_the_book_and_the_shares_held(
-    ctx_overrides: dict[str, Decimal | None], size: Decimal, code: str
+    ctx_overrides: dict[str, Any], size: Decimal, code: str
 ) -> None:
     ctx = replace(_over_every_entry_limit(), **ctx_overrides)
     assert_refused(check(order(OrderSide.SELL, price=D("0.49"), size=size), ctx, is_exit=True), code)
