@@ -100,3 +100,9 @@ deploy: sam-build ## sam deploy --config-env $(ENV) [OVERRIDES="Key=Value ..." o
 
 invoke: install ## run a handler in-process: make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json
 	$(BIN)/python tools/invoke.py $(FUNCTION) $(EVENT)
+
+# ---- Executor soak (minutes): duplicates and non-terminal intents must both print 0 ----------------
+.PHONY: soak
+
+soak: install ## 10,000 intents with redeliveries, crashes after POST and lost replies, then 3 reconciles
+	$(BIN)/python -m benchmarks.executor_soak

@@ -148,3 +148,17 @@ def test_an_invalid_tunable_keeps_the_last_good_value_and_alarms(
     assert '"TunableInvalid":[1.0]' in capsys.readouterr().out
     decisions = {(s["strategy_id"], s["source_trade_id"]): s["reason_code"] for s in world.signals()}
     assert decisions[("s-politics", "t-after-typo")] == "kill_switch"
+
+
+def test_postgresql_down_fails_closed_with_an_error_metric(
+    world: MonitorWorld, invoke: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _one_trade(world)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://omegacopy@127.0.0.1:{free_port()}/omegacopy")
+    capsys.readouterr()
+
+    with pytest.raises(Exception, match="connect"):
+        invoke(TICK)
+
+    assert '"TickFailed":[1.0]' in capsys.readouterr().out
+    assert world.drain() == []

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -45,8 +45,8 @@ def _trade(**over: Any) -> dict[str, Any]:
 
 
 class _Api(BaseHTTPRequestHandler):
-    pages: dict[str, Any] = {}
-    calls: list[str] = []
+    pages: ClassVar[dict[str, Any]] = {}
+    calls: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
