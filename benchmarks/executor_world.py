@@ -290,6 +290,9 @@ class TimedStore:
     def reconcilable(self, *, older_than: datetime, limit: int) -> list[str]:
         return self._inner.reconcilable(older_than=older_than, limit=limit)
 
+    def postpone(self, intent_id: str) -> None:
+        self._inner.postpone(intent_id)
+
 
 # --- the world ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -262,8 +262,8 @@ class IntentTransaction(Protocol):
 
     intent: IntentRecord
 
-    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-        """(strategy balance, shares held in the token, cost held in the market, realized P&L today)."""
+    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+        """(balance, starting balance, shares held in the token, cost held in the market, realized P&L today)."""
         ...
 
     def mark_submitting(self, submission: Submission) -> None: ...
@@ -281,6 +281,8 @@ class ExecutorStore(Protocol):
     def locked(self, intent_id: str) -> AbstractContextManager[IntentTransaction | None]: ...
 
     def reconcilable(self, *, older_than: datetime, limit: int) -> list[str]: ...
+
+    def postpone(self, intent_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

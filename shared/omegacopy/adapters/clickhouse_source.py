@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from omegacopy.adapters.data_api_source import MarketInfo
 from omegacopy.adapters.source_rows import parse_trade_row
@@ -44,14 +44,21 @@ _NEW_TRADES = """
 SELECT t.trade_id AS trade_id, t.wallet_address AS wallet_address, t.market_id AS market_id,
        t.token_id AS token_id, t.side AS side, t.action AS action, t.shares AS shares,
        t.entry_price AS entry_price, t.usd_value AS usd_value, t.block_time AS block_time,
-       t.ingested_at AS ingested_at, m.condition_id IS NOT NULL AS market_known,
-       m.category AS category, m.closed AS closed, m.neg_risk AS neg_risk
+       t.{arrival} AS ingested_at, m.condition_id IS NOT NULL AS market_known,
+       m.category AS category, {closed} AS closed, m.neg_risk AS neg_risk
 FROM {trades} AS t
-LEFT JOIN (SELECT condition_id, category, closed, neg_risk FROM {markets} FINAL) AS m
+LEFT JOIN (SELECT condition_id, category, closed, neg_risk{market_cols} FROM {markets} FINAL) AS m
        ON m.condition_id = t.market_id
-WHERE t.ingested_at > {{since:DateTime64(3, 'UTC')}} AND {wallet_key} IN {{wallets:Array(UInt64)}}
+WHERE t.{arrival} > {{since:DateTime64(3, 'UTC')}} AND {wallet_key} IN {{wallets:Array(UInt64)}}{until}
 SETTINGS join_use_nulls = 1
 """
+
+# The backtest's as-of bound (None live: the query text above is then exactly the live one). A replay
+# tick sees only rows that had arrived by the tick, and a market counts as closed only if its row was
+# written before the tick (`markets` keeps the latest state: a market resolved since would otherwise
+# make every replayed trade on it a `market_closed` SKIP).
+_UNTIL = "\n  AND t.{arrival} <= {{until:DateTime64(3, 'UTC')}}"
+_CLOSED_UNTIL = "(m.closed AND m.updated_at <= {until:DateTime64(3, 'UTC')})"
 
 # Shares a leader held in a token just before each sale: every earlier row of that wallet/token.
 # The big side is pre-filtered by market (the table's sort key) and the sales are the join's
@@ -79,7 +86,7 @@ _POSITIONS = """
 SELECT market_id, side, wallet_address, sum(shares) AS total_shares,
        sum(shares * entry_price) / sum(shares) AS avg_entry, sum(usd_value) AS total_value
 FROM {trades}
-WHERE market_id IN {{markets:Array(String)}} AND is_closed = 0 AND action = 'BUY'
+WHERE market_id IN {{markets:Array(String)}} AND is_closed = 0 AND action = 'BUY'{as_of}
 GROUP BY market_id, side, wallet_address
 ORDER BY market_id, side, total_value DESC, wallet_address
 LIMIT {top} BY market_id, side
@@ -95,13 +102,30 @@ ORDER BY updated_at
 
 
 class ClickHouseTradeSource:
+    """`until` (backtest only): read as of that instant. `arrival_column="block_time"` replays a table
+    whose `ingested_at` is a backfill time, taking the block time as the moment a row arrived."""
+
     name = "clickhouse"
 
-    def __init__(self, client: Any, tables: TableNames | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        tables: TableNames | None = None,
+        *,
+        until: datetime | None = None,
+        arrival_column: Literal["ingested_at", "block_time"] = "ingested_at",
+    ) -> None:
         self._client = client
+        self._until = until
         t = tables or TableNames()
         self._new_trades = _NEW_TRADES.format(
-            trades=t.trades, markets=t.markets, wallet_key=_WALLET_KEY.format(col="t.wallet_address")
+            trades=t.trades,
+            markets=t.markets,
+            wallet_key=_WALLET_KEY.format(col="t.wallet_address"),
+            arrival=arrival_column,
+            closed="m.closed" if until is None else _CLOSED_UNTIL,
+            market_cols="" if until is None else ", updated_at",
+            until="" if until is None else _UNTIL.format(arrival=arrival_column),
         )
         self._shares_before = _SHARES_BEFORE.format(trades=t.trades)
 
@@ -109,7 +133,11 @@ class ClickHouseTradeSource:
         try:
             result = self._client.query(
                 self._new_trades,
-                parameters={"wallets": sorted({wallet_key(w) for w in wallets}), "since": since},
+                parameters={
+                    "wallets": sorted({wallet_key(w) for w in wallets}),
+                    "since": since,
+                    **({} if self._until is None else {"until": self._until}),
+                },
             )
         except Exception as exc:
             raise SourceUnavailableError(f"clickhouse trade query failed: {type(exc).__name__}: {exc}") from exc
@@ -149,16 +177,23 @@ class ClickHouseTradeSource:
 
 
 class ClickHouseOwrrInputs:
-    def __init__(self, client: Any, tables: TableNames | None = None) -> None:
+    """`as_of` (backtest only): open positions from rows traded by then (metrics stay the current ones)."""
+
+    def __init__(self, client: Any, tables: TableNames | None = None, *, as_of: datetime | None = None) -> None:
         self._client = client
+        self._as_of = as_of
         t = tables or TableNames()
-        self._positions = _POSITIONS.format(trades=t.trades, top=TOP_WALLETS_PER_SIDE)
+        bound = "" if as_of is None else "\n  AND block_time <= {as_of:DateTime64(3, 'UTC')}"
+        self._positions = _POSITIONS.format(trades=t.trades, top=TOP_WALLETS_PER_SIDE, as_of=bound)
         self._metrics = _METRICS.format(metrics=t.metrics, wallet_key=_WALLET_KEY.format(col="wallet_address"))
 
     def load(self, markets: Mapping[str, str]) -> dict[str, MarketOwrrInputs]:
         if not markets:
             return {}
-        rows = self._client.query(self._positions, parameters={"markets": list(markets)}).result_rows
+        params: dict[str, Any] = {"markets": list(markets)}
+        if self._as_of is not None:
+            params["as_of"] = self._as_of
+        rows = self._client.query(self._positions, parameters=params).result_rows
         positions: dict[str, list[WalletPosition]] = defaultdict(list)
         wallets: set[str] = set()
         for market_id, side, wallet, shares, avg_entry, value in rows:

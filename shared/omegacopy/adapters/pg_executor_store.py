@@ -34,11 +34,11 @@ class PgIntentTransaction:
         self._conn = conn
         self.intent = intent
 
-    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
         i = self.intent
         row = self._conn.execute(
             """
-            SELECT st.balance_usd,
+            SELECT st.balance_usd, COALESCE(st.starting_balance_usd, st.balance_usd),
               COALESCE((SELECT shares FROM strategy_positions
                         WHERE strategy_id = %(s)s AND token_id = %(t)s), 0),
               COALESCE((SELECT sum(cost_usd) FROM strategy_positions
@@ -51,7 +51,7 @@ class PgIntentTransaction:
         ).fetchone()
         if row is None:
             raise LookupError(f"strategy {i.strategy_id} has no settings")
-        return row[0], row[1], row[2], row[3]
+        return row[0], row[1], row[2], row[3], row[4]
 
     def mark_submitting(self, submission: Submission) -> None:
         self._conn.execute(
@@ -200,13 +200,20 @@ class PgExecutorStore:
         rows = (
             self._connection()
             .execute(
+                # In-flight orders first: their fate is unknown, resting ones only need fills pulled.
                 "SELECT intent_id::text FROM order_intents WHERE state IN ('SUBMITTING', 'UNKNOWN', 'ACCEPTED', 'LOST')"
-                " AND updated_at < %s ORDER BY updated_at LIMIT %s",
+                " AND updated_at < %s ORDER BY state NOT IN ('SUBMITTING', 'UNKNOWN'), updated_at LIMIT %s",
                 (older_than, limit),
             )
             .fetchall()
         )
         return [r[0] for r in rows]
+
+    def postpone(self, intent_id: str) -> None:
+        """Move a row that failed to reconcile to the back of the queue, so it cannot starve others."""
+        self._connection().execute(
+            "UPDATE order_intents SET updated_at = now() WHERE intent_id = %s::uuid", (intent_id,)
+        )
 
     def close(self) -> None:
         if self._conn is not None:

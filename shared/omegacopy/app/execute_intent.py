@@ -145,7 +145,7 @@ def _prepare_new(
         plan = plan_order(spec, tick_size=book.tick_size, min_size=book.min_order_size, now_s=int(now.timestamp()))
     except OrderRejected as exc:
         return _reject(tx, "order_invalid", str(exc))
-    balance, held_shares, market_cost, pnl_today = tx.risk_inputs()
+    balance, starting_balance, held_shares, market_cost, pnl_today = tx.risk_inputs()
     best_bid, best_ask = book.best_bid, book.best_ask
     ctx = RiskContext(
         balance_usd=balance,
@@ -154,6 +154,7 @@ def _prepare_new(
         realized_pnl_today_usd=pnl_today,
         best_bid=best_bid.price if best_bid else None,
         best_ask=best_ask.price if best_ask else None,
+        capital_base_usd=starting_balance,
     )
     verdict = check_pre_trade(plan, is_exit=intent.is_exit, ctx=ctx, tunables=tunables)
     if not verdict.ok:

@@ -44,6 +44,7 @@ def reconcile(deps: ExecutorDeps, settings: ReconcileSettings | None = None) -> 
         except Exception as exc:  # one bad order never stops the others
             summary.outcomes["error"] += 1
             metrics.add_metric(name="ReconcileErrors", unit="Count", value=1)
+            deps.store.postpone(intent_id)
             logger.warning("reconcile failed", extra={"intent_id": intent_id, "error": type(exc).__name__})
     for outcome, count in summary.outcomes.items():
         metrics.add_metric(name=f"Reconciled_{outcome}", unit="Count", value=count)

@@ -139,7 +139,9 @@ def _captured_output(log: TextIO | None) -> Iterator[None]:
     handler = logger.registered_handler
     previous = handler.setStream(log) if hasattr(handler, "setStream") else None
 
-    def to_log(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    def to_log(  # noqa: PLR0917 - warnings.showwarning's signature
+        message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
         log.write(warnings.formatwarning(message, category, filename, lineno, line))
 
     try:

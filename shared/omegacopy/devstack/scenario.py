@@ -1,7 +1,8 @@
 """The local run's world: leaders, markets, strategies and a stream of leader trades over ticks.
 
-Everything here is decided by the seed (`random.Random(seed)`): wallets, ids, books, trade sizes
-and which tick a trade arrives in. Wall-clock times are NOT decided here: the driver
+Everything here is decided by the seed (one `random.Random` stream per part, derived from it):
+wallets, ids, books, trade sizes and which tick a trade arrives in; the number of ticks only adds
+or removes trades at the end. Wall-clock times are NOT decided here: the driver
 (`omegacopy.devstack.local_run`) stamps each trade with the real time it "arrives", so the
 monitor's staleness rule sees real ages.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,6 +37,7 @@ FOLLOWER_PUSD = Decimal("20000")
 LEADER_COUNT = 300
 WATCHED_COUNT = 12
 SCRIPTED_TICKS = 4
+TICK_SPACING_S = 30  # the schedule: a monitor tick now and one 30 s later, every minute
 STALENESS_LIMIT_S = 120  # the run's staleness tunable: a leader trade older than 2 minutes is never copied
 STALE_AGE_S = 900.0  # the backfilled trade: 15 minutes old when it arrives
 _CENT = Decimal("0.01")
@@ -122,6 +124,10 @@ class LeaderTradeEvent:
         return (self.shares * self.price).quantize(_CENT)
 
 
+# An existing position: wallet, market key, outcome, shares, entry price, age in days, closed.
+HistoryRow = tuple[str, str, str, Decimal, Decimal, float, bool]
+
+
 @dataclass(frozen=True)
 class Leader:
     name: str  # L0 … L11 for the watched ones, W### for the others
@@ -136,9 +142,7 @@ class Scenario:
     watched: list[Leader]
     markets: list[MarketSpec]
     metrics: list[tuple[str, str, str, float | None, int | None]]
-    history: list[
-        tuple[str, str, str, Decimal, Decimal, float, bool]
-    ]  # wallet, market, outcome, shares, price, age_days, closed
+    history: list[HistoryRow]
     strategies: list[StrategySeed]
     events: list[LeaderTradeEvent]
     yes_prices: list[dict[str, Decimal]]  # per tick: market key -> fair YES price
@@ -201,7 +205,7 @@ class Scenario:
         return out
 
     def describe(self) -> dict[str, Any]:
-        """What the run's summary says about the world it ran."""
+        """What the run's summary says about the world it ran (tick numbers 1-based, as printed)."""
         return {
             "seed": self.seed,
             "ticks": self.ticks,
@@ -219,7 +223,7 @@ class Scenario:
                     "no_token": m.no_token,
                     "neg_risk": m.neg_risk,
                     "closed": m.closed,
-                    "resolves_before_tick": m.resolves_before_tick,
+                    "resolves_before_tick": None if m.resolves_before_tick is None else m.resolves_before_tick + 1,
                     "resolution": m.resolution,
                     "owrr_slider": self.owrr_preview.get(m.key, (None, None))[0],
                     "owrr_confidence": self.owrr_preview.get(m.key, (None, None))[1],
@@ -244,7 +248,7 @@ class Scenario:
             ],
             "leader_trades": len(self.events),
             "scripted": [
-                {"tick": e.tick, "trade_id": e.trade_id, "kind": e.kind, "note": e.note}
+                {"tick": e.tick + 1, "trade_id": e.trade_id, "kind": e.kind, "note": e.note}
                 for e in self.events
                 if e.kind != "background"
             ],
@@ -340,7 +344,9 @@ def generate_scenario(seed: int = 7, ticks: int = 12) -> Scenario:
     by_name = {w.name: w.address for w in watched}
     scripted = _scripted(stream("script"), by_name, yes_prices)
     background = _background(stream("background"), watched, markets, yes_prices, ticks)
-    history, preview = _history(stream("history"), markets, leaders, qualified, metrics, scripted)
+    history, preview = _history(
+        stream("history"), markets, leaders=leaders, qualified=qualified, metrics=metrics, scripted=scripted
+    )
     events = [e for e in scripted if e.tick < ticks] + background
     return Scenario(
         seed=seed,
@@ -430,7 +436,8 @@ def _shares(rng: random.Random, median: float, sigma: float = 0.8, low: float = 
 # tick, leader, market, outcome, action, shares (None: random), kind, note, options
 SCRIPT: tuple[tuple[int, str, str, str, str, int | None, str, str, dict[str, Any]], ...] = (
     (0, "L0", "M0", "YES", "BUY", 400, "entry", "S1 copies (OWRR sizing), S4 copies (GTC)", {}),
-    (0, "L4", "M3", "YES", "BUY", 900, "entry", "S2 copies ($50 fixed); S1 category_not_tracked; S4 low_confidence", {}),
+    (0, "L4", "M3", "YES", "BUY", 900, "entry", "S2 copies ($50 fixed), S1 category_not_tracked, S4 low_confidence",
+     {}),
     (0, "L6", "M4", "YES", "BUY", 7000, "entry", "S3 copies 3% of the leader's dollars; S2 category_not_tracked", {}),
     (0, "L1", "M7", "YES", "BUY", 500, "closed_market", "a trade in a market already closed: market_closed", {}),
     (0, "L2", "M0", "YES", "BUY", 800, "stale", "a backfilled trade 15 min old: stale_trade",
@@ -449,9 +456,9 @@ SCRIPT: tuple[tuple[int, str, str, str, str, int | None, str, str, dict[str, Any
     (2, "L11", "M4", "YES", "BUY", 4000, "late",
      "ingested behind the monitor's watermark after tick 1; seen thanks to the overlap window", {"late": True}),
     (2, "L0", "M0", "YES", "SELL", 200, "exit", "the leader sells half: S1 and S4 sell half of theirs", {}),
-    (2, "L1", "M0", "YES", "BUY", 700, "price_moved",
-     "the leader bought before the book ran up 7 cents: the executor refuses (price_moved)", {"price_shift": "-0.07",
-                                                                                              "block_age_s": 25.0}),
+    (2, "L1", "M6", "NO", "BUY", 700, "price_moved",
+     "the leader bought before the book ran up 7 cents: S1 copies, the executor refuses (price_moved)",
+     {"price_shift": "-0.07", "block_age_s": 25.0}),
     (2, "L3", "M3", "NO", "SELL", 250, "no_position", "the leader sells a token the strategies never held", {}),
     (3, "L4", "M8", "YES", "BUY", 800, "resolved_market", "a trade after the market resolved: market_closed", {}),
     (3, "L0", "M0", "YES", "SELL", 200, "exit", "the leader sells the rest: S1 and S4 close the position", {}),
@@ -500,9 +507,10 @@ def _background(
 ) -> list[LeaderTradeEvent]:
     """Ticks after the script: leaders keep buying across the open markets and sometimes sell."""
     holdings: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for tick, leader, market, outcome, action, shares, *_ in SCRIPT:
-        sign = 1 if action == "BUY" else -1
-        holdings[(next(w.address for w in watched if w.name == leader), market, outcome)] += sign * (shares or 0)
+    addresses = {w.name: w.address for w in watched}
+    for line in SCRIPT:
+        sign = 1 if line[4] == "BUY" else -1
+        holdings[(addresses[line[1]], line[2], line[3])] += sign * (line[5] or 0)
     resolved = {m.key for m in markets if m.resolves_before_tick is not None}
     tradable = [m for m in markets if not m.closed and m.key not in resolved]
     out: list[LeaderTradeEvent] = []
@@ -540,11 +548,12 @@ def _background(
 def _history(
     rng: random.Random,
     markets: Sequence[MarketSpec],
+    *,
     leaders: Sequence[Leader],
     qualified: dict[str, list[str]],
     metrics: Sequence[tuple[str, str, str, float | None, int | None]],
     scripted: Sequence[LeaderTradeEvent],
-) -> tuple[list[tuple[str, str, str, Decimal, Decimal, float, bool]], dict[str, tuple[int, str]]]:
+) -> tuple[list[HistoryRow], dict[str, tuple[int, str]]]:
     """Open positions per market that give it the designed OWRR, plus noise rows.
 
     The check runs the domain's `compute_owrr` on exactly what the monitor will read the first
@@ -552,7 +561,7 @@ def _history(
     `trades_raw` by then (the OWRR cache keeps that result for its TTL). Noise: wallets without a
     track record in the category (they never vote) and positions already closed."""
     traders = {e.wallet for e in scripted}
-    history: list[tuple[str, str, str, Decimal, Decimal, float, bool]] = []
+    history: list[HistoryRow] = []
     preview: dict[str, tuple[int, str]] = {}
     for market in markets:
         voters = sorted(set(qualified[market.category]) - traders)
@@ -568,7 +577,7 @@ def _history(
         metric_rows = [WalletMetric(*row) for row in metrics if row[1] == market.category]
         for _attempt in range(1000):
             picked = rng.sample(voters, market.yes_voters + market.no_voters)
-            rows: list[tuple[str, str, str, Decimal, Decimal, float, bool]] = []
+            rows: list[HistoryRow] = []
             for i, wallet in enumerate(picked):
                 outcome = "YES" if i < market.yes_voters else "NO"
                 fair = market.start_yes_price if outcome == "YES" else 1 - market.start_yes_price
@@ -650,16 +659,13 @@ def trade_row(event: LeaderTradeEvent, market: MarketSpec, *, block_time: dateti
     ]
 
 
-def metric_rows(scenario: Scenario) -> Iterable[tuple[str, str, str, float | None, int | None]]:
-    return scenario.metrics
-
-
 __all__ = [
     "FOLLOWER_PUSD",
     "FOLLOWER_WALLET_ID",
     "MIN_SIZE",
     "STALENESS_LIMIT_S",
     "TICK_SIZE",
+    "TICK_SPACING_S",
     "Book",
     "Leader",
     "LeaderTradeEvent",

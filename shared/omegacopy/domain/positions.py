@@ -28,9 +28,12 @@ def apply_fill(position: Position, side: OrderSide, shares: Decimal, usd: Decima
     if side is OrderSide.BUY:
         return Position(position.shares + shares, position.cost_usd + usd, position.realized_pnl_usd)
     sold = min(shares, position.shares)
-    released_cost = position.cost_usd * sold / position.shares if position.shares > 0 else _ZERO
+    if sold == position.shares:
+        released_cost = position.cost_usd  # a close releases all of it: no dust on a flat position
+    else:
+        released_cost = position.cost_usd * sold / position.shares if position.shares > 0 else _ZERO
     return Position(
         shares=position.shares - sold,
         cost_usd=position.cost_usd - released_cost,
-        realized_pnl_usd=position.realized_pnl_usd + usd - released_cost,
+        realized_pnl_usd=position.realized_pnl_usd + (usd - released_cost),
     )

@@ -22,6 +22,9 @@ class RiskContext:
     realized_pnl_today_usd: Decimal
     best_bid: Decimal | None
     best_ask: Decimal | None
+    # the capital the daily-loss limit is a percentage of (the strategy's starting balance);
+    # None: the current balance
+    capital_base_usd: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,8 @@ def check_market_exposure(plan: OrderPlan, ctx: RiskContext, tunables: Tunables)
 
 
 def check_daily_loss(plan: OrderPlan, ctx: RiskContext, tunables: Tunables) -> RiskVerdict | None:
-    limit = ctx.balance_usd * tunables.daily_loss_limit_pct / 100
+    base = ctx.capital_base_usd if ctx.capital_base_usd is not None else ctx.balance_usd
+    limit = base * tunables.daily_loss_limit_pct / 100
     if limit > 0 and -ctx.realized_pnl_today_usd >= limit:
         return _refuse("daily_loss_limit", f"today's realized loss ${-ctx.realized_pnl_today_usd} reached ${limit}")
     return None

@@ -211,12 +211,13 @@ def _over_every_entry_limit() -> RiskContext:
     )
 
 
-def test_an_exit_is_never_blocked_by_entry_limits() -> None:
+@pytest.mark.parametrize("is_exit", [True, False])  # any SELL reduces a position: entry limits never apply
+def test_an_exit_is_never_blocked_by_entry_limits(is_exit: bool) -> None:
     big_exit = order(OrderSide.SELL, price=D("0.49"), size=D("5000"))  # $2,450: above max order and balance
     ctx = _over_every_entry_limit()
     assert big_exit.notional_usd > TUNABLES.max_order_usd
     assert big_exit.notional_usd > ctx.balance_usd
-    assert_ok(check(big_exit, ctx, is_exit=True))
+    assert_ok(check(big_exit, ctx, is_exit=is_exit))
 
 
 def test_the_same_limits_do_block_an_entry() -> None:

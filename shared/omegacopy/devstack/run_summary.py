@@ -1,0 +1,389 @@
+"""The local run's summary: what happened, from PostgreSQL and the paper exchange's ledger.
+
+`build_summary` gathers signals, intents, orders, positions (marked at the paper book's mid, or at
+the payout once resolved), P&L, latencies and the invariant checks into one JSON-able document;
+`format_summary` turns it into the lines `omegacopy run` prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from psycopg.rows import dict_row
+
+from omegacopy.devstack.scenario import TICK_SPACING_S, Scenario
+from omegacopy.domain.order_v2 import salt_from_id
+
+if TYPE_CHECKING:
+    from omegacopy.devstack.local_run import LocalRun, LocalStack
+
+_ZERO = Decimal("0")
+_CENT = Decimal("0.01")
+
+
+def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | None) -> dict[str, Any]:
+    stack, sc, db = run.stack, run.scenario, run.db
+    ledger = stack.exchange.ledger()
+    with db.cursor(row_factory=dict_row) as cur:
+        signals = cur.execute(
+            "SELECT strategy_id, source_trade_id, decision, reason_code FROM wallet_monitor_signals"
+        ).fetchall()
+        intents = cur.execute(
+            "SELECT intent_id::text AS intent_id, strategy_id, source_trade_id, action, is_exit, token_id, state,"
+            " reason_code, exchange_status, order_hash, created_at, submitted_at, filled_shares, filled_usd,"
+            " usd_amount, shares"
+            " FROM order_intents ORDER BY created_at"
+        ).fetchall()
+        positions = cur.execute(
+            "SELECT strategy_id, token_id, condition_id, shares, avg_entry_price, cost_usd, realized_pnl_usd,"
+            " mark_price FROM strategy_positions ORDER BY strategy_id, token_id"
+        ).fetchall()
+        books = cur.execute(
+            "SELECT s.strategy_id, s.name, s.paused_reason, st.balance_usd,"
+            " COALESCE(st.starting_balance_usd, st.balance_usd) AS starting_balance_usd"
+            " FROM strategies s JOIN strategy_settings st USING (strategy_id) ORDER BY s.strategy_id"
+        ).fetchall()
+        ticks = cur.execute("SELECT sum(trades_seen) AS seen FROM monitor_ticks").fetchone()
+
+    by_reason = Counter(s["reason_code"] for s in signals if s["decision"] == "SKIP")
+    per_strategy: dict[str, dict[str, Any]] = defaultdict(lambda: {"COPY": 0, "SKIP": 0, "reasons": Counter()})
+    for s in signals:
+        entry = per_strategy[s["strategy_id"]]
+        entry[s["decision"]] += 1
+        entry["reasons"][s["reason_code"]] += 1
+
+    reached = [i for i in intents if reached_exchange(i)]
+    states = Counter(i["state"] for i in intents)
+    rejected = [i for i in intents if i["state"] == "REJECTED"]
+    ledger_status = Counter(o.status for o in ledger)
+
+    marks = _marks(stack, sc, positions)
+    position_rows, pnl = _positions_and_pnl(sc, positions, books, marks)
+    checks = _checks(stack, run, intents, ledger, positions)
+
+    latency_ms: list[float] = []
+    queued_ms: list[float] = []
+    for i in intents:
+        arrived = run.arrived_at.get(i["source_trade_id"])
+        if i["submitted_at"] is not None and arrived is not None:
+            latency_ms.append((i["submitted_at"] - arrived).total_seconds() * 1000)
+        if i["submitted_at"] is not None:
+            queued_ms.append((i["submitted_at"] - i["created_at"]).total_seconds() * 1000)
+    resolutions = [
+        {
+            "market": m.key,
+            "question": m.question,
+            "resolution": m.resolution,
+            "before_tick": (m.resolves_before_tick or 0) + 1,
+            "how": "closed in ClickHouse `markets` (the monitor SKIPs market_closed); the paper exchange models no "
+            "settlement, so its books were emptied (nothing trades there) and positions are valued at the payout "
+            "(1 for the winning outcome, 0 for the other) without being redeemed",
+        }
+        for m in sc.markets
+        if m.resolves_before_tick is not None and m.resolves_before_tick < sc.ticks
+    ]
+    dlq = stack.aws("sqs").get_queue_attributes(QueueUrl=stack.dlq_url, AttributeNames=["All"])["Attributes"]
+    queue = stack.aws("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["All"])["Attributes"]
+    return {
+        "run": {
+            "seed": sc.seed,
+            "ticks": sc.ticks,
+            "speed": run.speed,
+            "tick_spacing_real_s": TICK_SPACING_S / run.speed if run.speed > 0 else 0.0,
+            "stack_start_s": stack_started_s,
+            "stack_start_detail_s": asdict(stack.timings),
+            "setup_s": run.setup_s,
+            "ticks_s": run.ticks_s,
+            "total_s": total_s,
+            "finished_at": datetime.now(UTC).isoformat(),
+        },
+        "stack": stack.services(),
+        "follower": asdict(run.wallet) if run.wallet else None,
+        "scenario": sc.describe(),
+        "trades": {
+            "seen": int(ticks["seen"] or 0) if ticks else 0,
+            "rows_inserted": dict(run.rows_inserted),
+            "invalid_rows": len({s["source_trade_id"] for s in signals if s["reason_code"] == "invalid_source"}),
+        },
+        "signals": {
+            "total": len(signals),
+            "copy": sum(1 for s in signals if s["decision"] == "COPY"),
+            "skip": sum(1 for s in signals if s["decision"] == "SKIP"),
+            "skip_by_reason": dict(by_reason.most_common()),
+            "by_strategy": {
+                k: {"COPY": v["COPY"], "SKIP": v["SKIP"], "by_reason": dict(v["reasons"].most_common())}
+                for k, v in sorted(per_strategy.items())
+            },
+        },
+        "intents": {
+            "total": len(intents),
+            "by_state": dict(states.most_common()),
+            "rejected_by_reason": dict(Counter(i["reason_code"] for i in rejected).most_common()),
+        },
+        "orders": {
+            "ledger": len(ledger),
+            "accepted": len(reached),
+            "rejected": len(rejected),
+            "rejected_before_the_exchange": sum(1 for i in rejected if i["order_hash"] is None),
+            "rejected_by_the_exchange": sum(1 for i in rejected if i["order_hash"] is not None),
+            "filled": states.get("FILLED", 0),
+            "partially_filled": states.get("PARTIALLY_FILLED", 0),
+            "resting": states.get("ACCEPTED", 0),
+            "ledger_by_status": dict(ledger_status),
+            "bought_usd": str(sum((o.filled_usd for o in ledger if o.side == "BUY"), _ZERO)),
+            "sold_usd": str(sum((o.filled_usd for o in ledger if o.side == "SELL"), _ZERO)),
+        },
+        "positions": position_rows,
+        "pnl": pnl,
+        "latency_ms": {
+            "tick": _stats([r.tick_ms for r in run.records]),
+            "monitor": _stats([r.monitor_ms for r in run.records]),
+            "executor": _stats([r.executor_ms for r in run.records]),
+            "reconciler": _stats([r.reconciler_ms for r in run.records]),
+            "trade_to_order": _stats(latency_ms),
+            "trade_to_order_note": "leader trade ingest (its row visible in ClickHouse) -> order_intents.submitted_at "
+            "(the order POST); includes the compressed wait before the tick",
+            "intent_to_order": _stats(queued_ms),
+            "intent_to_order_note": "intent committed by the monitor -> order POST (SQS, executor, risk, KMS, signing)",
+        },
+        "queue": {
+            "visible": int(queue.get("ApproximateNumberOfMessages", 0)),
+            "in_flight": int(queue.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            "dlq": int(dlq.get("ApproximateNumberOfMessages", 0)),
+        },
+        "resolutions": resolutions,
+        "checks": checks,
+        "ticks": [asdict(r) for r in run.records],
+    }
+
+
+def reached_exchange(intent: Mapping[str, Any]) -> bool:
+    """The intent's order was booked by the exchange (whatever happened to it afterwards)."""
+    if intent["state"] in ("FILLED", "PARTIALLY_FILLED", "ACCEPTED"):
+        return True
+    return intent["state"] in ("CANCELLED", "EXPIRED") and intent.get("exchange_status") in (
+        "canceled", "cancelled", "expired"
+    )  # fmt: skip
+
+
+def _stats(values: list[float]) -> dict[str, float | int]:
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))], 1)
+
+    return {"n": len(values), "p50": pct(0.5), "p95": pct(0.95), "max": round(ordered[-1], 1),
+            "mean": round(sum(values) / len(values), 1)}  # fmt: skip
+
+
+def _marks(stack: LocalStack, sc: Scenario, positions: list[dict[str, Any]]) -> dict[str, tuple[Decimal, str]]:
+    """Token -> (mark, source): the paper book's mid, the payout once resolved, else the cost."""
+    out: dict[str, tuple[Decimal, str]] = {}
+    resolved = sc.resolved_by(sc.ticks - 1) if sc.ticks else set()
+    with httpx.Client(base_url=stack.exchange.url, timeout=5.0) as client:
+        for token in sorted({p["token_id"] for p in positions}):
+            found = sc.market_of_token(token)
+            if found is not None and found[0].key in resolved:
+                market, outcome = found
+                out[token] = (Decimal(1) if outcome == market.resolution else _ZERO, "payout")
+                continue
+            reply = client.get("/midpoint", params={"token_id": token})
+            if reply.status_code == 200:
+                out[token] = (Decimal(str(reply.json()["mid"])), "mid")
+    return out
+
+
+def _positions_and_pnl(
+    sc: Scenario,
+    positions: list[dict[str, Any]],
+    books: list[dict[str, Any]],
+    marks: dict[str, tuple[Decimal, str]],
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    realized: dict[str, Decimal] = defaultdict(Decimal)
+    unrealized: dict[str, Decimal] = defaultdict(Decimal)
+    value: dict[str, Decimal] = defaultdict(Decimal)
+    for p in positions:
+        sid, shares, cost = p["strategy_id"], Decimal(p["shares"]), Decimal(p["cost_usd"])
+        realized[sid] += Decimal(p["realized_pnl_usd"])
+        found = sc.market_of_token(p["token_id"])
+        mark, source = marks.get(p["token_id"], (p["avg_entry_price"], "cost"))
+        worth = (shares * mark).quantize(_CENT)
+        if shares > 0:
+            unrealized[sid] += worth - cost
+            value[sid] += worth
+        rows.append(
+            {
+                "strategy_id": sid,
+                "market": found[0].key if found else p["condition_id"],
+                "outcome": found[1] if found else "?",
+                "token_id": p["token_id"],
+                "shares": str(shares),
+                "avg_entry_price": str(p["avg_entry_price"]),
+                "cost_usd": str(cost),
+                "mark": str(mark),
+                "mark_source": source,
+                "value_usd": str(worth),
+                "unrealized_pnl_usd": str((worth - cost).quantize(_CENT)) if shares > 0 else "0",
+                "realized_pnl_usd": str(p["realized_pnl_usd"]),
+                "reconciler_mark": None if p["mark_price"] is None else str(p["mark_price"]),
+            }
+        )
+    pnl: dict[str, Any] = {}
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for b in books:
+        sid = b["strategy_id"]
+        equity = Decimal(b["balance_usd"]) + value[sid]
+        entry = {
+            "name": b["name"],
+            "paused": b["paused_reason"],
+            "starting_balance_usd": Decimal(b["starting_balance_usd"]),
+            "cash_usd": Decimal(b["balance_usd"]),
+            "positions_value_usd": value[sid],
+            "realized_pnl_usd": realized[sid],
+            "unrealized_pnl_usd": unrealized[sid],
+            "total_pnl_usd": realized[sid] + unrealized[sid],
+            "equity_usd": equity,
+        }
+        for k in ("starting_balance_usd", "cash_usd", "positions_value_usd", "realized_pnl_usd",
+                  "unrealized_pnl_usd", "total_pnl_usd", "equity_usd"):  # fmt: skip
+            totals[k] += entry[k]
+        pnl[sid] = {k: (str(v.quantize(_CENT)) if isinstance(v, Decimal) else v) for k, v in entry.items()}
+    pnl["total"] = {k: str(v.quantize(_CENT)) for k, v in totals.items()}
+    return rows, pnl
+
+
+def _checks(
+    stack: LocalStack, run: LocalRun, intents: list[dict[str, Any]], ledger: list[Any], positions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The invariants, checked against the paper exchange's ground truth."""
+    salts = {salt_from_id(i["intent_id"]): i for i in intents}
+    per_intent = Counter(salts[o.salt]["intent_id"] for o in ledger if o.salt in salts)
+    hashes = {i["order_hash"] for i in intents if i["order_hash"]}
+    on_exchange = {i["order_hash"] for i in intents if reached_exchange(i)}
+    ledger_hashes = {o.order_hash for o in ledger}
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    for p in positions:
+        held[p["token_id"]] += Decimal(p["shares"])
+    wallet = run.wallet.address if run.wallet else ""
+    mismatched = {
+        t: {"strategies": str(s), "exchange": str(stack.exchange.position(wallet, t))}
+        for t, s in held.items()
+        if wallet and stack.exchange.position(wallet, t) != s
+    }
+    fills: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    by_hash = {i["order_hash"]: i for i in intents if i["order_hash"]}
+    for o in ledger:
+        intent = by_hash.get(o.order_hash)
+        if intent is not None:
+            fills[(intent["strategy_id"], o.token_id)] += o.filled_shares if o.side == "BUY" else -o.filled_shares
+    strategy_mismatch = {
+        f"{p['strategy_id']} {p['token_id'][:12]}…": {"position": str(p["shares"]),
+                                                      "ledger": str(fills[(p["strategy_id"], p["token_id"])])}
+        for p in positions
+        if Decimal(p["shares"]) != fills[(p["strategy_id"], p["token_id"])]
+    }  # fmt: skip
+    return {
+        "one_ledger_order_per_intent": all(n == 1 for n in per_intent.values()) and len(ledger_hashes) == len(ledger),
+        "every_ledger_order_is_an_intent": ledger_hashes <= hashes,
+        "ledger_equals_intents_on_the_exchange": ledger_hashes == on_exchange,
+        "positions_match_exchange": not mismatched,
+        "positions_match_ledger_fills": not strategy_mismatch,
+        "details": {"exchange_mismatch": mismatched, "ledger_mismatch": strategy_mismatch},
+    }
+
+
+def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Path) -> list[str]:
+    """The lines `omegacopy run` prints at the end."""
+    run, sig, intents, orders = summary["run"], summary["signals"], summary["intents"], summary["orders"]
+    lat, checks, trades = summary["latency_ms"], summary["checks"], summary["trades"]
+    d = run["stack_start_detail_s"]
+    pace = f"{run['speed']:g}x" if run["speed"] else "full speed (no pause)"
+    rejected = ", ".join(f"{k} {v}" for k, v in intents["rejected_by_reason"].items())
+    lines = [
+        "",
+        "═══ summary ═══",
+        f"stack       up in {run['stack_start_s']:.1f} s (postgres {d['postgres_s']:.1f} · clickhouse "
+        f"{d['clickhouse_s']:.1f} · moto {d['moto_s']:.1f} · paper exchange {d['paper_exchange_s']:.1f} · schema "
+        f"{d['schema_s']:.1f} · aws resources {d['aws_resources_s']:.1f})",
+        f"run         {run['ticks']} ticks in {run['ticks_s']:.1f} s at {pace}; setup {run['setup_s']:.1f} s; "
+        f"total {run['total_s'] or 0:.1f} s",
+        f"trades      {trades['seen']} seen ({trades['invalid_rows']} invalid); rows ingested: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(trades["rows_inserted"].items())),
+        f"signals     {sig['total']}: COPY {sig['copy']} · SKIP {sig['skip']}",
+        "            SKIP " + ", ".join(f"{k} {v}" for k, v in sig["skip_by_reason"].items()),
+        f"intents     {intents['total']}: "
+        + ", ".join(f"{k} {v}" for k, v in intents["by_state"].items())
+        + (f"; rejected: {rejected}" if rejected else ""),
+        f"orders      exchange ledger {orders['ledger']}: accepted {orders['accepted']}, rejected {orders['rejected']} "
+        f"({orders['rejected_before_the_exchange']} pre-trade, {orders['rejected_by_the_exchange']} by the exchange)"
+        f", filled {orders['filled']}, partially {orders['partially_filled']}, resting {orders['resting']}",
+        f"            bought ${_money(orders['bought_usd'])}, sold ${_money(orders['sold_usd'])}",
+        "signals per strategy",
+    ]
+    for sid, st in sig["by_strategy"].items():
+        reasons = ", ".join(f"{k} {v}" for k, v in st["by_reason"].items())
+        lines.append(f"  {sid:<22} COPY {st['COPY']:>2} SKIP {st['SKIP']:>2}  ({reasons})")
+    lines.append(
+        "positions   strategy               market outcome   shares   avg  mark       value  unrealized  realized"
+    )
+    for p in summary["positions"]:
+        star = " " if p["mark_source"] == "mid" else "*"
+        lines.append(
+            f"            {p['strategy_id']:<22} {p['market']:<6} {p['outcome']:<4} {_num(p['shares']):>10} "
+            f"{_num(p['avg_entry_price'], 2):>5} {_num(p['mark'], 3):>5}{star} {_money(p['value_usd']):>10} "
+            f"{_money(p['unrealized_pnl_usd']):>11} {_money(p['realized_pnl_usd']):>9}"
+        )
+    lines.append("            (mark: the paper book's mid; * the payout of a resolved market, or cost without a book)")
+    lines.append("P&L         strategy               realized  unrealized     total        equity")
+    for sid, p in summary["pnl"].items():
+        lines.append(
+            f"            {sid:<22} {_money(p['realized_pnl_usd']):>9} {_money(p['unrealized_pnl_usd']):>11} "
+            f"{_money(p['total_pnl_usd']):>9} {_money(p['equity_usd']):>13}"
+        )
+    tick, t2o, i2o = lat["tick"], lat["trade_to_order"], lat["intent_to_order"]
+    passed = " · ".join(f"{k.replace('_', ' ')} {'✓' if v else '✗'}" for k, v in checks.items() if k != "details")
+    queue = summary["queue"]
+    lines += [
+        f"latency     tick p50 {_ms(tick, 'p50')} p95 {_ms(tick, 'p95')} max {_ms(tick, 'max')} (p50: monitor "
+        f"{_ms(lat['monitor'], 'p50')}, executor {_ms(lat['executor'], 'p50')}, reconciler "
+        f"{_ms(lat['reconciler'], 'p50')})",
+        f"            trade→order p50 {_ms(t2o, 'p50')} p95 {_ms(t2o, 'p95')} max {_ms(t2o, 'max')} over "
+        f"{t2o.get('n', 0)} orders (leader trade ingest → order POST, incl. the compressed wait before the tick)",
+        f"            intent→order p50 {_ms(i2o, 'p50')} p95 {_ms(i2o, 'p95')} max {_ms(i2o, 'max')} (monitor's commit "
+        "→ POST: SQS, executor, pre-trade risk, KMS unwrap, signing)",
+        f"checks      {passed} · queue {queue['visible']} left, DLQ {queue['dlq']}",
+    ]
+    for r in summary["resolutions"]:
+        lines.append(f"resolution  {r['market']} → {r['resolution']} before tick {r['before_tick']}: {r['how']}")
+    lines += [
+        f"files       summary {summary_path}",
+        f"            exchange ledger {ledger_path}",
+        f"            handler logs and EMF metrics {summary_path.parent / 'lambda.log'}",
+    ]
+    return lines
+
+
+def _num(text: str, places: int | None = None) -> str:
+    value = float(text)
+    return f"{value:.{places}f}" if places is not None else f"{value:,.2f}"
+
+
+def _money(text: str) -> str:
+    return f"{float(text):,.2f}"
+
+
+def _ms(stats: dict[str, Any], key: str) -> str:
+    value = stats.get(key)
+    if value is None:
+        return "-"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"

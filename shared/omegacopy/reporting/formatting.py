@@ -1,0 +1,31 @@
+"""Number formatting shared by the report loaders (money, percentages, table cells)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from omegacopy.reporting.report_model import Cell
+
+
+def num(text: str, t: str = "") -> Cell:
+    return Cell(text, t, numeric=True)
+
+
+def tone(v: Decimal) -> str:
+    return "pos" if v > 0 else "neg" if v < 0 else ""
+
+
+def money(v: Decimal) -> str:
+    q = v.quantize(Decimal("0.01"))
+    sign = "−" if q < 0 else ""
+    return f"{sign}${abs(q):,.2f}"
+
+
+def pct(v: Decimal | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v.quantize(Decimal('0.1'))}%".replace("-", "−")
+
+
+def ratio(a: int, b: int) -> str:
+    return f"{a / b * 100:.0f}%" if b else "—"

@@ -1,0 +1,197 @@
+"""`omegacopy run`: the whole system on the embedded stack, asserted against its ground truth.
+
+One short in-process run (4 ticks, no pause) checks the end state in PostgreSQL and on the paper
+exchange's ledger while the stack is still up, then that nothing outlives the stack. A second test
+runs the real command with `--keep`, interrupts it like Ctrl-C and checks the same cleanup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg.rows import dict_row
+
+from omegacopy.devstack.local_run import SCENARIO_TUNABLES, LocalRun, LocalStack, pid_running
+from omegacopy.devstack.scenario import generate_scenario
+from omegacopy.domain.order_v2 import salt_from_id
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = 7
+TICKS = 4
+
+
+def port_open(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((parts.hostname or "127.0.0.1", parts.port or 80)) == 0
+
+
+def default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def rows(conn: psycopg.Connection[Any], sql: str) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql).fetchall()  # type: ignore[arg-type]
+
+
+def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
+    started = time.monotonic()
+    scenario = generate_scenario(seed=SEED, ticks=TICKS)
+    event = {e.kind: e for e in scenario.events if e.kind != "background"}
+    lines: list[str] = []
+    env_before = dict(os.environ)
+
+    with (tmp_path / "lambda.log").open("w") as log, LocalStack(tunables=SCENARIO_TUNABLES) as stack:
+        run = LocalRun(stack, scenario, speed=0, out=lines.append, log=log)
+        run.setup()
+        records = run.run()
+        summary = run.summary(stack_started_s=stack.timings.total_s)
+        services = stack.services()
+        db = stack.pg_connect()
+        signals = rows(db, "SELECT strategy_id, source_trade_id, decision, reason_code FROM wallet_monitor_signals")
+        intents = rows(
+            db,
+            "SELECT intent_id::text AS intent_id, strategy_id, source_trade_id, action, is_exit, token_id, state,"
+            " reason_code, exchange_status, order_hash FROM order_intents",
+        )
+        positions = rows(db, "SELECT strategy_id, token_id, shares FROM strategy_positions")
+        ledger = stack.exchange.ledger()
+        assert run.wallet is not None
+        exchange_holdings = {
+            p["token_id"]: stack.exchange.position(run.wallet.address, p["token_id"]) for p in positions
+        }
+        wallet = rows(
+            db, "SELECT wallet_id, kms_key_id, credentials_ref, key_ciphertext IS NOT NULL AS sealed FROM wallets"
+        )
+
+    # --- every tick ran: the monitor, the queue, the executor, the reconciler ----------------------------
+    assert [r.status for r in records] == ["ok"] * TICKS
+    assert len(lines) >= TICKS and all(r.error is None for r in records)
+    # imported by `omegacopy wallet import`: sealed under the wallet key, credentials in Secrets Manager
+    assert [(w["wallet_id"], w["credentials_ref"], w["sealed"]) for w in wallet] == [
+        ("w-follower", "omegacopy/local/clob/w-follower", True)
+    ]
+    assert wallet[0]["kms_key_id"].startswith("arn:aws:kms:")
+
+    # --- signals: COPY and the SKIP reasons the scenario stages ------------------------------------------
+    decisions = Counter(s["decision"] for s in signals)
+    reasons = Counter(s["reason_code"] for s in signals)
+    assert decisions["COPY"] >= 8
+    for reason in ("market_closed", "invalid_source", "stale_trade", "category_not_tracked", "no_position"):
+        assert reasons[reason] >= 1, reason
+    by_trade: dict[str, Counter[str]] = defaultdict(Counter)
+    for s in signals:
+        by_trade[s["source_trade_id"]][s["strategy_id"]] += 1
+    # Invariant 3 holds across duplicates: one signal per (strategy, trade) whatever the rows.
+    assert all(n == 1 for per in by_trade.values() for n in per.values())
+    duplicate = event["duplicate"]
+    assert run.rows_inserted["duplicate"] == 2 and run.rows_inserted["redelivery"] == 1
+    assert set(by_trade[duplicate.trade_id]) == {"s-sports-fixed", "s-crypto-proportional"}
+    late = event["late"]
+    assert {(s["strategy_id"], s["decision"]) for s in signals if s["source_trade_id"] == late.trade_id} == {
+        ("s-crypto-proportional", "COPY")
+    }
+    closed = {s["source_trade_id"] for s in signals if s["reason_code"] == "market_closed"}
+    assert {event["closed_market"].trade_id, event["resolved_market"].trade_id} <= closed
+
+    # --- exactly one exchange order per intent, and the ledger is the intents that reached it -----------
+    assert not [i for i in intents if i["state"] in ("NEW", "SUBMITTING", "UNKNOWN")]
+    by_salt = {salt_from_id(i["intent_id"]): i["intent_id"] for i in intents}
+    per_intent = Counter(by_salt.get(o.salt) for o in ledger)
+    assert None not in per_intent and all(n == 1 for n in per_intent.values())
+    reached = {
+        i["order_hash"]
+        for i in intents
+        if i["state"] in ("FILLED", "PARTIALLY_FILLED", "ACCEPTED")
+        or (i["state"] in ("CANCELLED", "EXPIRED") and i["exchange_status"] in ("canceled", "expired"))
+    }
+    assert {o.order_hash for o in ledger} == reached
+    assert len(ledger) == summary["orders"]["ledger"] >= 8
+    assert any(i["state"] == "REJECTED" and i["reason_code"] == "price_moved" and i["order_hash"] is None
+               for i in intents)  # fmt: skip
+
+    # --- positions agree with the fills on the ledger, per strategy and in the wallet -------------------
+    by_hash = {i["order_hash"]: i for i in intents if i["order_hash"]}
+    filled: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for o in ledger:
+        intent = by_hash[o.order_hash]
+        filled[(intent["strategy_id"], o.token_id)] += o.filled_shares if o.side == "BUY" else -o.filled_shares
+    assert {(p["strategy_id"], p["token_id"]): Decimal(p["shares"]) for p in positions} == dict(filled)
+    per_token: dict[str, Decimal] = defaultdict(Decimal)
+    for p in positions:
+        per_token[p["token_id"]] += Decimal(p["shares"])
+    assert per_token == exchange_holdings
+
+    # --- an exit reduced a position -----------------------------------------------------------------------
+    exits = [i for i in intents if i["is_exit"] and i["state"] == "FILLED"]
+    assert exits
+    for intent in exits:
+        bought = sum((o.filled_shares for o in ledger if o.side == "BUY" and o.token_id == intent["token_id"]
+                      and by_hash[o.order_hash]["strategy_id"] == intent["strategy_id"]), Decimal(0))  # fmt: skip
+        held = next(Decimal(p["shares"]) for p in positions
+                    if (p["strategy_id"], p["token_id"]) == (intent["strategy_id"], intent["token_id"]))  # fmt: skip
+        assert 0 <= held < bought
+
+    checks = summary["checks"]
+    assert all(v for k, v in checks.items() if k != "details"), checks["details"]
+    assert summary["queue"] == {"visible": 0, "in_flight": 0, "dlq": 0}
+    assert summary["latency_ms"]["trade_to_order"]["n"] == len({i["order_hash"] for i in intents if i["order_hash"]})
+
+    # --- nothing outlives the stack -------------------------------------------------------------------------
+    assert not pid_running(services["clickhouse_pid"])
+    assert services["postgres_pid"] is not None and not pid_running(services["postgres_pid"])
+    assert not Path(services["postgres_dir"]).exists()
+    assert not port_open(services["moto_endpoint"]) and not port_open(services["paper_exchange_url"])
+    assert dict(os.environ) == env_before
+    assert time.monotonic() - started < 60
+
+
+def test_ctrl_c_stops_the_command_and_its_stack(tmp_path: Path) -> None:
+    summary_path = tmp_path / "summary.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "DATABASE_URL"}
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omegacopy.cli", "run", "--ticks", "2", "--speed", "0", "--seed", "3",
+         "--summary-json", str(summary_path), "--keep"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=default_sigint,  # noqa: PLW1509 - as a terminal's foreground job has it, whatever ours is
+    )  # fmt: skip
+    output: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output.append(line)
+            if "the stack stays up" in line:
+                break
+            assert time.monotonic() - started < 50, "".join(output)
+        assert summary_path.exists(), "".join(output)
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+        output.append(rest)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = "".join(output)
+    assert proc.returncode == 130, text
+    assert "interrupted: the stack is stopped" in text
+    stack = json.loads(summary_path.read_text())["stack"]
+    assert not pid_running(stack["clickhouse_pid"]) and not pid_running(stack["postgres_pid"])
+    assert not Path(stack["postgres_dir"]).exists()
+    assert not port_open(stack["moto_endpoint"]) and not port_open(stack["paper_exchange_url"])
+    assert (tmp_path / "ledger.json").exists() and (tmp_path / "lambda.log").exists()
+    assert time.monotonic() - started < 60

@@ -1,0 +1,107 @@
+"""`omegacopy report`: the live report's numbers from PostgreSQL rows, and the file it writes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from omegacopy.adapters.pg_report_source import PgReportSource
+from omegacopy.cli import main
+from omegacopy.devstack.seed import StrategySeed, insert_strategies, insert_wallet
+
+T = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
+LEADER = "0x" + "ab" * 20
+
+
+def _signal(conn: Any, sid: str, trade: str, decision: str, reason: str, slider: int | None, at: datetime,
+            intent: str | None = None) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO wallet_monitor_signals (strategy_id, source_trade_id, leader_wallet, action, decision,"
+        " reason_code, reason, slider, traded_at, created_at, correlation_id, intent_id)"
+        " VALUES (%s, %s, %s, 'BUY', %s, %s, 'why', %s, %s, %s, 'c', %s)",
+        (sid, trade, LEADER, decision, reason, slider, at - timedelta(seconds=20), at, intent),
+    )
+
+
+def _intent(conn: Any, sid: str, trade: str, state: str, *, reason: str | None, submitted: datetime | None) -> str:
+    intent_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sid}/{trade}"))
+    conn.execute(
+        "INSERT INTO order_intents (intent_id, strategy_id, wallet_id, source_trade_id, correlation_id, action,"
+        " token_id, condition_id, usd_amount, leader_price, worst_price, order_style, state, reason_code,"
+        " submitted_at, created_at, filled_shares)"
+        " VALUES (%s, %s, 'w-live', %s, 'c', 'BUY', '9', '0xm', 100, 0.5, 0.52, 'FAK', %s, %s, %s, %s, %s)",
+        (intent_id, sid, trade, state, reason, submitted, T, 200 if state == "FILLED" else 0),
+    )
+    return intent_id
+
+
+def _seed(conn: Any) -> None:
+    insert_wallet(conn, "w-live", "0x" + "cd" * 20)
+    insert_strategies(conn, [StrategySeed("s-live", "w-live", [LEADER], name="Live <one>")])
+    filled = _intent(conn, "s-live", "t1", "FILLED", reason=None, submitted=T + timedelta(seconds=25))
+    _intent(conn, "s-live", "t2", "REJECTED", reason="price_collar", submitted=T + timedelta(seconds=70))
+    _intent(conn, "s-live", "t3", "REJECTED", reason="price_collar", submitted=None)
+    _intent(conn, "s-live", "t4", "REJECTED", reason=None, submitted=None)
+    _signal(conn, "s-live", "t1", "COPY", "copy", 72, T + timedelta(seconds=5), filled)
+    _signal(conn, "s-live", "t2", "COPY", "copy", 65, T + timedelta(seconds=35))
+    _signal(conn, "s-live", "t5", "SKIP", "owrr_below_threshold", 41, T + timedelta(minutes=5))
+    _signal(conn, "s-live", "t6", "SKIP", "stale_trade", None, T + timedelta(hours=3))
+    for i, (pnl, at) in enumerate(
+        [(Decimal("5"), T + timedelta(minutes=10)), (Decimal("-2.5"), T + timedelta(hours=1))]
+    ):
+        conn.execute(
+            "INSERT INTO strategy_trades (strategy_id, intent_id, order_hash, exchange_trade_id, token_id, side,"
+            " price, shares, usd_value, realized_pnl_usd, filled_at) VALUES ('s-live', %s, 'h', %s, '9', 'BUY',"
+            " 0.5, 200, 100, %s, %s)",
+            (filled, f"x{i}", pnl, at),
+        )  # fmt: skip
+    conn.execute(
+        "INSERT INTO strategy_positions (strategy_id, token_id, condition_id, shares, cost_usd, mark_price)"
+        " VALUES ('s-live', '9', '0xm', 200, 100, 0.55)"
+    )
+
+
+def test_the_live_report_reads_signals_latency_rejections_and_pnl(pg: psycopg.Connection[Any]) -> None:
+    _seed(pg)
+
+    model = PgReportSource(pg).load(start=None, end=None, generated_at=None)
+
+    assert [(d.decision, d.reason_code, d.slider) for d in model.decisions] == [
+        ("COPY", "copy", 72), ("COPY", "copy", 65), ("SKIP", "owrr_below_threshold", 41), ("SKIP", "stale_trade", None),
+    ]  # fmt: skip
+    # traded 20 s before the signal; submitted 25 s and 70 s after T: 40 s and 55 s
+    assert model.latencies_s == (40.0, 55.0)
+    assert model.rejections == (("price_collar", 2), ("unknown", 1))
+    assert [(s.label, [v for _, v in s.points]) for s in model.pnl] == [("Live <one> · realized", [5.0, 2.5])]
+    row = {c: cell.text for c, cell in zip(model.tables[0].columns, model.tables[0].rows[0], strict=True)}
+    assert row["Signals"] == "4" and row["Copies"] == "2" and row["Orders"] == "4" and row["Rejected"] == "3"
+    assert row["Fill rate"] == "25%" and row["Realized"] == "$2.50"
+    assert row["Unrealized"] == "$10.00"  # 200 × 0.55 − 100
+
+    windowed = PgReportSource(pg).load(start=T, end=T + timedelta(minutes=30), generated_at=None)
+    assert len(windowed.decisions) == 3
+    assert [v for _, v in windowed.pnl[0].points] == [0.0, 5.0]  # from the window's start
+
+
+def test_the_report_command_writes_one_self_contained_file(pg: Any, pg_url: str, tmp_path: Path) -> None:
+    _seed(pg)
+    out = tmp_path / "live.html"
+
+    assert main(["report", "--database-url", pg_url, "--out", str(out)]) == 0
+
+    html = out.read_text()
+    for chart in ("chart-decisions", "chart-owrr", "chart-pnl", "chart-latency", "chart-rejections"):
+        assert f'<svg id="{chart}"' in html
+    assert "Live &lt;one&gt;" in html and "Live <one>" not in html
+    assert "<script" not in html and "<link" not in html and "src=" not in html
+
+
+def test_the_report_command_needs_a_database(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["report", "--out", str(tmp_path / "x.html")]) == 2
+    assert "DATABASE_URL" in capsys.readouterr().err
