@@ -248,7 +248,7 @@ class _TimedTransaction:
     def intent(self, value: IntentRecord) -> None:
         self._inner.intent = value
 
-    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
         started = time.perf_counter()
         inputs = self._inner.risk_inputs()
         if self._times.risk_inputs_s is None:

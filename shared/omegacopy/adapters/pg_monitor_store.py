@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -50,8 +50,7 @@ WITH watched AS (
     FROM strategy_positions WHERE shares > 0 GROUP BY strategy_id
 ), pending AS (
     SELECT strategy_id, json_agg(json_build_object(
-        'token_id', token_id, 'condition_id', condition_id, 'usd', usd_amount::text,
-        'worst_price', worst_price::text)) AS items
+        'token_id', token_id, 'condition_id', condition_id, 'usd', usd_amount::text)) AS items
     FROM order_intents WHERE NOT is_exit AND state IN ('NEW', 'SUBMITTING', 'UNKNOWN') GROUP BY strategy_id
 )
 SELECT s.strategy_id, s.name, s.wallet_id, st.*,
@@ -252,16 +251,15 @@ def _followed(r: dict[str, Any]) -> FollowedStrategy:
     for p in r["pending"]:
         usd = Decimal(p["usd"]) if p["usd"] is not None else Decimal("0")
         reserved += usd
-        # A pending entry counts toward its token's cost basis and the position count exactly as a
-        # COPY earlier in the same tick does (domain.decisions.apply_decision): shares estimated at
-        # the worst price, the fewest it can buy.
-        est = (usd / Decimal(p["worst_price"])).quantize(Decimal("0.01"), ROUND_DOWN)
+        # A pending entry counts toward its token's cost basis and the position count, as a COPY
+        # earlier in the same tick does (domain.decisions.apply_decision) — but adds no shares:
+        # only filled shares can be sold.
         prev = holdings.get(p["token_id"])
         if prev is None:
-            holdings[p["token_id"]] = PositionHolding(p["token_id"], p["condition_id"], est, usd)
+            holdings[p["token_id"]] = PositionHolding(p["token_id"], p["condition_id"], Decimal("0"), usd)
         else:
             holdings[p["token_id"]] = PositionHolding(
-                prev.token_id, prev.condition_id, prev.shares + est, prev.cost_usd + usd
+                prev.token_id, prev.condition_id, prev.shares, prev.cost_usd + usd
             )
     portfolio = PortfolioState(balance_usd=r["balance_usd"], reserved_usd=reserved, holdings=tuple(holdings.values()))
     return FollowedStrategy(config=config, watched_wallets=frozenset(r["watched"]), portfolio=portfolio)

@@ -534,6 +534,7 @@ class _Replay:
         row = rec.row
         assert row.leader_shares is not None and row.leader_price is not None and row.token_id and row.condition_id
         if row.condition_id in self.resolved:
+            self.leader_stats[sid].count(rejected(NoFillReason.MARKET_RESOLVED))
             return
         slippage = self.strategies[sid].config.slippage_ceiling
         order = order_for_shares(TradeAction.BUY, row.leader_shares, row.leader_price, slippage, self.config.fill)

@@ -185,9 +185,9 @@ def check_confidence(strategy: StrategyConfig, owrr: OwrrResult) -> Skip | None:
 def check_max_positions(
     trade: LeaderTrade, strategy: StrategyConfig, portfolio: PortfolioState, tunables: Tunables
 ) -> Skip | None:
-    """Only a NEW position counts against the limit; adding to a held token is allowed."""
+    """Only a NEW position counts against the limit; adding to a held (or pending) token is allowed."""
     held = portfolio.holding(trade.token_id)
-    if held is not None and held.shares > 0:
+    if held is not None and (held.shares > 0 or held.cost_usd > 0):
         return None
     limit = min(strategy.max_positions, tunables.max_open_positions_per_strategy)
     if portfolio.open_positions >= limit:
@@ -436,10 +436,11 @@ def invalid_source(detail: str) -> Decision:
 def apply_decision(portfolio: PortfolioState, decision: Decision) -> PortfolioState:
     """The portfolio as later trades of the same tick must see it after `decision`.
 
-    A COPY entry reserves its dollars and books a pending holding (shares estimated at the worst
-    price — the fewest it can buy — so a same-tick exit never sells more than can exist). A COPY exit
-    removes the sold shares and their share of the cost basis; sale proceeds are not counted until
-    filled. A SKIP changes nothing.
+    A COPY entry reserves its dollars and adds them to the token's cost basis (so position limits
+    and the position count see it), but no shares: only filled shares can be sold, so an exit never
+    mirrors a leader's sale against shares we do not hold yet. A COPY exit removes the sold shares
+    and their share of the cost basis; sale proceeds are not counted until filled. A SKIP changes
+    nothing.
     """
     intent = decision.intent
     if decision.action is not DecisionAction.COPY or intent is None:
@@ -448,14 +449,13 @@ def apply_decision(portfolio: PortfolioState, decision: Decision) -> PortfolioSt
 
     if intent.action is TradeAction.BUY:
         amount = intent.usd_amount or _ZERO
-        est_shares = (amount / intent.worst_price).quantize(SHARE_GRID, rounding=ROUND_FLOOR)
         if held is None:
             holdings = (
                 *portfolio.holdings,
-                PositionHolding(intent.token_id, intent.condition_id, est_shares, amount),
+                PositionHolding(intent.token_id, intent.condition_id, _ZERO, amount),
             )
         else:
-            added = replace(held, shares=held.shares + est_shares, cost_usd=held.cost_usd + amount)
+            added = replace(held, cost_usd=held.cost_usd + amount)
             holdings = _swap(portfolio.holdings, intent.token_id, added)
         return replace(portfolio, reserved_usd=portfolio.reserved_usd + amount, holdings=holdings)
 

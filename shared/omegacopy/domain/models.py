@@ -125,7 +125,8 @@ class StrategyConfig:
 
 @dataclass(frozen=True, slots=True)
 class PositionHolding:
-    """What a strategy holds (or has pending) in one outcome token."""
+    """What a strategy holds in one outcome token: filled shares, and the cost basis of those plus
+    any entry still pending (so limits count money already committed)."""
 
     token_id: str
     condition_id: str
@@ -151,11 +152,12 @@ class PortfolioState:
 
     @property
     def open_positions(self) -> int:
-        return sum(1 for h in self.holdings if h.shares > 0)
+        # a pending entry (cost committed, nothing filled yet) is a position being opened
+        return sum(1 for h in self.holdings if h.shares > 0 or h.cost_usd > 0)
 
     @property
     def total_exposure_usd(self) -> Decimal:
-        return sum((h.cost_usd for h in self.holdings if h.shares > 0), Decimal("0"))
+        return sum((h.cost_usd for h in self.holdings if h.shares > 0 or h.cost_usd > 0), Decimal("0"))
 
     def holding(self, token_id: str) -> PositionHolding | None:
         for h in self.holdings:

@@ -40,14 +40,14 @@ def test_opened_position_counts_against_max_positions_and_the_per_position_cap()
     assert last.intent is not None and last.intent.usd_amount == D("280")
 
 
-def test_pending_entry_books_shares_at_the_worst_price() -> None:
+def test_pending_entry_commits_cost_but_no_shares() -> None:
     d = decide(trade(), strategy(), owrr(), portfolio(), TUNABLES, NOW)
     p = apply_decision(portfolio(), d)
-    # $360 at worst price 0.57 → at least 631.57 shares
-    assert p.holding(TOKEN) == PositionHolding(TOKEN, d.intent.condition_id if d.intent else "", D("631.57"), D("360"))
-    # and a same-tick exit of everything sells what was booked
+    # the $360 counts against limits at once, but nothing is sellable until it fills
+    assert p.holding(TOKEN) == PositionHolding(TOKEN, d.intent.condition_id if d.intent else "", D("0"), D("360"))
+    assert p.open_positions == 1 and p.reserved_usd == D("360")
     out = decide(sell(shares=D("100")), strategy(), owrr(), p, TUNABLES, NOW, D("100"))
-    assert out.intent is not None and out.intent.shares == D("631.57")
+    assert out.intent is None and out.reason_code == ReasonCode.NO_POSITION
 
 
 def test_partial_exit_reduces_shares_and_cost_basis() -> None:

@@ -212,7 +212,11 @@ def test_max_positions_boundary() -> None:
     assert_copy(entry(s=s, p=portfolio("10000", "0", *others(2), holding())))
     # a zero-share leftover does not count as held, nor as open
     assert_copy(entry(s=s, p=portfolio("10000", "0", *others(2), holding(shares="0", cost="0"))))
-    assert_skip(entry(s=s, p=portfolio("10000", "0", *others(3), holding(shares="0"))), ReasonCode.MAX_POSITIONS)
+    # a pending entry (cost committed, no shares filled yet) is a position being opened: it counts,
+    # and adding to it is not a new position
+    assert_skip(entry(s=s, p=portfolio("10000", "0", *others(2), holding(token="9999", shares="0"))),
+                ReasonCode.MAX_POSITIONS)  # fmt: skip
+    assert_copy(entry(s=s, p=portfolio("10000", "0", *others(2), holding(shares="0"))))
 
 
 def test_max_positions_takes_the_smaller_of_strategy_and_operator_limit() -> None:
