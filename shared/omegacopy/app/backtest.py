@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
 from omegacopy.app.backtest_store import BacktestQueue, BacktestStore, FixedTunables, RecordedSignal, TickClock
@@ -58,9 +58,9 @@ from omegacopy.observability import logger, metrics
 from omegacopy.ports import FollowedStrategy, IntentRow, OwrrInputs, SaleRef, TradeBatch, TradeSource
 
 _MS = timedelta(milliseconds=1)
-_CENT = Decimal("0.01")
 _HUNDRED = Decimal("100")
 _RATIO = Decimal("0.0001")  # ratios and percentages in the JSON
+_MICRO = Decimal("0.000001")
 
 SIZING_RULE = "sizing rule"
 LEADER_NOTIONAL_RULE = "leader notional capped at max position"
@@ -296,7 +296,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, Decimal):
-        return str(value)
+        # at most 6 decimals, like the numeric(…, 6) columns (float prices can leave long tails)
+        exponent = value.as_tuple().exponent
+        return str(value.quantize(_MICRO) if isinstance(exponent, int) and exponent < -6 else value)
     if isinstance(value, datetime):
         return value.isoformat()
     return value
@@ -408,13 +410,12 @@ class _Replay:
                 continue
             usd = intent.usd_amount or ZERO
             reserved += usd
-            # as the PostgreSQL loader counts a pending entry: shares at the worst price
-            est = (usd / intent.worst_price).quantize(_CENT, rounding=ROUND_DOWN)
+            # as the PostgreSQL loader counts a pending entry: its cost, but no shares until filled
             prev = holdings.get(intent.token_id)
             holdings[intent.token_id] = (
-                PositionHolding(intent.token_id, intent.condition_id, est, usd)
+                PositionHolding(intent.token_id, intent.condition_id, ZERO, usd)
                 if prev is None
-                else PositionHolding(prev.token_id, prev.condition_id, prev.shares + est, prev.cost_usd + usd)
+                else PositionHolding(prev.token_id, prev.condition_id, prev.shares, prev.cost_usd + usd)
             )
         return PortfolioState(balance_usd=ledger.cash, reserved_usd=reserved, holdings=tuple(holdings.values()))
 

@@ -32,6 +32,7 @@ ZERO: Final = Decimal("0")
 ONE: Final = Decimal("1")
 SHARE_STEP: Final = Decimal("0.01")
 _BPS: Final = Decimal("10000")
+_PRICE_NOISE: Final = Decimal("0.000001")
 
 
 class NoFillReason:
@@ -160,6 +161,8 @@ def simulate_fill(order: SimOrder, leader_price: Decimal, book: BookSnapshot | N
         return _walk_book(order, book, params)
     buy = order.side is OrderSide.BUY
     raw = leader_price + params.slippage if buy else leader_price - params.slippage
+    # a price read from a double (0.43000000000000005) must not cost a whole tick: 6 decimals first
+    raw = raw.quantize(_PRICE_NOISE)
     price = snap_to_tick(raw, params.tick_size, up=buy)  # against us
     price = min(max(price, params.tick_size), ONE - params.tick_size)
     if (buy and price > order.limit_price) or (not buy and price < order.limit_price):

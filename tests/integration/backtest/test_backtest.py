@@ -117,6 +117,19 @@ def test_replaying_the_same_period_twice_gives_identical_numbers(bt_world: Backt
     assert json.dumps(first.to_dict(), sort_keys=True) == json.dumps(second.to_dict(), sort_keys=True)
 
 
+def test_a_longer_latency_places_every_order_later(bt_world: BacktestWorld) -> None:
+    with psycopg.connect(bt_world.pg_url, autocommit=True) as conn:
+        strategies = PgMonitorSession(conn).load_strategies()
+    history = ClickHouseBacktest(clickhouse_connect.get_client(dsn=bt_world.ch_url))
+    result = run_backtest(strategies, history, history, BacktestConfig(start=T0, end=END, latency_s=60))
+
+    orders = [o for o in result.orders if o.strategy_id == "s-fixed"]
+    # the tick after each copy sees the entry still pending (cash reserved, nothing to sell yet)
+    assert [o.placed_at for o in orders] == [at(90), at(270), at(360)]
+    assert [o.latency_s for o in orders] == [80.0, 70.0, 60.0]
+    assert _strategy(result, "s-fixed").book.total == D("-78.75")
+
+
 def test_fees_and_slippage_move_the_pnl_as_computed(bt_world: BacktestWorld) -> None:
     # 100 bps of notional; slippage 0.02: A fills at 0.50 (the worst price itself) and sells at 0.58;
     # B at 0.80 (worst 0.80) → 125 shares.

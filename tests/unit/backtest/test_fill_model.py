@@ -69,6 +69,11 @@ def test_without_a_book_it_fills_at_the_leader_price_plus_slippage_on_the_tick()
     assert (sell.shares, sell.notional) == (D("10"), D("5.90"))  # 0.60 − 0.01
 
 
+def test_float_noise_in_the_leader_price_does_not_cost_a_tick() -> None:
+    fill = simulate_fill(SimOrder(OrderSide.BUY, D("0.45"), D("10")), D("0.43000000000000005"), None, PARAMS)
+    assert fill.notional == D("4.40")  # 0.44, not 0.45
+
+
 def test_a_price_past_the_worst_price_does_not_fill() -> None:
     fill = simulate_fill(SimOrder(OrderSide.BUY, D("0.50"), D("200")), D("0.495"), None, PARAMS)
     assert fill == SimFill("rejected", reason="crosses_worst_price")
