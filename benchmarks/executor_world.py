@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import secrets
 import sys
 import time
 import uuid
@@ -34,7 +33,8 @@ from typing import Any
 import psycopg
 
 from omegacopy.adapters.clob_client import ClobClient, SignerRateLimiter
-from omegacopy.adapters.clob_credentials import credentials_secret_name, load_credentials, store_credentials
+from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
+from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.pg_executor_store import PgExecutorStore
 from omegacopy.adapters.pg_monitor_store import PgMonitorSession
@@ -49,7 +49,7 @@ from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.models import Tunables
-from omegacopy.domain.signer import LocalKeySigner, Signer
+from omegacopy.domain.signer import LocalKeySigner, Signer, new_private_key
 from omegacopy.observability import logger, metrics
 from omegacopy.ports import (
     Exchange,
@@ -64,7 +64,6 @@ from omegacopy.ports import (
 )
 
 CENT = Decimal("0.01")
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 LIFTED_RATE_PER_S = 1_000_000.0
 
 
@@ -156,40 +155,30 @@ class EdgeExchange:
 
 
 class EdgeExchanges:
-    """`Exchanges`: one real `ClobClient` per wallet (credentials from Secrets Manager), wrapped."""
+    """`Exchanges`: the production `ClobExchanges` (one client per wallet, credentials from Secrets
+    Manager) with the client-side rate limit lifted, each client wrapped at the edge."""
 
     def __init__(self, base_url: str, *, prefix: str, identities: KeyVault, sm_client: Any, probe: PostProbe) -> None:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-        self._base_url = base_url
-        self._prefix = prefix
-        self._identities = identities
-        self._provider = SecretsProvider(boto3_client=sm_client)
+        self._inner = ClobExchanges(
+            base_url,
+            credentials_prefix=prefix,
+            identities=identities,
+            secrets_provider=SecretsProvider(boto3_client=sm_client),
+            rate_limiter=SignerRateLimiter(rate_per_s=LIFTED_RATE_PER_S, burst=LIFTED_RATE_PER_S),
+        )
         self._probe = probe
-        self._limiter = SignerRateLimiter(rate_per_s=LIFTED_RATE_PER_S, burst=LIFTED_RATE_PER_S)
-        self._clients: dict[str, ClobClient] = {}
         self._edges: dict[str, EdgeExchange] = {}
 
     def for_wallet(self, wallet_id: str) -> Exchange:
         edge = self._edges.get(wallet_id)
         if edge is None:
-            identity = self._identities.identity(wallet_id)
-            creds = load_credentials(credentials_secret_name(self._prefix, wallet_id), provider=self._provider)
-            client = ClobClient(
-                self._base_url,
-                address=identity.address,
-                credentials=creds,
-                signature_type=identity.signature_type,
-                rate_limiter=self._limiter,
-            )
-            self._clients[wallet_id] = client
-            edge = self._edges[wallet_id] = EdgeExchange(client, self._probe)
+            edge = self._edges[wallet_id] = EdgeExchange(self._inner.for_wallet(wallet_id), self._probe)
         return edge
 
     def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()
+        self._inner.close()
         self._edges.clear()
 
 
@@ -318,7 +307,7 @@ class World:
         return self.pg_server.url
 
     def add_wallet(self, wallet_id: str, *, pusd: Decimal) -> str:
-        key = _generated_key()
+        key = new_private_key()
         with LocalKeySigner(bytearray(key)) as signer:
             address = signer.address
         envelope = wrap_private_key(
@@ -407,13 +396,6 @@ def executor_world(*, seed: int) -> Iterator[World]:
 
 def _token_id(seed: str) -> str:
     return str(int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big") >> 2)
-
-
-def _generated_key() -> bytearray:
-    while True:
-        raw = secrets.token_bytes(32)
-        if 0 < int.from_bytes(raw, "big") < SECP256K1_N:
-            return bytearray(raw)
 
 
 @contextlib.contextmanager

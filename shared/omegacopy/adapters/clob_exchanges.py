@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from omegacopy.adapters.clob_client import ClobClient
+from omegacopy.adapters.clob_client import ClobClient, SignerRateLimiter
 from omegacopy.adapters.clob_credentials import credentials_secret_name, load_credentials
 from omegacopy.ports import KeyVault
 
@@ -27,6 +27,7 @@ class ClobExchanges:
         timeout_s: float = 5.0,
         max_clock_skew_s: float = 5.0,
         secrets_provider: Any = None,
+        rate_limiter: SignerRateLimiter | None = None,
     ) -> None:
         self._base_url = base_url
         self._prefix = credentials_prefix
@@ -35,6 +36,7 @@ class ClobExchanges:
         self._timeout = httpx.Timeout(connect=min(2.0, timeout_s), read=timeout_s, write=timeout_s, pool=1.0)
         self._max_clock_skew_s = max_clock_skew_s
         self._provider = secrets_provider
+        self._rate_limiter = rate_limiter  # one per-signer bucket shared by every client of this process
         self._clients: dict[str, ClobClient] = {}
 
     def for_wallet(self, wallet_id: str) -> ClobClient:
@@ -50,6 +52,7 @@ class ClobExchanges:
                 signature_type=identity.signature_type,
                 timeout=self._timeout,
                 max_clock_skew_s=self._max_clock_skew_s,
+                rate_limiter=self._rate_limiter,
             )
             self._clients[wallet_id] = client
         return client

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 
+from omegacopy.adapters.pg_connection import PgConnection
 from omegacopy.adapters.pg_wallets import WalletNotFoundError, WalletRow, load_wallet
 from omegacopy.adapters.wallet_keys import KmsKeyUnwrapper
 from omegacopy.domain.evm import to_checksum_address
@@ -31,28 +32,15 @@ class PgKmsKeyVault:
         connect_timeout_s: int = 5,
         unwrapper: KmsKeyUnwrapper | None = None,
     ) -> None:
-        self._url = url
-        self._statement_timeout_ms = statement_timeout_ms
-        self._connect_timeout_s = connect_timeout_s
+        self._pg = PgConnection(url, statement_timeout_ms=statement_timeout_ms, connect_timeout_s=connect_timeout_s)
         self._unwrapper = unwrapper or KmsKeyUnwrapper(kms_client)
-        self._conn: psycopg.Connection[Any] | None = None
 
     def __repr__(self) -> str:
         return "PgKmsKeyVault()"
 
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(
-                self._url,
-                autocommit=True,
-                connect_timeout=self._connect_timeout_s,
-                options=f"-c statement_timeout={self._statement_timeout_ms}",
-            )
-        return self._conn
-
     def _row(self, wallet_id: str) -> WalletRow:
         try:
-            row = load_wallet(self._connection(), wallet_id)
+            row = load_wallet(self._pg.get(), wallet_id)
         except psycopg.OperationalError:
             self.close()
             raise
@@ -76,9 +64,4 @@ class PgKmsKeyVault:
             yield signer
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-
-__all__ = ["PgKmsKeyVault"]
+        self._pg.close()

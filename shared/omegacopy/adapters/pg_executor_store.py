@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from omegacopy.adapters.pg_connection import PgConnection
 from omegacopy.domain.order_amounts import OrderSide
 from omegacopy.domain.positions import Position, apply_fill
 from omegacopy.ports import Fill, IntentRecord, OpenPosition, StrategyBook, Submission
@@ -167,24 +168,14 @@ def _replace_fill(intent: IntentRecord, fill: Fill) -> IntentRecord:
 
 class PgExecutorStore:
     def __init__(self, url: str, *, statement_timeout_ms: int = 5_000, connect_timeout_s: int = 5) -> None:
-        self._url = url
-        self._statement_timeout_ms = statement_timeout_ms
-        self._connect_timeout_s = connect_timeout_s
-        self._conn: psycopg.Connection[Any] | None = None
+        self._pg = PgConnection(url, statement_timeout_ms=statement_timeout_ms, connect_timeout_s=connect_timeout_s)
 
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(
-                self._url,
-                autocommit=True,
-                connect_timeout=self._connect_timeout_s,
-                options=f"-c statement_timeout={self._statement_timeout_ms}",
-            )
-        return self._conn
+    def connection(self) -> psycopg.Connection[Any]:
+        return self._pg.get()
 
     @contextmanager
     def locked(self, intent_id: str) -> Iterator[PgIntentTransaction | None]:
-        conn = self._connection()
+        conn = self.connection()
         try:
             with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                 row = cur.execute(
@@ -198,7 +189,7 @@ class PgExecutorStore:
 
     def reconcilable(self, *, older_than: datetime, limit: int) -> list[str]:
         rows = (
-            self._connection()
+            self.connection()
             .execute(
                 # In-flight orders first: their fate is unknown, resting ones only need fills pulled.
                 "SELECT intent_id::text FROM order_intents WHERE state IN ('SUBMITTING', 'UNKNOWN', 'ACCEPTED', 'LOST')"
@@ -211,14 +202,12 @@ class PgExecutorStore:
 
     def postpone(self, intent_id: str) -> None:
         """Move a row that failed to reconcile to the back of the queue, so it cannot starve others."""
-        self._connection().execute(
+        self.connection().execute(
             "UPDATE order_intents SET updated_at = now() WHERE intent_id = %s::uuid", (intent_id,)
         )
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._pg.close()
 
 
 class PgPortfolioStore:
@@ -229,7 +218,7 @@ class PgPortfolioStore:
 
     def open_positions(self) -> list[OpenPosition]:
         rows = (
-            self._store._connection()
+            self._store.connection()
             .execute(
                 "SELECT p.strategy_id, s.wallet_id, p.token_id, p.shares, p.cost_usd FROM strategy_positions p"
                 " JOIN strategies s ON s.strategy_id = p.strategy_id WHERE p.shares > 0 ORDER BY 1, 3"
@@ -240,7 +229,7 @@ class PgPortfolioStore:
 
     def strategy_books(self) -> list[StrategyBook]:
         rows = (
-            self._store._connection()
+            self._store.connection()
             .execute(
                 "SELECT st.strategy_id, st.balance_usd, COALESCE(st.starting_balance_usd, st.balance_usd),"
                 " COALESCE((SELECT sum(realized_pnl_usd) FROM strategy_trades t WHERE t.strategy_id = st.strategy_id"
@@ -252,7 +241,7 @@ class PgPortfolioStore:
         return [StrategyBook(*r) for r in rows]
 
     def save_marks(self, marks: Mapping[tuple[str, str], Decimal]) -> None:
-        conn = self._store._connection()
+        conn = self._store.connection()
         with conn.transaction(), conn.cursor() as cur:
             cur.executemany(
                 "UPDATE strategy_positions SET mark_price = %s, updated_at = now()"
@@ -261,7 +250,7 @@ class PgPortfolioStore:
             )
 
     def pause_strategy(self, strategy_id: str, reason: str) -> bool:
-        cur = self._store._connection().execute(
+        cur = self._store.connection().execute(
             "UPDATE strategies SET paused_reason = %s WHERE strategy_id = %s AND paused_reason IS NULL",
             (reason, strategy_id),
         )

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from omegacopy.adapters.pg_connection import PgConnection
 from omegacopy.domain.models import (
     Confidence,
     OrderStyle,
@@ -269,25 +270,11 @@ class PgMonitorStore:
     """Owns the (warm-reused) connection; each `session()` is one tick."""
 
     def __init__(self, url: str, *, statement_timeout_ms: int = 5_000, connect_timeout_s: int = 5) -> None:
-        self._url = url
-        self._statement_timeout_ms = statement_timeout_ms
-        self._connect_timeout_s = connect_timeout_s
-        self._conn: psycopg.Connection[Any] | None = None
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is not None and not self._conn.closed and not self._conn.broken:
-            return self._conn
-        self._conn = psycopg.connect(
-            self._url,
-            autocommit=True,
-            connect_timeout=self._connect_timeout_s,
-            options=f"-c statement_timeout={self._statement_timeout_ms}",
-        )
-        return self._conn
+        self._pg = PgConnection(url, statement_timeout_ms=statement_timeout_ms, connect_timeout_s=connect_timeout_s)
 
     @contextmanager
     def session(self) -> Iterator[PgMonitorSession]:
-        conn = self._connection()
+        conn = self._pg.get()
         session = PgMonitorSession(conn)
         try:
             yield session
@@ -300,6 +287,4 @@ class PgMonitorStore:
                 session.release()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._pg.close()

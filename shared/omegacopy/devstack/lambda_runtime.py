@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import sys
 import time
 import uuid
 import warnings
@@ -70,6 +71,9 @@ def functions_dir() -> Path:
 def load_handler_module(function: str, root: Path | None = None) -> ModuleType:
     """Load `functions/<function>/app.py` as its own module, like a new container does."""
     path = (root or functions_dir()) / function / "app.py"
+    # Lambda's task root (the function's folder) is on sys.path: modules beside app.py import
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"omegacopy_local_{function}_app", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the handler {path}")

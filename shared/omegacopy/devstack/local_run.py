@@ -29,7 +29,6 @@ import glob
 import json
 import logging
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -69,14 +68,13 @@ from omegacopy.devstack.scenario import (
     trade_row,
 )
 from omegacopy.devstack.seed import TRADE_COLUMNS, insert_markets, insert_metrics, insert_strategies, insert_trades
-from omegacopy.domain.signer import LocalKeySigner
+from omegacopy.domain.signer import LocalKeySigner, new_private_key
 
 STAGE = "local"
 CH_DATABASE = "omegacopy"
 EXECUTOR_BATCH_SIZE = 5  # template.yaml: the executor's SQS event source BatchSize
 MAX_BATCHES_PER_TICK = 50
 SCENARIO_TUNABLES = {"staleness_limit_s": str(STALENESS_LIMIT_S)}
-_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 # ==================================================================================================
@@ -454,9 +452,7 @@ def import_follower_wallet(stack: LocalStack, *, wallet_id: str = FOLLOWER_WALLE
     pUSD, then imported with `omegacopy wallet import --derive-credentials`: the key goes in on stdin,
     is KMS-wrapped into PostgreSQL, and the CLOB credentials derived with an L1 signature at the paper
     exchange land in Secrets Manager, exactly as an operator would do it."""
-    key = bytearray(secrets.token_bytes(32))
-    while not 0 < int.from_bytes(key, "big") < _SECP256K1_N:
-        key[:] = secrets.token_bytes(32)
+    key = new_private_key()
     with LocalKeySigner(key) as signer:
         address = signer.address
     stack.exchange.add_account(address, signature_type=0, pusd=pusd)

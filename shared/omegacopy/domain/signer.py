@@ -7,6 +7,7 @@ The executor adds a KMS-unwrapped signer later; anything with an `address` and a
 from __future__ import annotations
 
 import ctypes
+import secrets
 import sys
 from typing import NoReturn, Protocol, runtime_checkable
 
@@ -15,6 +16,14 @@ import coincurve
 from omegacopy.domain.evm import address_from_public_key
 
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def new_private_key() -> bytearray:
+    """A fresh random secp256k1 key, in a mutable buffer the caller can wipe."""
+    while True:
+        key = bytearray(secrets.token_bytes(32))
+        if 0 < int.from_bytes(key, "big") < _SECP256K1_N:  # outside: probability ~2^-128
+            return key
 
 
 @runtime_checkable

@@ -7,7 +7,6 @@ in Secrets Manager); intents are written the way the monitor writes them.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,23 +28,15 @@ from omegacopy.app.run_tick import intent_id_for
 from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
 from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials
-from omegacopy.domain.signer import LocalKeySigner
+from omegacopy.domain.signer import LocalKeySigner, new_private_key
 from omegacopy.ports import IntentRow, QueuedIntent, TickWrite
 from omegacopy.wiring import build_executor_deps
 
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 CONDITION = "0x" + hashlib.sha256(b"executor-market").hexdigest()
 YES = str(int.from_bytes(hashlib.sha256(b"executor-yes").digest(), "big") >> 2)
 NO = str(int.from_bytes(hashlib.sha256(b"executor-no").digest(), "big") >> 2)
 WALLET_ID = "w-follower"
 STRATEGY_ID = "s-exec"
-
-
-def generated_key() -> bytearray:
-    while True:
-        raw = secrets.token_bytes(32)
-        if 0 < int.from_bytes(raw, "big") < SECP256K1_N:
-            return bytearray(raw)
 
 
 @dataclass
@@ -152,7 +143,7 @@ def world(pg: Any, pg_url: str, moto_server: Any, queues: Any) -> Iterator[Execu
     kms = moto_server.client("kms")
     sm = moto_server.client("secretsmanager")
     key_id = kms.create_key(Description="wallet keys (test)")["KeyMetadata"]["Arn"]
-    key = generated_key()
+    key = new_private_key()
     with LocalKeySigner(bytearray(key)) as signer:
         address = signer.address
     envelope = wrap_private_key(kms, key_id, wallet_id=WALLET_ID, address=address, private_key=bytearray(key))

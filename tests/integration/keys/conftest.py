@@ -14,19 +14,13 @@ import pytest
 
 from omegacopy.adapters.pg_wallets import WalletRow
 from omegacopy.adapters.wallet_keys import wrap_private_key
-from omegacopy.domain.signer import LocalKeySigner
+from omegacopy.domain.signer import LocalKeySigner, new_private_key
 from omegacopy.observability import metrics
 
 
 def generated_key() -> bytearray:
     """A fresh random secp256k1 key (never a hard-coded one)."""
-    while True:
-        raw = bytearray(secrets.token_bytes(32))
-        try:
-            LocalKeySigner(raw).close()
-        except ValueError:  # out of the curve's scalar range: probability ~2^-128
-            continue
-        return raw
+    return new_private_key()
 
 
 def address_of(key: bytearray) -> str:
