@@ -329,6 +329,10 @@ class OpenPosition:
     token_id: str
     shares: Decimal
     cost_usd: Decimal
+    condition_id: str = ""
+    stop_loss_pct: Decimal | None = None
+    take_profit_pct: Decimal | None = None
+    slippage_ceiling: Decimal = Decimal("0.02")
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,3 +351,7 @@ class PortfolioStore(Protocol):
     def save_marks(self, marks: Mapping[tuple[str, str], Decimal]) -> None: ...
 
     def pause_strategy(self, strategy_id: str, reason: str) -> bool: ...
+
+    def queue_exit(self, intent: IntentRow) -> bool:
+        """Write a NEW exit intent (the monitor's outbox sends it); False when it already exists."""
+        ...

@@ -18,7 +18,7 @@ from psycopg.rows import dict_row
 from omegacopy.adapters.pg_connection import PgConnection
 from omegacopy.domain.order_amounts import OrderSide
 from omegacopy.domain.positions import Position, apply_fill
-from omegacopy.ports import Fill, IntentRecord, OpenPosition, StrategyBook, Submission
+from omegacopy.ports import Fill, IntentRecord, IntentRow, OpenPosition, StrategyBook, Submission
 
 _ZERO = Decimal("0")
 
@@ -220,8 +220,10 @@ class PgPortfolioStore:
         rows = (
             self._store.connection()
             .execute(
-                "SELECT p.strategy_id, s.wallet_id, p.token_id, p.shares, p.cost_usd FROM strategy_positions p"
-                " JOIN strategies s ON s.strategy_id = p.strategy_id WHERE p.shares > 0 ORDER BY 1, 3"
+                "SELECT p.strategy_id, s.wallet_id, p.token_id, p.shares, p.cost_usd, p.condition_id,"
+                " st.stop_loss_pct, st.take_profit_pct, st.slippage_ceiling FROM strategy_positions p"
+                " JOIN strategies s ON s.strategy_id = p.strategy_id"
+                " JOIN strategy_settings st ON st.strategy_id = p.strategy_id WHERE p.shares > 0 ORDER BY 1, 3"
             )
             .fetchall()
         )
@@ -248,6 +250,20 @@ class PgPortfolioStore:
                 " WHERE strategy_id = %s AND token_id = %s",
                 [(price, sid, token) for (sid, token), price in marks.items()],
             )
+
+    def queue_exit(self, intent: IntentRow) -> bool:
+        cur = self._store.connection().execute(
+            "INSERT INTO order_intents (intent_id, strategy_id, wallet_id, source_trade_id, correlation_id, action,"
+            " is_exit, token_id, condition_id, neg_risk, usd_amount, shares, leader_price, worst_price, order_style)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (
+                intent.intent_id, intent.strategy_id, intent.wallet_id, intent.source_trade_id,
+                intent.correlation_id, intent.action, intent.is_exit, intent.token_id, intent.condition_id,
+                intent.neg_risk, intent.usd_amount, intent.shares, intent.leader_price, intent.worst_price,
+                intent.order_style,
+            ),
+        )  # fmt: skip
+        return cur.rowcount == 1
 
     def pause_strategy(self, strategy_id: str, reason: str) -> bool:
         cur = self._store.connection().execute(

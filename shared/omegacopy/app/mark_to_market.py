@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
+from omegacopy.app.run_tick import intent_id_for
+from omegacopy.domain.exit_triggers import exit_trigger
 from omegacopy.observability import logger, metrics
-from omegacopy.ports import Exchanges, PortfolioStore, TunablesSource
+from omegacopy.ports import Exchanges, IntentRow, OpenPosition, PortfolioStore, TunablesSource
 
 _HUNDRED = Decimal("100")
 
@@ -22,6 +24,7 @@ class MarkSummary:
     positions: int = 0
     unpriced: int = 0
     paused: list[str] = field(default_factory=list)
+    exits_queued: int = 0
     max_strategy_drawdown_pct: Decimal = Decimal("0")
     max_daily_loss_pct: Decimal = Decimal("0")
     max_position_drawdown_pct: Decimal = Decimal("0")
@@ -42,6 +45,8 @@ def mark_to_market(store: PortfolioStore, exchanges: Exchanges, tunables: Tunabl
             continue
         marks[(pos.strategy_id, pos.token_id)] = mid
         value[pos.strategy_id] += pos.shares * mid
+        if _queue_exit_if_triggered(store, pos, mid):
+            summary.exits_queued += 1
         if pos.cost_usd > 0:
             drop = (pos.cost_usd - pos.shares * mid) / pos.cost_usd * _HUNDRED
             summary.max_position_drawdown_pct = max(summary.max_position_drawdown_pct, drop)
@@ -65,7 +70,46 @@ def mark_to_market(store: PortfolioStore, exchanges: Exchanges, tunables: Tunabl
             summary.paused.append(book_row.strategy_id)
             metrics.add_metric(name="StrategyAutoPaused", unit="Count", value=1)
             logger.warning("strategy paused", extra={"strategy_id": book_row.strategy_id, "reason": reason})
+    if summary.exits_queued:
+        metrics.add_metric(name="ExitTriggersQueued", unit="Count", value=summary.exits_queued)
     metrics.add_metric(name="StrategyDrawdownPct", unit="Percent", value=float(summary.max_strategy_drawdown_pct))
     metrics.add_metric(name="DailyLossPct", unit="Percent", value=float(summary.max_daily_loss_pct))
     metrics.add_metric(name="PositionDrawdownPct", unit="Percent", value=float(summary.max_position_drawdown_pct))
     return summary
+
+
+def _queue_exit_if_triggered(store: PortfolioStore, pos: OpenPosition, mark: Decimal) -> bool:
+    trigger = exit_trigger(
+        avg_entry=pos.cost_usd / pos.shares,
+        mark=mark,
+        stop_loss_pct=pos.stop_loss_pct,
+        take_profit_pct=pos.take_profit_pct,
+        slippage=pos.slippage_ceiling,
+    )
+    if trigger is None:
+        return False
+    # One exit per (position, size): while it is pending the same id is re-derived and nothing is
+    # added; after a partial fill the size differs and the rest gets its own exit.
+    source = f"{trigger.kind}:{pos.token_id}:{pos.shares.normalize()}"
+    intent = IntentRow(
+        intent_id=intent_id_for(pos.strategy_id, source),
+        strategy_id=pos.strategy_id,
+        wallet_id=pos.wallet_id,
+        source_trade_id=source,
+        correlation_id=f"c-{trigger.kind.replace('_', '-')}-{intent_id_for(pos.strategy_id, source)[:8]}",
+        action="SELL",
+        is_exit=True,
+        token_id=pos.token_id,
+        condition_id=pos.condition_id,
+        neg_risk=False,
+        usd_amount=None,
+        shares=pos.shares.quantize(Decimal("0.01"), rounding=ROUND_DOWN),
+        leader_price=mark,
+        worst_price=trigger.worst_price,
+        order_style="FAK",
+    )
+    queued = store.queue_exit(intent)
+    if queued:
+        logger.info("exit triggered", extra={"strategy_id": pos.strategy_id, "kind": trigger.kind,
+                                             "reason": trigger.reason})  # fmt: skip
+    return queued

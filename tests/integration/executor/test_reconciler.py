@@ -59,3 +59,29 @@ def test_a_strategy_breaching_its_drawdown_limit_is_paused(world: ExecutorWorld,
     assert reply["paused"] == ["s-exec"]
     row = world.pg.execute("SELECT paused_reason FROM strategies WHERE strategy_id = 's-exec'").fetchone()
     assert row is not None and "drawdown" in row[0]
+
+
+def test_a_stop_loss_breach_queues_one_exit_that_closes_the_position(world: ExecutorWorld, reconciler: Any) -> None:
+    world.pg.execute("UPDATE strategy_settings SET stop_loss_pct = 20 WHERE strategy_id = 's-exec'")
+    entry = world.intent()
+    assert execute_intent(world.deps(), entry, lambda: 20_000).state == "FILLED"
+    held = world.exchange.position(world.address, YES)
+    # bought at 0.60; the book falls to a 0.45 mid: 25 % down, past the 20 % stop
+    world.exchange.set_book(YES, bids=[(Decimal("0.44"), Decimal("5000"))], asks=[(Decimal("0.46"), Decimal("5000"))])
+
+    first = reconciler({}, FakeLambdaContext())
+    second = reconciler({}, FakeLambdaContext())
+
+    exits = world.pg.execute(
+        "SELECT intent_id::text, action, is_exit, shares, worst_price, state FROM order_intents WHERE is_exit"
+    ).fetchall()
+    assert len(exits) == 1, (first, second)  # the pending exit is not queued twice
+    exit_id, action, is_exit, shares, worst, state = exits[0]
+    assert (action, is_exit, state) == ("SELL", True, "NEW")
+    assert shares == held.quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    assert worst == Decimal("0.43")  # mark 0.45 − the strategy's 0.02 slippage ceiling
+
+    assert execute_intent(world.deps(), exit_id, lambda: 20_000).state == "FILLED"
+    position = world.position()
+    assert position is not None and position["shares"] < Decimal("0.01")
+    assert position["realized_pnl_usd"] < 0
