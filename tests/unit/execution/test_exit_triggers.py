@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal
+
+D = Decimal
 
 from omegacopy.domain.exit_triggers import exit_trigger
 
