@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-D = Decimal
-
 from omegacopy.domain.exit_triggers import exit_trigger
+
+D = Decimal
 
 
 def trig(mark: str, sl: str | None = "20", tp: str | None = "50") -> str | None:
