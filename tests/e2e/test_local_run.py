@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,7 +24,14 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.rows import dict_row
 
-from omegacopy.devstack.local_run import SCENARIO_TUNABLES, LocalRun, LocalStack, pid_running
+from omegacopy.devstack.local_run import (
+    SCENARIO_TUNABLES,
+    LocalRun,
+    LocalStack,
+    ReportPaths,
+    pid_running,
+    write_report,
+)
 from omegacopy.devstack.scenario import generate_scenario
 from omegacopy.domain.order_v2 import salt_from_id
 
@@ -70,6 +78,7 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
         )
         positions = rows(db, "SELECT strategy_id, token_id, shares FROM strategy_positions")
         ledger = stack.exchange.ledger()
+        report = write_report(stack, ReportPaths.beside(tmp_path / "summary.json")).read_text()
         assert run.wallet is not None
         exchange_holdings = {
             p["token_id"]: stack.exchange.position(run.wallet.address, p["token_id"]) for p in positions
@@ -148,6 +157,9 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
 
     checks = summary["checks"]
     assert all(v for k, v in checks.items() if k != "details"), checks["details"]
+    # the run's HTML report: self-contained, with its charts
+    assert report.count("<svg") >= 4
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", report)  # nothing fetched from elsewhere
     assert summary["queue"] == {"visible": 0, "in_flight": 0, "dlq": 0}
     assert summary["latency_ms"]["trade_to_order"]["n"] == len({i["order_hash"] for i in intents if i["order_hash"]})
 

@@ -834,7 +834,10 @@ def run_session(
         summary = run.summary(stack_started_s=stack.timings.total_s, total_s=round(time.perf_counter() - began, 3))
         write_json(paths.summary, summary)
         write_ledger(stack, paths)
-        yield RunResult(stack, run, summary, format_summary(summary, paths.summary, paths.ledger))
+        report = write_report(stack, paths)
+        lines = format_summary(summary, paths.summary, paths.ledger)
+        lines.append(f"report      {report} (open it in a browser)")
+        yield RunResult(stack, run, summary, lines)
 
 
 def how_to_reach(stack: LocalStack, paths: ReportPaths) -> list[str]:
@@ -855,6 +858,20 @@ def how_to_reach(stack: LocalStack, paths: ReportPaths) -> list[str]:
         f"  handlers        their environment is in {paths.env}: set -a; . {paths.env}; set +a; "
         "make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json",
     ]
+
+
+def write_report(stack: LocalStack, paths: ReportPaths) -> Path:
+    """The same HTML report `omegacopy report` writes, from the run's PostgreSQL."""
+    from omegacopy.adapters.pg_report_source import PgReportSource
+    from omegacopy.reporting.html_report import render_report
+
+    with psycopg.connect(stack.services()["postgres_url"], autocommit=True) as conn:
+        model = PgReportSource(conn).load(start=None, end=None, generated_at=datetime.now(UTC))
+    path = paths.directory / "report.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(render_report(model), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def write_ledger(stack: LocalStack, paths: ReportPaths) -> None:
@@ -896,4 +913,5 @@ __all__ = [
     "run_session",
     "write_json",
     "write_ledger",
+    "write_report",
 ]
