@@ -85,3 +85,22 @@ def test_a_stop_loss_breach_queues_one_exit_that_closes_the_position(world: Exec
     position = world.position()
     assert position is not None and position["shares"] < Decimal("0.01")
     assert position["realized_pnl_usd"] < 0
+
+
+def test_a_resting_order_past_its_life_is_cancelled(world: ExecutorWorld) -> None:
+    from omegacopy.app.reconcile import ReconcileSettings, reconcile
+
+    # a passive GTC at the leader's 0.58 rests below the 0.60 ask
+    intent_id = world.intent(style="GTC", leader=Decimal("0.58"), worst=Decimal("0.60"))
+    deps = world.deps()
+    assert execute_intent(deps, intent_id, lambda: 20_000).state == "ACCEPTED"
+    (order,) = world.orders_for(intent_id)
+    assert order.status == "live"
+
+    young = reconcile(deps, ReconcileSettings(grace_s=0, resting_lifetime_s=3600))
+    assert world.row(intent_id)["state"] == "ACCEPTED" and young.outcomes["ACCEPTED"] == 1
+    old = reconcile(deps, ReconcileSettings(grace_s=0, resting_lifetime_s=0))
+
+    assert old.outcomes["CANCELLED"] == 1
+    assert world.row(intent_id)["state"] == "CANCELLED"
+    assert world.orders_for(intent_id)[0].status in ("canceled", "cancelled")
