@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -160,3 +160,18 @@ def insert_strategies(conn: psycopg.Connection[Any], strategies: Iterable[Strate
                     "INSERT INTO strategy_watchlist_items (strategy_id, wallet_address) VALUES (%s, %s)",
                     [(s.strategy_id, w) for w in s.watched],
                 )
+
+
+def seed_consensus(ch: Any, market: MarketSeed, *, yes_voters: int, no_voters: int, at: datetime) -> None:
+    """Qualified voters with open positions two days before `at`: confident YES (1,000 sh @ 0.60,
+    omega 2) against small NO (100 sh @ 0.40, omega 1), so OWRR favours YES."""
+    trades: list[TradeSeed] = []
+    metrics: list[tuple[str, str, str, float | None, int | None]] = []
+    for side, count, shares, price, omega in (("YES", yes_voters, 1000, 0.6, 2.0), ("NO", no_voters, 100, 0.4, 1.0)):
+        for i in range(count):
+            wallet = f"0x{'c' if side == 'YES' else 'd'}{i:039x}"
+            trades.append(TradeSeed(f"seed-{market.condition_id}-{side[0].lower()}{i}", wallet, market, side, "BUY",
+                                    shares, price, block_time=at - timedelta(days=2)))  # fmt: skip
+            metrics.append((wallet, market.category, "lifetime", omega, 50))
+    insert_trades(ch, trades)
+    insert_metrics(ch, metrics)

@@ -28,10 +28,10 @@ from omegacopy.devstack.seed import (
     StrategySeed,
     TradeSeed,
     insert_markets,
-    insert_metrics,
     insert_strategies,
     insert_trades,
     insert_wallet,
+    seed_consensus,
 )
 
 T0 = datetime(2025, 3, 3, 12, 0, 0, tzinfo=UTC)
@@ -58,23 +58,6 @@ LEADER_TRADES = [
 ]
 
 
-def seed_consensus(ch: Any, market: MarketSeed) -> None:
-    """20 confident YES voters against 3 small NO voters, two days before: OWRR slider 98, high."""
-    trades, metrics = [], []
-    for i in range(20):
-        w = f"0xc{i:039x}"
-        trades.append(TradeSeed(f"v-{market.condition_id}-y{i}", w, market, "YES", "BUY", 1000, 0.6,
-                                block_time=T0 - timedelta(days=2)))  # fmt: skip
-        metrics.append((w, market.category, "lifetime", 2.0, 50))
-    for i in range(3):
-        w = f"0xd{i:039x}"
-        trades.append(TradeSeed(f"v-{market.condition_id}-n{i}", w, market, "NO", "BUY", 100, 0.4,
-                                block_time=T0 - timedelta(days=2)))  # fmt: skip
-        metrics.append((w, market.category, "lifetime", 1.0, 50))
-    insert_trades(ch, trades)
-    insert_metrics(ch, metrics)
-
-
 @dataclass
 class BacktestWorld:
     pg: psycopg.Connection[Any]
@@ -86,8 +69,9 @@ class BacktestWorld:
 @pytest.fixture
 def bt_world(pg: Any, pg_url: str, ch: Any, ch_url: str) -> BacktestWorld:
     insert_markets(ch, [A, B, C])
-    seed_consensus(ch, A)
-    seed_consensus(ch, B)
+    # 20 confident YES voters against 3 small NO voters, two days before: OWRR slider 98, high
+    seed_consensus(ch, A, yes_voters=20, no_voters=3, at=T0)
+    seed_consensus(ch, B, yes_voters=20, no_voters=3, at=T0)
     insert_trades(ch, LEADER_TRADES)
     ch.insert(
         "market_resolutions",

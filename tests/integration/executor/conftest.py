@@ -182,26 +182,6 @@ def world(pg: Any, pg_url: str, moto_server: Any, queues: Any) -> Iterator[Execu
     exchange.stop()
 
 
-def lambda_sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """What the Lambda event source hands the executor for messages received from the queue."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-                "messageAttributes": {},
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "eu-west-1",
-            }
-            for m in messages
-        ]
-    }
-
-
 def direct_event(bodies: list[tuple[str, str]]) -> dict[str, Any]:
     """An SQS FIFO batch (body, group) without going through the queue."""
     return {

@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -15,12 +15,10 @@ import pytest
 from omegacopy.devstack.seed import (
     MarketSeed,
     StrategySeed,
-    TradeSeed,
     insert_markets,
-    insert_metrics,
     insert_strategies,
-    insert_trades,
     insert_wallet,
+    seed_consensus,
 )
 
 LEADER = "0x" + "a1" * 20
@@ -30,28 +28,6 @@ FOLLOWER = "0x" + "f0" * 20
 POLITICS = MarketSeed("0xpolitics01", "politics", "1001", "1002")
 SPORTS = MarketSeed("0xsports01", "sports", "2001", "2002")
 CLOSED = MarketSeed("0xclosed01", "politics", "3001", "3002", closed=True)
-
-
-def voter(i: int, side: str) -> str:
-    return f"0x{'c' if side == 'YES' else 'd'}{i:039x}"
-
-
-def seed_consensus(ch: Any, market: MarketSeed, yes_voters: int, no_voters: int, at: datetime) -> None:
-    """Open positions of qualified voters: YES big and confident, NO small, so OWRR favours YES."""
-    trades = []
-    metrics = []
-    for i in range(yes_voters):
-        w = voter(i, "YES")
-        trades.append(TradeSeed(f"seed-{market.condition_id}-y{i}", w, market, "YES", "BUY", 1000, 0.6,
-                                block_time=at - timedelta(days=2)))  # fmt: skip
-        metrics.append((w, market.category, "lifetime", 2.0, 50))
-    for i in range(no_voters):
-        w = voter(i, "NO")
-        trades.append(TradeSeed(f"seed-{market.condition_id}-n{i}", w, market, "NO", "BUY", 100, 0.4,
-                                block_time=at - timedelta(days=2)))  # fmt: skip
-        metrics.append((w, market.category, "lifetime", 1.0, 50))
-    insert_trades(ch, trades)
-    insert_metrics(ch, metrics)
 
 
 @dataclass

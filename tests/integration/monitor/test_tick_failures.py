@@ -14,10 +14,10 @@ from omegacopy.adapters.schema import clickhouse_init
 from omegacopy.app.run_tick import run_tick
 from omegacopy.devstack.clickhouse import start_clickhouse
 from omegacopy.devstack.postgres import free_port
-from omegacopy.devstack.seed import TradeSeed, insert_markets, insert_trades
+from omegacopy.devstack.seed import TradeSeed, insert_markets, insert_trades, seed_consensus
 from omegacopy.wiring import build_monitor_deps
 from tests.conftest import INFRA
-from tests.integration.monitor.conftest import LEADER, POLITICS, SPORTS, MonitorWorld, seed_consensus
+from tests.integration.monitor.conftest import LEADER, POLITICS, SPORTS, MonitorWorld
 from tests.support.lambda_runtime import load_event
 
 TICK = load_event("wallet_monitor_tick.json")
@@ -75,7 +75,7 @@ def test_clickhouse_down_fails_closed_and_the_next_tick_catches_up(
         clickhouse_init(server.client(), INFRA / "clickhouse")
         ch = server.client()
         insert_markets(ch, [POLITICS, SPORTS])
-        seed_consensus(ch, POLITICS, 20, 3, world.now)
+        seed_consensus(ch, POLITICS, yes_voters=20, no_voters=3, at=world.now)
         monkeypatch.setenv("CLICKHOUSE_URL", f"http://default:@127.0.0.1:{port}/default")
         monkeypatch.setenv("SOURCE_TIMEOUT_S", "2")
         assert invoke(TICK)["status"] == "ok"  # a warm container with a live connection
