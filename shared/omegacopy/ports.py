@@ -5,12 +5,12 @@ Each port is a Protocol named for what the use case needs, not for the technolog
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.models import (
@@ -21,7 +21,18 @@ from omegacopy.domain.models import (
     Tunables,
 )
 from omegacopy.domain.owrr import OwrrResult, WalletMetric, WalletPosition
+from omegacopy.domain.public_data import (
+    HolderPosition,
+    InvalidRecord,
+    LeaderboardEntry,
+    MarketRecord,
+    PositionStatus,
+    PublicPosition,
+    PublicTrade,
+)
 from omegacopy.domain.signer import Signer
+
+_T = TypeVar("_T")
 
 
 class SourceUnavailableError(RuntimeError):
@@ -354,4 +365,60 @@ class PortfolioStore(Protocol):
 
     def queue_exit(self, intent: IntentRow) -> bool:
         """Write a NEW exit intent (the monitor's outbox sends it); False when it already exists."""
+        ...
+
+
+# --- Polymarket's public data (Gamma, Data API) -------------------------------------------------
+
+
+class PublicDataError(RuntimeError):
+    """A public-API call failed after its retries (the message never carries a secret)."""
+
+
+class BudgetExhaustedError(PublicDataError):
+    """The run's request or time budget is spent: stop here, resume from the checkpoints."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[_T]):
+    """One page of a paged read: valid rows, rejected rows, and where the next page starts."""
+
+    rows: tuple[_T, ...]
+    invalid: tuple[InvalidRecord, ...]
+    next_cursor: str | None
+
+
+class PublicData(Protocol):
+    """Polymarket's public Gamma and Data API (v2), rate-limited and validated.
+
+    Paged reads yield page by page so a caller can write and checkpoint as it goes; `cursor`
+    resumes a walk where a stored `next_cursor` left it.
+    """
+
+    def wallet_trades(
+        self, wallet: str, *, start: datetime | None, cursor: str | None = None
+    ) -> Iterator[Page[PublicTrade]]:
+        """Every fill of `wallet` (maker and taker) at or after `start` (None: its whole history)."""
+        ...
+
+    def wallet_market_trades(self, wallet: str, condition_id: str) -> Page[PublicTrade]:
+        """Every fill of `wallet` in one market (all pages in one)."""
+        ...
+
+    def markets(self, condition_ids: Sequence[str]) -> Page[MarketRecord]:
+        """The markets with these condition ids, open or closed (all pages in one)."""
+        ...
+
+    def holders(self, condition_id: str) -> Page[HolderPosition]:
+        """The largest holders of each outcome token of one market, with their entry prices."""
+        ...
+
+    def wallet_positions(
+        self, wallet: str, status: PositionStatus, *, cursor: str | None = None
+    ) -> Iterator[Page[PublicPosition]]:
+        """A wallet's positions of one status, page by page."""
+        ...
+
+    def leaderboard(self, *, category: str, period: str, limit: int) -> Page[LeaderboardEntry]:
+        """The trader leaderboard of one category and period (`day|week|month|all`), by P&L."""
         ...
