@@ -35,6 +35,8 @@ class MonitorEnv(_Env):
     clickhouse_secret_arn: str | None = None
     trade_source: Literal["clickhouse", "data_api"] = "clickhouse"
     data_api_url: str = "https://data-api.polymarket.com"
+    # TRADE_SOURCE=data_api re-reads this far back each tick: a trade published this late is still seen
+    data_api_lookback_s: Annotated[int, Field(ge=0, le=86_400)] = 600
     trades_table: str = "trades_raw"
     metrics_table: str = "wallet_metrics_by_category"
     markets_table: str = "markets"
@@ -44,6 +46,18 @@ class MonitorEnv(_Env):
     db_statement_timeout_ms: Annotated[int, Field(gt=0, le=60_000)] = 5_000
     outbox_batch_limit: Annotated[int, Field(gt=0, le=10_000)] = 2_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
+
+
+class PublicApiEnv(_Env):
+    """Polymarket's public APIs (Gamma, Data API v2) as the indexer and the Data API source read them."""
+
+    data_api_url: str = "https://data-api.polymarket.com"
+    gamma_api_url: str = "https://gamma-api.polymarket.com"
+    public_api_timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
+    public_api_max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    # share of the published rate limits this function may use (functions behind one egress split them)
+    public_api_rate_fraction: Annotated[float, Field(gt=0, le=1)] = 0.95
+    public_api_future_skew_s: Annotated[float, Field(ge=0, le=3600)] = 300.0
 
 
 class TunablesModel(BaseModel):
