@@ -22,6 +22,7 @@ from omegacopy.adapters.data_api_source import DataApiTradeSource
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.pg_executor_store import PgExecutorStore, PgPortfolioStore
 from omegacopy.adapters.pg_monitor_store import PgMonitorStore
+from omegacopy.adapters.polymarket import public_data_from_env
 from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
 from omegacopy.adapters.ssm_tunables import SsmTunables
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
@@ -50,7 +51,10 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
     source: TradeSource
     if env.trade_source == "data_api":
         source = DataApiTradeSource(
-            env.data_api_url, markets=ClickHouseMarketLookup(ch, tables), timeout_s=env.source_timeout_s
+            # the source timeout applies to the Data API too, unless PUBLIC_API_TIMEOUT_S says otherwise
+            public_data_from_env({"PUBLIC_API_TIMEOUT_S": str(env.source_timeout_s), **environ}),
+            markets=ClickHouseMarketLookup(ch, tables),
+            lookback_s=env.data_api_lookback_s,
         )
     else:
         source = ClickHouseTradeSource(ch, tables)

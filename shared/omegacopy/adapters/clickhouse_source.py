@@ -231,8 +231,9 @@ class ClickHouseMarketLookup:
 
     def __init__(self, client: Any, tables: TableNames | None = None) -> None:
         self._client = client
+        markets = (tables or TableNames()).markets
         self._sql = (
-            f"SELECT condition_id, category, closed, neg_risk FROM {(tables or TableNames()).markets} FINAL"  # noqa: S608
+            f"SELECT condition_id, category, closed, neg_risk, yes_token_id, no_token_id FROM {markets} FINAL"  # noqa: S608
             " WHERE condition_id IN {ids:Array(String)}"
         )
 
@@ -241,6 +242,12 @@ class ClickHouseMarketLookup:
             return {}
         rows = self._client.query(self._sql, parameters={"ids": sorted(set(condition_ids))}).result_rows
         return {
-            cid: MarketInfo(category=cat or None, closed=bool(closed), neg_risk=bool(nr))
-            for cid, cat, closed, nr in rows
+            cid: MarketInfo(
+                category=cat or None,
+                closed=bool(closed),
+                neg_risk=bool(nr),
+                yes_token_id=yes or None,
+                no_token_id=no or None,
+            )
+            for cid, cat, closed, nr, yes, no in rows
         }

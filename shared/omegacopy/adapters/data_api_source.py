@@ -1,26 +1,36 @@
-"""The public Polymarket Data API (`GET /trades?user=`) as a trade source.
+"""Polymarket's Data API v2 as the monitor's trade source (`TRADE_SOURCE=data_api`).
 
-For operators without a ClickHouse indexer. One request per wallet (the API has no multi-user
-filter), bounded concurrency to stay under its 200 requests / 10 s limit. The API carries no
-category or market state: a `MarketLookup` supplies them (the ClickHouse `markets` dimension or
-Gamma); without it every market is "unknown" and entries skip.
+Each tick reads every watched wallet's fills straight from `/v2/trades?user=&start=`, paging until
+the whole window is covered (never "the newest N"), through the shared public-data client (its
+rate limiter, retries and validation). The window starts at `since` (the monitor's cursor minus
+its overlap) or `lookback_s` before now, whichever is earlier: a fill the API publishes up to
+`lookback_s` late is still read, and the monitor decides each trade id once.
+
+The API carries no category or market state: a `MarketLookup` (the `markets` dimension) supplies
+them, and the fill's token must be that market's token for its outcome index (0 is the YES side,
+1 the NO side, whatever Gamma names them) or the row is refused.
+
+The batch watermark is the newest fill time read, never later than now: a fill stamped in the
+future does not move the cursor; one stamped beyond the client's future skew is refused (recorded
+as invalid), not dropped.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from omegacopy.adapters.clock import SystemClock
+from omegacopy.adapters.polymarket import PolymarketPublicData, RunBudget
 from omegacopy.adapters.source_rows import parse_trade_row
-from omegacopy.domain.models import InvalidTrade, LeaderTrade
-from omegacopy.ports import SaleRef, SourceUnavailableError, TradeBatch
+from omegacopy.domain.models import InvalidTrade, LeaderTrade, Outcome, TradeAction
+from omegacopy.domain.public_data import InvalidRecord, PublicTrade, side_of_index
+from omegacopy.ports import Clock, PublicDataError, SaleRef, SourceUnavailableError, TradeBatch
 
 
 class MarketInfo(BaseModel):
@@ -29,30 +39,11 @@ class MarketInfo(BaseModel):
     category: str | None
     closed: bool
     neg_risk: bool
+    yes_token_id: str | None = None  # outcome 0
+    no_token_id: str | None = None  # outcome 1
 
 
 MarketLookup = Callable[[Sequence[str]], dict[str, MarketInfo]]
-
-
-class DataApiTrade(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    proxyWallet: str  # noqa: N815 - the API's field names
-    side: str
-    asset: str | int | float
-    conditionId: str  # noqa: N815
-    size: float
-    price: float
-    timestamp: int
-    outcome: str | None = None
-    outcomeIndex: int | None = None  # noqa: N815
-    transactionHash: str | None = None  # noqa: N815
-
-
-def _trade_id(t: DataApiTrade) -> str:
-    # The API has no trade id: a fill is identified by its transaction, token, side, size and price.
-    key = f"{t.transactionHash}|{t.asset}|{t.side}|{t.size!r}|{t.price!r}"
-    return "da:" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
 class DataApiTradeSource:
@@ -60,88 +51,109 @@ class DataApiTradeSource:
 
     def __init__(
         self,
-        base_url: str,
+        public_data: PolymarketPublicData,
         *,
         markets: MarketLookup | None = None,
-        timeout_s: float = 8.0,
+        clock: Clock | None = None,
+        lookback_s: float = 600.0,
         max_concurrency: int = 8,
-        page_limit: int = 500,
-        http: httpx.Client | None = None,
+        call_deadline_s: float = 20.0,
     ) -> None:
-        self._http = http or httpx.Client(base_url=base_url, timeout=timeout_s)
+        self._api = public_data
         self._markets = markets
-        self._workers = max_concurrency
-        self._limit = page_limit
-
-    def _fetch(self, wallet: str) -> list[dict[str, Any]]:
-        reply = self._http.get("/trades", params={"user": wallet, "limit": self._limit, "takerOnly": "false"})
-        reply.raise_for_status()
-        body = reply.json()
-        if not isinstance(body, list):
-            raise SourceUnavailableError("data api /trades did not return a list")
-        return body
+        self._clock = clock or SystemClock()
+        self._lookback = timedelta(seconds=lookback_s)
+        self._workers = max(1, max_concurrency)
+        self._deadline_s = call_deadline_s
 
     def fetch_new_trades(self, wallets: Sequence[str], since: datetime) -> TradeBatch:
-        try:
-            with ThreadPoolExecutor(max_workers=self._workers) as pool:
-                pages = list(pool.map(self._fetch, wallets))
-        except (httpx.HTTPError, ValueError) as exc:
-            raise SourceUnavailableError(f"data api failed: {type(exc).__name__}") from exc
-        since_s = since.timestamp()
-        rows: list[tuple[DataApiTrade | None, dict[str, Any]]] = []
-        for page in pages:
-            for item in page:
-                try:
-                    parsed = DataApiTrade.model_validate(item)
-                except ValidationError:
-                    rows.append((None, item))
-                    continue
-                if parsed.timestamp > since_s:
-                    rows.append((parsed, item))
-        info = self._markets([t.conditionId for t, _ in rows if t]) if self._markets else {}
+        now = self._clock.now()
+        start = min(since, now - self._lookback)
+        watched = sorted({w.lower() for w in wallets})
+        reads = self._each_wallet(watched, lambda w: self._read_wallet(w, start))
+        fills = [t for rows, _ in reads for t in rows]
+        info = self._markets(sorted({t.condition_id for t in fills})) if self._markets and fills else {}
         trades: list[LeaderTrade] = []
         invalid: list[InvalidTrade] = []
         watermark: datetime | None = None
-        for parsed_trade, item in rows:
-            raw = _as_row(parsed_trade, item, info)
-            result = parse_trade_row(raw)
-            (trades if isinstance(result, LeaderTrade) else invalid).append(result)  # type: ignore[arg-type]
-            if parsed_trade is not None:
-                ts = datetime.fromtimestamp(parsed_trade.timestamp, UTC)
-                watermark = ts if watermark is None or ts > watermark else watermark
+        for fill in fills:
+            result = _to_leader_trade(fill, info.get(fill.condition_id))
+            if isinstance(result, LeaderTrade):
+                trades.append(result)
+                stamped = min(fill.traded_at, now)  # a future stamp must not move the cursor past now
+                watermark = stamped if watermark is None or stamped > watermark else watermark
+            else:
+                invalid.append(result)
+        for wallet, (_, bad_rows) in zip(watched, reads, strict=True):
+            invalid.extend(InvalidTrade(bad.key, wallet, f"{bad.source}: {bad.reason}") for bad in bad_rows)
         return TradeBatch(tuple(trades), tuple(invalid), watermark)
 
     def leader_shares_before(self, sales: Sequence[SaleRef]) -> dict[str, Decimal]:
-        # The Data API has positions, not history at a point in time: without it the exit rule
-        # falls back to "the leader sold everything" for these sales.
-        return {}
+        """BUY minus SELL shares of the sale's token strictly before the sale (the sale excluded)."""
+        pairs = sorted({(s.wallet.lower(), s.condition_id) for s in sales})
+        histories = dict(zip(pairs, self._each_wallet(pairs, self._market_fills), strict=True))
+        out: dict[str, Decimal] = {}
+        for sale in sales:
+            held = Decimal(0)
+            for fill in histories[(sale.wallet.lower(), sale.condition_id)]:
+                if fill.token_id != sale.token_id or fill.trade_id == sale.trade_id or fill.traded_at >= sale.traded_at:
+                    continue
+                held += fill.shares if fill.action is TradeAction.BUY else -fill.shares
+            out[sale.trade_id] = held
+        return out
+
+    # --- reads ------------------------------------------------------------------------------------
+    def _read_wallet(self, wallet: str, start: datetime) -> tuple[list[PublicTrade], list[InvalidRecord]]:
+        rows: list[PublicTrade] = []
+        bad: list[InvalidRecord] = []
+        for page in self._api.wallet_trades(wallet, start=start):
+            rows.extend(page.rows)
+            bad.extend(page.invalid)
+        return rows, bad
+
+    def _market_fills(self, pair: tuple[str, str]) -> tuple[PublicTrade, ...]:
+        return self._api.wallet_market_trades(*pair).rows
+
+    def _each_wallet(self, items: Sequence[Any], read: Callable[[Any], Any]) -> list[Any]:
+        """`read` for every item, concurrently, under one run budget; any failure fails the call closed."""
+        if not items:
+            return []
+        self._api.begin_run(RunBudget.within(self._api.timer, self._deadline_s))
+        try:
+            with ThreadPoolExecutor(max_workers=min(self._workers, len(items))) as pool:
+                return list(pool.map(read, items))
+        except PublicDataError as exc:
+            raise SourceUnavailableError(f"data api: {exc}") from exc
 
 
-def _as_row(t: DataApiTrade | None, item: dict[str, Any], info: dict[str, MarketInfo]) -> dict[str, Any]:
-    if t is None:
-        return {"trade_id": None, "wallet_address": item.get("proxyWallet")}
-    market = info.get(t.conditionId)
-    outcome = (t.outcome or "").upper()
-    side = (
-        "YES"
-        if outcome in ("YES", "") and t.outcomeIndex in (0, None)
-        else "NO"
-        if outcome == "NO" or t.outcomeIndex == 1
-        else outcome
-    )
-    return {
-        "trade_id": _trade_id(t),
-        "wallet_address": t.proxyWallet,
-        "market_id": t.conditionId,
-        "token_id": t.asset,
-        "side": side,
-        "action": t.side.upper(),
-        "shares": t.size,
-        "entry_price": t.price,
-        "usd_value": t.size * t.price,
-        "block_time": datetime.fromtimestamp(t.timestamp, UTC),
+def _to_leader_trade(fill: PublicTrade, market: MarketInfo | None) -> LeaderTrade | InvalidTrade:
+    side = side_of_index(fill.outcome_index)
+    if side is None:
+        return InvalidTrade(fill.trade_id, fill.wallet, f"outcome index {fill.outcome_index} is not a binary side")
+    if market is not None:
+        expected = market.yes_token_id if side is Outcome.YES else market.no_token_id
+        if not expected:
+            return InvalidTrade(fill.trade_id, fill.wallet, f"market {fill.condition_id} has no token ids")
+        if fill.token_id != expected:
+            return InvalidTrade(
+                fill.trade_id,
+                fill.wallet,
+                f"token {fill.token_id} is not outcome {fill.outcome_index} of market {fill.condition_id}",
+            )
+    raw: dict[str, Any] = {
+        "trade_id": fill.trade_id,
+        "wallet_address": fill.wallet,
+        "market_id": fill.condition_id,
+        "token_id": fill.token_id,
+        "side": side.value,
+        "action": fill.action.value,
+        "shares": float(fill.shares),
+        "entry_price": float(fill.price),
+        "usd_value": float(fill.shares * fill.price),
+        "block_time": fill.traded_at,
         "market_known": market is not None,
         "category": market.category if market else None,
         "closed": market.closed if market else False,
         "neg_risk": market.neg_risk if market else False,
     }
+    return parse_trade_row(raw)

@@ -1,146 +1,218 @@
-"""The Data API trade source against a loopback HTTP server speaking the public API's shapes."""
+"""The Data API trade source on the public-data client, against the public-API emulator over HTTP."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlparse
+from typing import Any
 
 import pytest
 
 from omegacopy.adapters.data_api_source import DataApiTradeSource, MarketInfo
+from omegacopy.devstack.public_api import Fault, PublicApiEmulator
 from omegacopy.devstack.seed import MarketSeed, insert_markets
-from omegacopy.domain.models import InvalidTrade, LeaderTrade, Outcome, TradeAction
-from omegacopy.ports import SourceUnavailableError
+from omegacopy.domain.models import Outcome, TradeAction
+from omegacopy.ports import SaleRef, SourceUnavailableError
 from omegacopy.wiring import build_monitor_deps
+from tests.integration.public_api.conftest import ClientFactory
+from tests.support.public_api import EmulatorWallClock, condition_id, token_id, tx_hash
 
 LEADER = "0x" + "ab" * 20
 OTHER = "0x" + "cd" * 20
-NOW = int(datetime.now(UTC).timestamp())
 
 
-def _trade(**over: Any) -> dict[str, Any]:
-    row = {
-        "proxyWallet": LEADER,
-        "side": "BUY",
-        "asset": "71321045679252212594626385532706912750332728571942532289631379312455583992563",
-        "conditionId": "0xcond1",
-        "size": 120.5,
-        "price": 0.62,
-        "timestamp": NOW - 10,
-        "title": "Will it rain?",
-        "slug": "will-it-rain",
-        "eventSlug": "rain",
-        "outcome": "Yes",
-        "outcomeIndex": 0,
-        "transactionHash": "0x" + "11" * 32,
-    }
-    row.update(over)
-    return row
+class Markets:
+    """A `MarketLookup` over a dict, recording what it was asked."""
+
+    def __init__(self, known: dict[str, MarketInfo]) -> None:
+        self.known = known
+        self.asked: list[list[str]] = []
+
+    def __call__(self, ids: Sequence[str]) -> dict[str, MarketInfo]:
+        self.asked.append(list(ids))
+        return {c: self.known[c] for c in ids if c in self.known}
 
 
-class _Api(BaseHTTPRequestHandler):
-    pages: ClassVar[dict[str, Any]] = {}
-    calls: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        user = parse_qs(url.query).get("user", [""])[0]
-        type(self).calls.append(user)
-        page = type(self).pages.get(user, [])
-        if page == "500":
-            self.send_response(500)
-            self.end_headers()
-            return
-        body = json.dumps(page).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def _binary(
+    api: PublicApiEmulator, names: tuple[str, str] = ("Yes", "No"), category: str = "weather"
+) -> tuple[str, MarketInfo]:
+    cid, yes, no = condition_id(), token_id(), token_id()
+    api.publish_market(cid, outcomes=[(names[0], yes), (names[1], no)], category=category)
+    return cid, MarketInfo(category=category, closed=False, neg_risk=False, yes_token_id=yes, no_token_id=no)
 
 
-@pytest.fixture
-def api() -> Iterator[tuple[str, type[_Api]]]:
-    handler = type("Api", (_Api,), {"pages": {}, "calls": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    server.shutdown()
-    server.server_close()
+def _source(
+    api: PublicApiEmulator, make_client: ClientFactory, markets: Markets | None, **kw: Any
+) -> DataApiTradeSource:
+    client = make_client(page_size=kw.pop("page_size", 1000))
+    return DataApiTradeSource(client, markets=markets, clock=EmulatorWallClock(api.clock), **kw)
 
 
-def _markets(ids: Any) -> dict[str, MarketInfo]:
-    return {"0xcond1": MarketInfo(category="weather", closed=False, neg_risk=False)}
+def _now(api: PublicApiEmulator) -> datetime:
+    return datetime.fromtimestamp(api.clock.now(), UTC)
 
 
-def test_trades_of_each_watched_wallet_are_read_and_validated(api: tuple[str, type[_Api]]) -> None:
-    url, handler = api
-    handler.pages = {
-        LEADER: [
-            _trade(),
-            _trade(side="SELL", outcome="No", outcomeIndex=1, timestamp=NOW - 5, transactionHash="0x" + "22" * 32),
-            _trade(timestamp=NOW - 3600, transactionHash="0x" + "33" * 32),  # before the window: ignored
-            _trade(asset=1.2e76, transactionHash="0x" + "44" * 32),  # a float token id: corrupt
-            _trade(price=-0.5, transactionHash="0x" + "55" * 32),
-        ],
-        OTHER: [_trade(proxyWallet=OTHER, conditionId="0xunknown", transactionHash="0x" + "66" * 32)],
-    }
-    source = DataApiTradeSource(url, markets=_markets)
+def test_fills_of_each_watched_wallet_are_read_mapped_and_validated(
+    api: PublicApiEmulator, make_client: ClientFactory
+) -> None:
+    rain, rain_info = _binary(api)
+    btc, btc_info = _binary(api, ("Up", "Down"), "crypto")
+    unknown, _ = _binary(api)
+    now = int(api.clock.now())
+    api.publish_trade(
+        LEADER.upper().replace("0X", "0x"), rain, outcome_index=0, size="120.5", price="0.62", timestamp=now - 10
+    )
+    api.publish_trade(LEADER, btc, outcome_index=1, side="SELL", size=40, price="0.3", timestamp=now - 5, maker=True)
+    api.publish_trade(LEADER, rain, timestamp=now - 3 * 3600)  # before the window: not read
+    api.publish_trade(LEADER, unknown, timestamp=now - 4)  # the markets dimension does not know it
+    api.publish_trade(LEADER, rain, outcome_index=0, token_id=btc_info.yes_token_id, timestamp=now - 3)  # wrong token
+    api.publish_trade(OTHER, rain, outcome_index=1, size=7, timestamp=now - 2)
+    markets = Markets({rain: rain_info, btc: btc_info})
+    source = _source(api, make_client, markets)
 
-    batch = source.fetch_new_trades([LEADER, OTHER], datetime.now(UTC) - timedelta(minutes=5))
+    batch = source.fetch_new_trades([LEADER, OTHER], _now(api) - timedelta(minutes=5))
 
-    assert sorted(handler.calls) == sorted([LEADER, OTHER])
     good = sorted(batch.trades, key=lambda t: t.traded_at)
-    assert [(t.action, t.outcome, t.price, t.shares, t.category) for t in good] == [
-        (TradeAction.BUY, Outcome.YES, Decimal("0.62"), Decimal("120.5"), "weather"),
-        (TradeAction.SELL, Outcome.NO, Decimal("0.62"), Decimal("120.5"), "weather"),
+    assert [(t.wallet, t.action, t.outcome, t.token_id, t.shares, t.price, t.category) for t in good] == [
+        (LEADER, TradeAction.BUY, Outcome.YES, rain_info.yes_token_id, Decimal("120.5"), Decimal("0.62"), "weather"),
+        (LEADER, TradeAction.SELL, Outcome.NO, btc_info.no_token_id, Decimal(40), Decimal("0.3"), "crypto"),
+        (OTHER, TradeAction.BUY, Outcome.NO, rain_info.no_token_id, Decimal(7), Decimal("0.5"), "weather"),
     ]
-    assert all(isinstance(t, LeaderTrade) and t.token_id.isdigit() for t in good)
     details = sorted(i.detail for i in batch.invalid)
-    assert len(details) == 3 and all(isinstance(i, InvalidTrade) for i in batch.invalid)
-    assert any("token_id" in d for d in details)
-    assert any("entry_price" in d for d in details)
+    assert len(details) == 2
     assert any("unknown market" in d for d in details)
-    assert batch.watermark == datetime.fromtimestamp(NOW - 5, UTC)
-    # the same fill read twice has the same id: the monitor decides it once
-    again = source.fetch_new_trades([LEADER], datetime.now(UTC) - timedelta(minutes=5))
+    assert any(f"is not outcome 0 of market {rain}" in d for d in details)
+    assert batch.watermark == datetime.fromtimestamp(now - 2, UTC)
+    # the same fills read again have the same ids: the monitor decides each once
+    again = source.fetch_new_trades([LEADER, OTHER], _now(api) - timedelta(minutes=5))
     assert {t.trade_id for t in again.trades} == {t.trade_id for t in good}
+    assert {i.trade_id for i in again.invalid} == {i.trade_id for i in batch.invalid}
 
 
-def test_an_api_failure_fails_the_tick_closed(api: tuple[str, type[_Api]]) -> None:
-    url, handler = api
-    handler.pages = {LEADER: "500"}
-    with pytest.raises(SourceUnavailableError):
-        DataApiTradeSource(url).fetch_new_trades([LEADER], datetime.now(UTC) - timedelta(minutes=5))
+def test_the_window_is_paged_to_its_end(api: PublicApiEmulator, make_client: ClientFactory) -> None:
+    cid, info = _binary(api)
+    now = int(api.clock.now())
+    for i in range(25):
+        api.publish_trade(LEADER, cid, size=1 + i, timestamp=now - 10 * i)
+    source = _source(api, make_client, Markets({cid: info}), page_size=4)
+
+    batch = source.fetch_new_trades([LEADER], _now(api) - timedelta(minutes=5))
+
+    assert len(batch.trades) == 25
+    assert api.requests("/v2/trades") == 7
+
+
+def test_a_fill_published_late_is_still_read_within_the_lookback(
+    api: PublicApiEmulator, make_client: ClientFactory
+) -> None:
+    cid, info = _binary(api)
+    now = int(api.clock.now())
+    api.publish_trade(LEADER, cid, size=1, timestamp=now - 5)
+    source = _source(api, make_client, Markets({cid: info}), lookback_s=600)
+    first = source.fetch_new_trades([LEADER], _now(api) - timedelta(minutes=5))
+    assert first.watermark is not None
+
+    # published now, stamped 400 s ago: behind the cursor minus the overlap, inside the lookback
+    late = api.publish_trade(LEADER, cid, size=2, timestamp=now - 400)
+    api.publish_trade(LEADER, cid, size=3, timestamp=now - 900)  # beyond the lookback
+    second = source.fetch_new_trades([LEADER], first.watermark - timedelta(seconds=120))
+
+    assert sorted(t.shares for t in second.trades) == [Decimal(1), Decimal(2)]
+    assert {t.trade_id for t in first.trades} < {t.trade_id for t in second.trades}
+    assert late["size"] == 2
+
+
+def test_a_future_stamp_never_moves_the_watermark_past_now(api: PublicApiEmulator, make_client: ClientFactory) -> None:
+    cid, info = _binary(api)
+    now = int(api.clock.now())
+    api.publish_trade(LEADER, cid, size=1, timestamp=now + 120)  # within the skew: a valid fill
+    api.publish_trade(LEADER, cid, size=2, timestamp=now + 3600)  # beyond it: refused, recorded
+    source = _source(api, make_client, Markets({cid: info}))
+
+    batch = source.fetch_new_trades([LEADER], _now(api) - timedelta(minutes=5))
+
+    assert [t.shares for t in batch.trades] == [Decimal(1)]
+    assert batch.watermark is not None and batch.watermark <= _now(api)
+    [bad] = batch.invalid
+    assert bad.wallet == LEADER and "timestamp" in bad.detail and "data_api.trades" in bad.detail
+
+
+def test_outcomes_other_than_binary_sides_are_refused(api: PublicApiEmulator, make_client: ClientFactory) -> None:
+    cid = condition_id()
+    api.publish_market(cid, outcomes=[("A", token_id()), ("B", token_id()), ("C", token_id())])
+    api.publish_trade(LEADER, cid, outcome_index=2)
+    source = _source(api, make_client, Markets({}))
+    batch = source.fetch_new_trades([LEADER], _now(api) - timedelta(minutes=5))
+    assert batch.trades == () and "not a binary side" in batch.invalid[0].detail
+
+
+def test_without_a_markets_dimension_every_fill_is_unknown(api: PublicApiEmulator, make_client: ClientFactory) -> None:
+    cid, _ = _binary(api)
+    api.publish_trade(LEADER, cid)
+    batch = _source(api, make_client, None).fetch_new_trades([LEADER], _now(api) - timedelta(minutes=5))
+    assert batch.trades == () and "unknown market" in batch.invalid[0].detail
+
+
+def test_an_api_failure_fails_the_tick_closed(api: PublicApiEmulator, make_client: ClientFactory) -> None:
+    cid, info = _binary(api)
+    api.publish_trade(LEADER, cid)
+    api.faults.set(Fault.DOWN, retry_after=None)
+    source = _source(api, make_client, Markets({cid: info}))
+    with pytest.raises(SourceUnavailableError, match="503"):
+        source.fetch_new_trades([LEADER, OTHER], _now(api) - timedelta(minutes=5))
+
+
+def test_a_tick_that_cannot_finish_in_time_fails_closed(api: PublicApiEmulator, make_client: ClientFactory) -> None:
+    cid, info = _binary(api)
+    api.publish_trade(LEADER, cid)
+    api.faults.set(Fault.POOL_TIMEOUT, retry_after=15)
+    source = _source(api, make_client, Markets({cid: info}), call_deadline_s=20)
+    with pytest.raises(SourceUnavailableError, match="deadline"):
+        source.fetch_new_trades([LEADER], _now(api) - timedelta(minutes=5))
+
+
+def test_shares_before_a_sale_come_from_the_wallets_fills_in_that_market(
+    api: PublicApiEmulator, make_client: ClientFactory
+) -> None:
+    cid, info = _binary(api)
+    now = int(api.clock.now())
+    api.publish_trade(LEADER, cid, outcome_index=0, size=100, timestamp=now - 300)
+    api.publish_trade(LEADER, cid, outcome_index=0, size=50, timestamp=now - 200, maker=True)
+    api.publish_trade(LEADER, cid, outcome_index=1, size=999, timestamp=now - 150)  # the other token
+    api.publish_trade(LEADER, cid, outcome_index=0, side="SELL", size=30, timestamp=now - 100)
+    api.publish_trade(LEADER, cid, outcome_index=0, side="SELL", size=60, timestamp=now - 10, tx_hash=tx_hash())
+    api.publish_trade(LEADER, cid, outcome_index=0, size=500, timestamp=now - 5)  # after the sale
+    source = _source(api, make_client, Markets({cid: info}))
+    batch = source.fetch_new_trades([LEADER], _now(api) - timedelta(minutes=10))
+    sale = next(t for t in batch.trades if t.shares == 60)
+
+    before = source.leader_shares_before(
+        [SaleRef(sale.trade_id, sale.wallet, sale.condition_id, sale.token_id, sale.traded_at)]
+    )
+
+    assert before == {sale.trade_id: Decimal(120)}  # 100 + 50 - 30; the sale itself and later fills excluded
 
 
 def test_the_source_is_selected_by_configuration(
-    api: tuple[str, type[_Api]], ch: Any, ch_url: str, monkeypatch: pytest.MonkeyPatch
+    api: PublicApiEmulator, ch: Any, ch_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, handler = api
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    insert_markets(ch, [MarketSeed("0xcond1", "weather", "1", "2")])
-    handler.pages = {LEADER: [_trade()]}
+    cid, yes, no = condition_id(), token_id(), token_id()
+    api.publish_market(cid, outcomes=[("Yes", yes), ("No", no)])
+    insert_markets(ch, [MarketSeed(cid, "weather", yes, no)])
+    api.publish_trade(LEADER, cid, outcome_index=1)
     env = {
         "EXECUTION_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo",
         "DATABASE_URL": "postgresql://unused@127.0.0.1:1/x",
         "CLICKHOUSE_URL": ch_url,
         "TRADE_SOURCE": "data_api",
-        "DATA_API_URL": url,
+        "DATA_API_URL": api.data_url,
+        "DATA_API_LOOKBACK_S": "900",
     }
     source = build_monitor_deps(env).source
     assert source.name == "data_api"
-    # categories and market state come from the ClickHouse markets dimension
+    # category, state and the outcome's token come from the ClickHouse markets dimension
     batch = source.fetch_new_trades([LEADER], datetime.now(UTC) - timedelta(minutes=5))
-    assert [t.category for t in batch.trades] == ["weather"]
+    assert [(t.category, t.outcome, t.token_id) for t in batch.trades] == [("weather", Outcome.NO, no)]
     assert build_monitor_deps({**env, "TRADE_SOURCE": "clickhouse"}).source.name == "clickhouse"
