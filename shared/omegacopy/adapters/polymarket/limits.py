@@ -16,10 +16,17 @@ and the Data API general limit; `/markets/keyset` against `/markets`, the listin
 Gamma general limit.
 
 The limiter keeps a log of its grants per limit and grants a request only when, for each of its
-limits, fewer than L grants lie in the last W seconds. So no window of length W ever holds more
-than L grants (the last grant of any such window saw the others), and when there is work it runs
-at L per W. L is the published limit times `fraction` (default 0.95): the 5 % headroom absorbs
-about half a second of network jitter between our clock and Cloudflare's.
+limits, fewer than L grants lie in the last W + J seconds. So no window of that length (let alone
+W) ever holds more than L grants (the last grant of any such window saw the others), and when
+there is work it runs at L per W + J. Bursts stay allowed (a tick's wallets go out at once).
+
+- L is the published limit times `fraction` (default 0.95): room for what we cannot see, such as
+  Cloudflare counting differently or a retry racing a grant.
+- J (default 2.5 % of W, 0.25 s) is the arrival jitter allowed for: requests granted together
+  reach the server spread out, and without J the late ones of one burst would share a server
+  window with the early ones of the next.
+
+Sustained rate when busy: 0.95 x 10 / 10.25 = 92.7 % of the published limit.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from typing import Literal, Protocol
 Host = Literal["data", "gamma"]
 
 WINDOW_S = 10.0
+JITTER_SHARE = 0.025  # of the window, allowed for arrival jitter
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +128,16 @@ class RateLimiter:
         self,
         *,
         fraction: float = 0.95,
+        jitter_s: float | None = None,
         overrides: Mapping[str, Limit] | None = None,
         timer: Timer | None = None,
     ) -> None:
         if not 0 < fraction <= 1:
             raise ValueError("fraction must be within (0, 1]")
+        if jitter_s is not None and jitter_s < 0:
+            raise ValueError("jitter_s must be >= 0")
         self._fraction = fraction
+        self._jitter_s = jitter_s
         self._overrides = dict(overrides or {})
         self._timer = timer or SystemTimer()
         self._lock = threading.Lock()
@@ -137,9 +149,10 @@ class RateLimiter:
         return self._timer
 
     def effective(self, limit: Limit) -> Limit:
-        """The limit as this limiter enforces it (override, then the fraction; at least 1)."""
+        """The limit as this limiter enforces it: override, the fraction (at least 1), the window plus J."""
         chosen = self._overrides.get(limit.key, limit)
-        return Limit(chosen.key, max(1, math.floor(chosen.max_requests * self._fraction)), chosen.window_s)
+        jitter = chosen.window_s * JITTER_SHARE if self._jitter_s is None else self._jitter_s
+        return Limit(chosen.key, max(1, math.floor(chosen.max_requests * self._fraction)), chosen.window_s + jitter)
 
     def limits(self, host: Host, path: str) -> tuple[Limit, ...]:
         return tuple(self.effective(limit) for limit in limits_for(host, path))
