@@ -7,14 +7,15 @@ Every GET first takes a slot from the shared `RateLimiter`, then:
 | 2xx with a JSON body                             | returned (floats parsed as Decimal)            |
 | 429                                              | counted; every caller of the host waits        |
 |                                                  | Retry-After (seconds or HTTP date), then retry |
-| 5xx (503 request_timeout included), timeout,     | retried with capped exponential backoff and    |
-| dropped connection, unreadable 2xx body          | full jitter (Retry-After when the server says) |
+| 5xx (503 request_timeout included), 408, 425,    | retried with capped exponential backoff and    |
+| timeout, dropped connection, unreadable 2xx body | full jitter (Retry-After when the server says) |
 | other 4xx                                        | `PublicApiRejectedError`, never retried        |
 
 Attempts are bounded per call (`RetryPolicy.max_attempts`). A run's `RunBudget` (a deadline
 and/or a number of requests) is checked before every attempt: a request that cannot start and
 finish (its timeout) before the deadline, or would exceed the request count, is not sent and
-`BudgetExhaustedError` is raised instead. Error messages name the route and status only.
+`BudgetExhaustedError` is raised instead. Error messages name the route, the status and the API's
+error code and text; never a URL or its query.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from omegacopy.adapters.clob_client import parse_retry_after
 from omegacopy.adapters.polymarket.limits import Host, RateLimiter, Timer, WouldWaitPastDeadlineError
+from omegacopy.adapters.polymarket.wire import WireError
 from omegacopy.ports import BudgetExhaustedError, PublicDataError
 
 QueryValue = str | int | bool | list[str]
@@ -201,7 +204,7 @@ class PoliteHttp:
         if status == 429:
             self._count(route, throttled=1)
             return _Failure(PublicApiThrottledError(text), retry_after)
-        if status >= 500 and retryable is not False:
+        if (status >= 500 or status in (408, 425)) and retryable is not False:  # a gateway's timeout, too early
             return _Failure(PublicApiUnavailableError(text), retry_after)
         if status >= 500:
             self._count(route, errors=1)
@@ -270,14 +273,10 @@ def _query(params: Mapping[str, QueryValue]) -> httpx.QueryParams:
 
 
 def _error_envelope(reply: httpx.Response) -> tuple[str | None, str | None, bool | None]:
-    """(code, message, retryable) of the v2 error envelope `{error, code, retryable, trace_id}`."""
+    """(code, message, retryable) of the v2 error envelope, as far as the body is one."""
     try:
-        body = reply.json()
-    except ValueError:
+        envelope = WireError.model_validate(reply.json())
+    except (ValueError, ValidationError):
         return None, None, None
-    if not isinstance(body, dict):
-        return None, None, None
-    code = body.get("code") if isinstance(body.get("code"), str) else None
-    message = body.get("error") if isinstance(body.get("error"), str) else None
-    retryable = body.get("retryable") if isinstance(body.get("retryable"), bool) else None
-    return code, None if message is None else message[:160], retryable
+    message = None if envelope.error is None else envelope.error[:160]
+    return envelope.code, message, envelope.retryable

@@ -124,6 +124,17 @@ class Envelope(_Row):
     pagination: Pagination
 
 
+class WireError(_Row):
+    """The v2 error envelope `{error, code, retryable, trace_id, parameter?}` (every field optional:
+    a gateway's error page may carry none of them)."""
+
+    error: Annotated[str, Field(max_length=10_000)] | None = None
+    code: str | None = None  # invalid_request, not_found, rate_limited, internal, request_timeout, ...
+    retryable: bool | None = None
+    trace_id: str | None = None
+    parameter: str | None = None
+
+
 class WireTrade(_Row):
     """`Trade` of `/v2/trades` (all fields required by the docs; profile fields ignored)."""
 
