@@ -80,10 +80,11 @@ def test_a_resumed_walk_numbers_equal_fills_as_one_walk_does(
         api.publish_trade(LEADER, cid, size=4, price="0.25", timestamp=now, tx_hash=tx)
     api.publish_trade(LEADER, cid, size=9, timestamp=now - 5)
     whole = sorted(t.trade_id for t in _walk(make_client(), LEADER))
+    api.inject_rows("/v2/trades", [{"side": "BUY"}])  # a broken row ends the first page
 
     client = make_client(page_size=3)
     first = next(iter(client.wallet_trades(LEADER, start=None)))
-    assert first.next_cursor is not None
+    assert first.next_cursor is not None and len(first.invalid) == 1
     rest = [
         t for p in make_client(page_size=3).wallet_trades(LEADER, start=None, cursor=first.next_cursor) for t in p.rows
     ]

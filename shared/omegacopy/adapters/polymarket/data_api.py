@@ -93,10 +93,10 @@ class DataApi:
         w = wallet_arg(wallet)
         params: dict[str, QueryValue] = {"user": w, "taker_only": False, "start": _epoch(start), "limit": self._page}
         server_cursor, carry = unwrap_cursor(cursor)
-        ids = FillIdentities(carry)
+        ids, bad_ids = FillIdentities(carry), FillIdentities()
         while True:
             env = self._page_of(TRADES, params, server_cursor)
-            rows, invalid = self._trades(env.data, ids, w)
+            rows, invalid = self._trades(env.data, ids, bad_ids, w)
             server_cursor = env.pagination.next_cursor
             yield Page(rows, invalid, wrap_cursor(server_cursor, ids.carry()))
             if server_cursor is None:
@@ -110,13 +110,13 @@ class DataApi:
             "taker_only": False,
             "limit": self._page,
         }
-        ids = FillIdentities()
+        ids, bad_ids = FillIdentities(), FillIdentities()
         rows: list[PublicTrade] = []
         invalid: list[InvalidRecord] = []
         server_cursor: str | None = None
         while True:
             env = self._page_of(TRADES, params, server_cursor)
-            page_rows, page_invalid = self._trades(env.data, ids, w)
+            page_rows, page_invalid = self._trades(env.data, ids, bad_ids, w)
             rows.extend(page_rows)
             invalid.extend(page_invalid)
             server_cursor = env.pagination.next_cursor
@@ -124,7 +124,7 @@ class DataApi:
                 return Page(tuple(rows), tuple(invalid), None)
 
     def _trades(
-        self, data: list[Any], ids: FillIdentities, wallet: str
+        self, data: list[Any], ids: FillIdentities, bad_ids: FillIdentities, wallet: str
     ) -> tuple[tuple[PublicTrade, ...], tuple[InvalidRecord, ...]]:
         ctx = self._context()
         rows: list[PublicTrade] = []
@@ -133,7 +133,8 @@ class DataApi:
             parsed = parse_row(WireTrade, raw, ctx)
             if isinstance(parsed, str):
                 ts = raw.get("timestamp") if isinstance(raw, dict) else None
-                key = ids.id_for("bad:" + _invalid_key(raw), ts if isinstance(ts, int) else -1)
+                # numbered apart from the fills: a broken row must not disturb their carried counts
+                key = bad_ids.id_for("bad:" + _invalid_key(raw), ts if isinstance(ts, int) else -1)
                 where = f"wallet {wallet}, tx {text_of(raw, 'transaction_hash')}"
                 invalid.append(InvalidRecord("data_api.trades", key, f"{parsed} ({where})"))
                 continue
