@@ -420,6 +420,10 @@ class PublicData(Protocol):
         """A wallet's positions of one status whose last event is at or after `since`, page by page."""
         ...
 
+    def top_markets(self, *, category: str | None, limit: int) -> Page[MarketRecord]:
+        """Open markets with the most volume in the last 24 h, of one category or all."""
+        ...
+
     def leaderboard(self, *, category: str, period: str, limit: int) -> Page[LeaderboardEntry]:
         """The trader leaderboard of one category and period (`day|week|month|all`), by P&L."""
         ...

@@ -24,8 +24,7 @@ from omegacopy.domain.public_data import (
     PublicTrade,
     Resolution,
 )
-
-from .fake_public_data import FakePublicData
+from tests.support.fake_public_data import FakePublicData
 
 LEADER = "0x" + "a1" * 20
 OPEN_MARKET = "0x" + "01" * 32

@@ -32,10 +32,8 @@ def seed_market_with_voters(world: IndexerWorld) -> None:
     data.markets_by_id.update({h.condition_id: h for h in history})
     for wallet in YES_HOLDERS + NO_HOLDERS:
         for j, h in enumerate(history):
-            if wallet in YES_HOLDERS:
-                pnl = "50" if j < 9 else "-25"
-            else:
-                pnl = "10" if j % 2 == 0 else "-10"
+            won = j < 9 if wallet in YES_HOLDERS else j % 2 == 0
+            pnl = ("50" if won else "-25") if wallet in YES_HOLDERS else ("10" if won else "-10")
             data.positions.append(closed_position(wallet, h, 0, pnl, NOW - timedelta(days=30 - j)))
     holders = [HolderPosition(m.condition_id, m.outcomes[0].token_id, 0, w, Decimal("1000"), Decimal("0.6"))
                for w in YES_HOLDERS]  # fmt: skip
@@ -78,11 +76,18 @@ def test_a_pass_fills_every_table_the_monitor_reads(indexer_world: IndexerWorld)
 def test_a_second_pass_writes_nothing(indexer_world: IndexerWorld) -> None:
     seed_market_with_voters(indexer_world)
     indexer_world.run()
-    before = {t: indexer_world.count(t) for t in ("trades_raw", "markets", "market_holders", "wallet_metrics_by_category")}
+    before = {
+        t: indexer_world.count(t) for t in ("trades_raw", "markets", "market_holders", "wallet_metrics_by_category")
+    }
     indexer_world.clock.at += timedelta(seconds=60)
     again = indexer_world.run()
 
-    assert (again.trades_written, again.markets_written, again.holders_written, again.metric_rows_written) == (0, 0, 0, 0)
+    assert (again.trades_written, again.markets_written, again.holders_written, again.metric_rows_written) == (
+        0,
+        0,
+        0,
+        0,
+    )
     after = {t: indexer_world.count(t) for t in before}
     assert after == before
     assert indexer_world.data.calls["holders"] == 1  # fresh within holders_max_age_s: not re-read
@@ -171,7 +176,9 @@ def test_checkpoints_round_trip(indexer_world: IndexerWorld) -> None:
     books = PgIndexBooks(indexer_world.pg_url)
     books.save_checkpoint("trades", LEADER, Checkpoint(NOW, "abc", NOW))
     books.save_checkpoint("trades", LEADER, Checkpoint(NOW, None, NOW + timedelta(seconds=1)))
-    assert books.checkpoints("trades", [LEADER, "0xother"]) == {LEADER: Checkpoint(NOW, None, NOW + timedelta(seconds=1))}
+    assert books.checkpoints("trades", [LEADER, "0xother"]) == {
+        LEADER: Checkpoint(NOW, None, NOW + timedelta(seconds=1))
+    }
 
 
 def test_only_one_pass_runs_at_a_time(indexer_world: IndexerWorld) -> None:

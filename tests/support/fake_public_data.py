@@ -92,6 +92,11 @@ class FakePublicData:
         rows = [p for p in self.positions if wanted(p)]
         yield from self._pages(f"positions:{status.value}", rows, cursor)  # type: ignore[misc]
 
+    def top_markets(self, *, category: str | None, limit: int) -> Page[MarketRecord]:
+        self._spend("markets")
+        rows = [m for m in self.markets_by_id.values() if not m.closed and category in (None, m.category)]
+        return Page(tuple(rows[:limit]), (), None)
+
     def leaderboard(self, *, category: str, period: str, limit: int) -> Page[LeaderboardEntry]:
         self._spend("leaderboard")
         return Page(tuple(self.board[:limit]), (), None)
