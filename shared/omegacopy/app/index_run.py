@@ -296,17 +296,19 @@ class _Pass:
             raise _BudgetSpentError from None
 
     def _freshness(self, tracked: list[str]) -> None:
+        """Lag: how long ago the stalest tracked wallet's trades were read through (0 with nothing
+        to track; unknown while nothing was read yet, which the lag alarm treats as breaching)."""
         now = self.deps.clock.now()
-        marks = self.deps.books.checkpoints(TRADES, tracked) if tracked else {}
-        if tracked:
-            oldest = [marks[w].refreshed_at if w in marks else None for w in tracked]
-            if any(r is None for r in oldest):
-                self.summary.lag_s = None
-            else:
-                self.summary.lag_s = round(max((now - r).total_seconds() for r in oldest if r), 1)
-            newest = max((m.watermark for m in marks.values() if m.watermark), default=None)
-            self.summary.newest_trade_age_s = round((now - newest).total_seconds(), 1) if newest else None
-        pos = self.deps.books.checkpoints(POSITIONS, tracked) if tracked else {}
+        if not tracked:
+            self.summary.lag_s = 0.0
+            return
+        marks = self.deps.books.checkpoints(TRADES, tracked)
+        refreshed = [m.refreshed_at for m in marks.values() if m.refreshed_at is not None]
+        if refreshed:
+            self.summary.lag_s = round((now - min(refreshed)).total_seconds(), 1)
+        newest = max((m.watermark for m in marks.values() if m.watermark), default=None)
+        self.summary.newest_trade_age_s = round((now - newest).total_seconds(), 1) if newest else None
+        pos = self.deps.books.checkpoints(POSITIONS, tracked)
         ages = [(now - m.refreshed_at).total_seconds() for m in pos.values() if m.refreshed_at]
         self.summary.metric_staleness_s = round(max(ages), 1) if ages else None
 
