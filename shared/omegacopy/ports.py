@@ -31,6 +31,7 @@ from omegacopy.domain.public_data import (
     PublicTrade,
 )
 from omegacopy.domain.signer import Signer
+from omegacopy.domain.wallet_metrics import CategoryMetrics
 
 _T = TypeVar("_T")
 
@@ -414,11 +415,83 @@ class PublicData(Protocol):
         ...
 
     def wallet_positions(
-        self, wallet: str, status: PositionStatus, *, cursor: str | None = None
+        self, wallet: str, status: PositionStatus, *, since: datetime | None = None, cursor: str | None = None
     ) -> Iterator[Page[PublicPosition]]:
-        """A wallet's positions of one status, page by page."""
+        """A wallet's positions of one status whose last event is at or after `since`, page by page."""
+        ...
+
+    def top_markets(self, *, category: str | None, limit: int) -> Page[MarketRecord]:
+        """Open markets with the most volume in the last 24 h, of one category or all."""
         ...
 
     def leaderboard(self, *, category: str, period: str, limit: int) -> Page[LeaderboardEntry]:
         """The trader leaderboard of one category and period (`day|week|month|all`), by P&L."""
         ...
+
+
+# --- the indexer ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Where one stream of one key stopped: `cursor` while a paged walk is unfinished."""
+
+    watermark: datetime | None = None
+    cursor: str | None = None
+    refreshed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMarket:
+    market: MarketRecord
+    updated_at: datetime
+
+
+class IndexStore(Protocol):
+    """ClickHouse as the indexer writes and consults it."""
+
+    def existing_trade_ids(self, trades: Sequence[PublicTrade]) -> set[str]:
+        """The ids among `trades` that are already stored."""
+        ...
+
+    def write_trades(self, trades: Sequence[PublicTrade], ingested_at: datetime) -> int: ...
+
+    def stored_markets(self, condition_ids: Sequence[str]) -> dict[str, StoredMarket]: ...
+
+    def write_markets(self, markets: Sequence[MarketRecord], at: datetime) -> int: ...
+
+    def traded_markets(self, wallets: Sequence[str], since: datetime) -> list[str]:
+        """Condition ids these wallets traded in since `since`, most recently traded first."""
+        ...
+
+    def write_holders(self, condition_id: str, holders: Sequence[HolderPosition], at: datetime) -> int: ...
+
+    def top_holders(self, condition_ids: Sequence[str], per_side: int) -> set[str]:
+        """The wallets OWRR weighs in these markets' newest snapshots (top `per_side` by value)."""
+        ...
+
+    def write_positions(self, positions: Sequence[PublicPosition], at: datetime) -> int: ...
+
+    def wallet_positions(self, wallet: str) -> list[PublicPosition]: ...
+
+    def write_metrics(self, rows: Sequence[CategoryMetrics], at: datetime) -> int: ...
+
+
+class IndexBookkeeping(Protocol):
+    """PostgreSQL: what to index (the watchlists, the held markets) and where each stream stopped."""
+
+    def tracked_wallets(self) -> list[str]: ...
+
+    def held_markets(self) -> list[str]: ...
+
+    def checkpoints(self, stream: str, keys: Sequence[str]) -> dict[str, Checkpoint]: ...
+
+    def save_checkpoint(self, stream: str, key: str, checkpoint: Checkpoint) -> None: ...
+
+    def record_rejects(self, rejects: Sequence[InvalidRecord]) -> int: ...
+
+    def start_run(self, run_id: str, at: datetime) -> bool:
+        """False when another run holds the indexer's lock."""
+        ...
+
+    def finish_run(self, run_id: str, status: str, summary: Mapping[str, object], at: datetime) -> None: ...

@@ -68,6 +68,10 @@ ALARM_METRICS = {
     "TunableInvalid",
     "KeyDecryptFailed",
     "ExchangeHalted",
+    "IndexerLagSeconds",
+    "IndexerFailed",
+    "IndexerErrors",
+    "IndexerMetricStalenessSeconds",
 }
 
 SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|PASSPHRASE", re.IGNORECASE)
@@ -139,7 +143,7 @@ def test_resource_policies_allow_no_anonymous_principal(cfn: dict[str, Any]) -> 
 def test_every_function_has_its_own_role(cfn: dict[str, Any]) -> None:
     functions = resources(cfn, "AWS::Lambda::Function")
     roles = [_role_of(cfn, name) for name in functions]
-    assert len(set(roles)) == len(roles) == 3
+    assert len(set(roles)) == len(roles) == 4
     for role in roles:
         assert props(cfn, role)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
             "Service": "lambda.amazonaws.com"
@@ -276,6 +280,18 @@ def test_functions_run_python312_on_arm64_with_the_shared_layer(cfn: dict[str, A
             {"STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX"},
         ),
         (
+            "IndexerFunction",
+            {
+                "STAGE",
+                "SSM_PREFIX",
+                "DATABASE_SECRET_ARN",
+                "CLICKHOUSE_SECRET_ARN",
+                "DATA_API_URL",
+                "GAMMA_API_URL",
+                "RUN_BUDGET_S",
+            },
+        ),
+        (
             "ReconcilerFunction",
             {"STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX"},
         ),
@@ -365,8 +381,7 @@ def test_kill_switch_is_engaged_on_a_fresh_stack_by_default(sam: dict[str, Any])
 # Schedule
 # ------------------------------------------------------------------------------------------------
 def test_scheduler_fires_every_minute_without_retries_into_a_dlq(cfn: dict[str, Any]) -> None:
-    (schedule,) = resources(cfn, "AWS::Scheduler::Schedule").values()
-    p = schedule["Properties"]
+    p = props(cfn, "TickSchedule")
     assert p["ScheduleExpression"] == "rate(1 minute)"
     assert p["FlexibleTimeWindow"] == {"Mode": "OFF"}
     target = p["Target"]
@@ -376,6 +391,22 @@ def test_scheduler_fires_every_minute_without_retries_into_a_dlq(cfn: dict[str, 
     assert json.loads(target["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
     (machine,) = resources(cfn, "AWS::StepFunctions::StateMachine")
     assert target["Arn"] == {"Ref": machine}
+
+
+def test_indexer_runs_on_its_own_schedule_one_pass_at_a_time(cfn: dict[str, Any], sam: dict[str, Any]) -> None:
+    p = props(cfn, "IndexerSchedule")
+    assert p["ScheduleExpression"] == {"Ref": "IndexerSchedule"}
+    assert sam["Parameters"]["IndexerSchedule"]["Default"] == "rate(5 minutes)"
+    assert p["Target"]["Arn"] == {"Fn::GetAtt": ["IndexerFunction", "Arn"]}
+    assert p["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    assert p["Target"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}
+    function = props(cfn, "IndexerFunction")
+    assert function["Timeout"] > int(function["Environment"]["Variables"]["RUN_BUDGET_S"])
+    # the indexer reads public APIs and writes ClickHouse: no queue, no wallet key, no CLOB secret
+    statements = props(cfn, "IndexerRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    actions = {a for st in statements for a in as_list(st["Action"])}
+    assert not any(a.startswith(("sqs:", "kms:GenerateDataKey")) for a in actions)
+    assert all("clob" not in json.dumps(st.get("Resource", "")) for st in statements)
 
 
 def _definition(cfn: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def test_invoke_timeouts_match_the_template(cfn: dict[str, Any]) -> None:
         "WalletMonitorFunction": invoke.TIMEOUTS["wallet_monitor"],
         "ExecutorFunction": invoke.TIMEOUTS["executor"],
         "ReconcilerFunction": invoke.TIMEOUTS["reconciler"],
+        "IndexerFunction": invoke.TIMEOUTS["indexer"],
     }
 
 

@@ -25,6 +25,7 @@ class TableNames:
     trades: str = "trades_raw"
     metrics: str = "wallet_metrics_by_category"
     markets: str = "markets"
+    holders: str = "market_holders"
 
 
 # Wallets travel to ClickHouse as the UInt64 of their first 8 address bytes: the driver formats an
@@ -87,6 +88,21 @@ SELECT market_id, side, wallet_address, sum(shares) AS total_shares,
        sum(shares * entry_price) / sum(shares) AS avg_entry, sum(usd_value) AS total_value
 FROM {trades}
 WHERE market_id IN {{markets:Array(String)}} AND is_closed = 0 AND action = 'BUY'{as_of}
+GROUP BY market_id, side, wallet_address
+ORDER BY market_id, side, total_value DESC, wallet_address
+LIMIT {top} BY market_id, side
+"""
+
+# The same rows from the indexer's holder snapshots (each market's newest), for live OWRR: what the
+# largest holders hold now, their own positions included, whatever history was indexed.
+_HOLDER_POSITIONS = """
+SELECT condition_id AS market_id, side, wallet_address, sum(shares) AS total_shares,
+       sum(shares * avg_price) / sum(shares) AS avg_entry, sum(shares * avg_price) AS total_value
+FROM {holders}
+WHERE condition_id IN {{markets:Array(String)}} AND avg_price IS NOT NULL AND shares > 0
+  AND (condition_id, snapshot_at) IN (
+      SELECT condition_id, max(snapshot_at) FROM {holders}
+      WHERE condition_id IN {{markets:Array(String)}} GROUP BY condition_id)
 GROUP BY market_id, side, wallet_address
 ORDER BY market_id, side, total_value DESC, wallet_address
 LIMIT {top} BY market_id, side
@@ -177,14 +193,28 @@ class ClickHouseTradeSource:
 
 
 class ClickHouseOwrrInputs:
-    """`as_of` (backtest only): open positions from rows traded by then (metrics stay the current ones)."""
+    """Open positions from the indexer's holder snapshots (`positions_from="holders"`, live) or from
+    the open BUY rows of `trades_raw` (an external indexer's contract, and the backtest).
 
-    def __init__(self, client: Any, tables: TableNames | None = None, *, as_of: datetime | None = None) -> None:
+    `as_of` (backtest only, trades): open positions from rows traded by then (metrics stay the current ones).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        tables: TableNames | None = None,
+        *,
+        as_of: datetime | None = None,
+        positions_from: Literal["trades", "holders"] = "trades",
+    ) -> None:
         self._client = client
         self._as_of = as_of
         t = tables or TableNames()
         bound = "" if as_of is None else "\n  AND block_time <= {as_of:DateTime64(3, 'UTC')}"
-        self._positions = _POSITIONS.format(trades=t.trades, top=TOP_WALLETS_PER_SIDE, as_of=bound)
+        if positions_from == "holders":
+            self._positions = _HOLDER_POSITIONS.format(holders=t.holders, top=TOP_WALLETS_PER_SIDE)
+        else:
+            self._positions = _POSITIONS.format(trades=t.trades, top=TOP_WALLETS_PER_SIDE, as_of=bound)
         self._metrics = _METRICS.format(metrics=t.metrics, wallet_key=_WALLET_KEY.format(col="wallet_address"))
 
     def load(self, markets: Mapping[str, str]) -> dict[str, MarketOwrrInputs]:
