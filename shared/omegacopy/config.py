@@ -33,7 +33,10 @@ class MonitorEnv(_Env):
     database_secret_arn: str | None = None
     clickhouse_url: SecretStr | None = None  # http://user:pass@host:port
     clickhouse_secret_arn: str | None = None
-    trade_source: Literal["clickhouse", "data_api"] = "clickhouse"
+    trade_source: Literal["clickhouse", "data_api"] = "data_api"
+    # where OWRR finds each market's open positions: the indexer's holder snapshots, or the open
+    # BUY rows of trades_raw (an external indexer that fills only trades_raw)
+    owrr_positions: Literal["holders", "trades"] = "holders"
     data_api_url: str = "https://data-api.polymarket.com"
     # TRADE_SOURCE=data_api re-reads this far back each tick: a trade published this late is still seen
     data_api_lookback_s: Annotated[int, Field(ge=0, le=86_400)] = 600
@@ -125,3 +128,26 @@ class ExecutorEnv(_Env):
     deadline_margin_ms: Annotated[int, Field(ge=500, le=60_000)] = 4_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
     builder_code: str = "0x" + "0" * 64
+
+
+class IndexerEnv(_Env):
+    """Indexer environment: where to write (ClickHouse, PostgreSQL bookkeeping) and how long a pass
+    may run. The public APIs are configured by `PublicApiEnv`."""
+
+    stage: str = "dev"
+    ssm_prefix: str = "/omegacopy/dev"
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None
+    clickhouse_url: SecretStr | None = None
+    clickhouse_secret_arn: str | None = None
+    # the pass stops at a checkpoint after this long (the function's timeout is longer)
+    run_budget_s: Annotated[float, Field(gt=0, le=900)] = 240.0
+    http_timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
+    workers: Annotated[int, Field(ge=1, le=32)] = 4
+    holders_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 600
+    metrics_max_age_s: Annotated[int, Field(ge=300, le=7 * 86_400)] = 6 * 3_600
+    market_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 900
+    trade_lookback_s: Annotated[int, Field(ge=0, le=7 * 86_400)] = 3_600
+    traded_window_days: Annotated[int, Field(ge=1, le=90)] = 7
+    max_holder_markets: Annotated[int, Field(ge=0, le=10_000)] = 500
+    max_metric_wallets: Annotated[int, Field(ge=0, le=100_000)] = 2_000

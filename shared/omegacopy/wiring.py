@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 
 import boto3
 import clickhouse_connect
 from aws_lambda_powertools.utilities import parameters
 
+from omegacopy.adapters.clickhouse_index_store import ClickHouseIndexStore
 from omegacopy.adapters.clickhouse_source import (
     ClickHouseMarketLookup,
     ClickHouseOwrrInputs,
@@ -20,14 +21,17 @@ from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
 from omegacopy.adapters.key_vault import PgKmsKeyVault
+from omegacopy.adapters.market_lookup import GammaBackedMarketLookup
 from omegacopy.adapters.pg_executor_store import PgExecutorStore, PgPortfolioStore
+from omegacopy.adapters.pg_index_books import PgIndexBooks
 from omegacopy.adapters.pg_monitor_store import PgMonitorStore
-from omegacopy.adapters.polymarket import public_data_from_env
+from omegacopy.adapters.polymarket import PolymarketPublicData, RunBudget, public_data_from_env
 from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
 from omegacopy.adapters.ssm_tunables import SsmTunables
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
+from omegacopy.app.index_run import IndexDeps, IndexSettings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
-from omegacopy.config import ExecutorEnv, MonitorEnv
+from omegacopy.config import ExecutorEnv, IndexerEnv, MonitorEnv
 from omegacopy.ports import TradeSource
 
 
@@ -50,10 +54,11 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
     tables = TableNames(env.trades_table, env.metrics_table, env.markets_table)
     source: TradeSource
     if env.trade_source == "data_api":
+        # the source timeout applies to the Data API too, unless PUBLIC_API_TIMEOUT_S says otherwise
+        public = public_data_from_env({"PUBLIC_API_TIMEOUT_S": str(env.source_timeout_s), **environ})
         source = DataApiTradeSource(
-            # the source timeout applies to the Data API too, unless PUBLIC_API_TIMEOUT_S says otherwise
-            public_data_from_env({"PUBLIC_API_TIMEOUT_S": str(env.source_timeout_s), **environ}),
-            markets=ClickHouseMarketLookup(ch, tables),
+            public,
+            markets=GammaBackedMarketLookup(ClickHouseMarketLookup(ch, tables), public),
             lookback_s=env.data_api_lookback_s,
         )
     else:
@@ -61,7 +66,7 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
     return TickDeps(
         store=PgMonitorStore(db_url, statement_timeout_ms=env.db_statement_timeout_ms),
         source=source,
-        owrr_inputs=ClickHouseOwrrInputs(ch, tables),
+        owrr_inputs=ClickHouseOwrrInputs(ch, tables, positions_from=env.owrr_positions),
         queue=SqsIntentQueue(boto3.client("sqs"), env.execution_queue_url),
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=SystemClock(),
@@ -111,3 +116,53 @@ def portfolio_store() -> PgPortfolioStore:
     store = executor_deps().store
     assert isinstance(store, PgExecutorStore)
     return PgPortfolioStore(store)
+
+
+def build_indexer_deps(environ: Mapping[str, str], *, public: PolymarketPublicData | None = None) -> IndexDeps:
+    env = IndexerEnv.from_environ(environ)
+    db_url = _secret_or_url(env.database_url, env.database_secret_arn, "database")
+    ch_url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
+    ch = clickhouse_connect.get_client(dsn=ch_url, connect_timeout=10, send_receive_timeout=60)
+    data = public or public_data_from_env({"PUBLIC_API_TIMEOUT_S": str(env.http_timeout_s), **environ})
+
+    def requests_made() -> dict[str, int]:
+        total = data.stats().total()
+        return {"requests": total.requests, "throttled": total.throttled, "retries": total.retries,
+                "errors": total.errors}  # fmt: skip
+
+    return IndexDeps(
+        data=data,
+        store=ClickHouseIndexStore(ch),
+        books=PgIndexBooks(db_url),
+        clock=SystemClock(),
+        settings=IndexSettings(
+            trade_lookback_s=env.trade_lookback_s,
+            traded_window_days=env.traded_window_days,
+            holders_max_age_s=env.holders_max_age_s,
+            metrics_max_age_s=env.metrics_max_age_s,
+            market_max_age_s=env.market_max_age_s,
+            max_holder_markets=env.max_holder_markets,
+            max_metric_wallets=env.max_metric_wallets,
+            workers=env.workers,
+        ),
+        requests_made=requests_made,
+    )
+
+
+@cache
+def _indexer_deps() -> IndexDeps:
+    return build_indexer_deps(os.environ)
+
+
+def indexer_deps(remaining_ms: Callable[[], int] | None = None) -> IndexDeps:
+    """The container's indexer, its client given a fresh budget for this invocation: the pass's
+    own budget, and never closer than 20 s to the Lambda's end."""
+    deps = _indexer_deps()
+    env = IndexerEnv.from_environ(os.environ)
+    seconds = env.run_budget_s
+    if remaining_ms is not None:
+        seconds = min(seconds, max(1.0, remaining_ms() / 1000 - 20))
+    data = deps.data
+    assert isinstance(data, PolymarketPublicData)
+    data.begin_run(RunBudget.within(data.timer, seconds))
+    return deps

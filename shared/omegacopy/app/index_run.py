@@ -42,6 +42,8 @@ from omegacopy.ports import (
 TRADES = "trades"
 HOLDERS = "holders"
 POSITIONS = "positions"
+METRICS = "metrics"
+RECOMPUTE_CHUNK = 100  # wallets whose positions are held in memory at once
 _NEVER = datetime.min.replace(tzinfo=UTC)
 MARKET_BATCH = 50  # condition ids per Gamma lookup
 _T = TypeVar("_T")
@@ -128,6 +130,7 @@ class _Pass:
         self.summary = summary
         self.now = now
         self.rejects: list[InvalidRecord] = []
+        self.weighed: list[str] = []  # every wallet whose metrics this pass keeps fresh
 
     def run(self) -> None:
         tracked = sorted({w.lower() for w in self.deps.books.tracked_wallets()})
@@ -161,6 +164,7 @@ class _Pass:
             cursor = marks[wallet].cursor if wallet in marks else None
             return _walk(lambda: self.deps.data.wallet_trades(wallet, start=starts[wallet], cursor=cursor))
 
+        stopped = False
         for wallet, walk in self._concurrently(order, fetch):
             mark = marks.get(wallet, Checkpoint())
             known = self.deps.store.existing_trade_ids(walk.rows)
@@ -178,7 +182,9 @@ class _Pass:
                 # the walk resumes from its next page; the watermark moves only once it is complete
                 self.deps.books.save_checkpoint(TRADES, wallet, Checkpoint(mark.watermark, walk.stopped_at,
                                                                            mark.refreshed_at))  # fmt: skip
-                raise _BudgetSpentError
+                stopped = True  # the other walks' results are still written and checkpointed
+        if stopped:
+            raise _BudgetSpentError
         return sorted(touched)
 
     # --- 2. markets ----------------------------------------------------------------------------------
@@ -227,8 +233,31 @@ class _Pass:
 
     # --- 4. wallet metrics -----------------------------------------------------------------------------
     def _metrics(self, tracked: list[str], targets: list[str]) -> None:
+        """Positions first (fetched incrementally, checkpointed per wallet), then the markets they
+        need (written batch by batch), then the metrics: each part's progress survives a pass that
+        runs out of budget, so a big wallet never makes the indexer start over."""
         voters = self.deps.store.top_holders(targets, TOP_WALLETS_PER_SIDE) if targets else set()
         needed = sorted(set(tracked) | {w.lower() for w in voters})
+        self.weighed = needed
+        stopped = self._fetch_positions(needed)
+        fetched = self.deps.books.checkpoints(POSITIONS, needed)
+        computed = self.deps.books.checkpoints(METRICS, needed)
+        due = [w for w in needed if w in fetched and _refreshed(computed, w) < _refreshed(fetched, w)]
+        for chunk in _chunks(due, RECOMPUTE_CHUNK):
+            positions = {w: self.deps.store.wallet_positions(w) for w in chunk}
+            markets = self.ensure_markets(sorted({p.condition_id for ps in positions.values() for p in ps}),
+                                          self.s.metrics_max_age_s)  # fmt: skip
+            for wallet in chunk:
+                at = self.deps.clock.now()
+                self._recompute(wallet, positions[wallet], markets, at)
+                self.deps.books.save_checkpoint(METRICS, wallet, Checkpoint(refreshed_at=at))
+                self.summary.metric_wallets += 1
+        if stopped:
+            raise _BudgetSpentError
+
+    def _fetch_positions(self, needed: list[str]) -> bool:
+        """Refresh the positions of the wallets whose last fetch is older than `metrics_max_age_s`.
+        Returns whether the budget stopped it."""
         marks = self.deps.books.checkpoints(POSITIONS, needed)
         stale_before = self.now - timedelta(seconds=self.s.metrics_max_age_s)
         due = sorted((w for w in needed if _refreshed(marks, w) < stale_before), key=lambda w: _refreshed(marks, w))
@@ -244,24 +273,28 @@ class _Pass:
                 )
             )
 
-        for wallet, walk in self._concurrently(due, fetch):
-            self.rejects.extend(walk.invalid)
-            if walk.stopped_at is not None:
-                raise _BudgetSpentError  # a wallet's positions are taken whole or not at all
-            at = self.deps.clock.now()
-            self.summary.positions_written += self.deps.store.write_positions(walk.rows, at)
-            self._recompute(wallet, at)
-            mark = marks.get(wallet) or Checkpoint()
-            newest = max((p.last_event_at for p in walk.rows if p.last_event_at), default=mark.watermark)
-            self.deps.books.save_checkpoint(POSITIONS, wallet, Checkpoint(newest, None, at))
-            self.summary.metric_wallets += 1
+        stopped = False
+        try:
+            for wallet, walk in self._concurrently(due, fetch):
+                self.rejects.extend(walk.invalid)
+                if walk.stopped_at is not None:
+                    stopped = True  # a wallet's positions are taken whole or not at all
+                    continue
+                at = self.deps.clock.now()
+                self.summary.positions_written += self.deps.store.write_positions(walk.rows, at)
+                mark = marks.get(wallet) or Checkpoint()
+                newest = max((p.last_event_at for p in walk.rows if p.last_event_at), default=mark.watermark)
+                self.deps.books.save_checkpoint(POSITIONS, wallet, Checkpoint(newest, None, at))
+        except _BudgetSpentError:
+            stopped = True
+        return stopped
 
-    def _recompute(self, wallet: str, at: datetime) -> None:
-        positions = self.deps.store.wallet_positions(wallet)
-        open_markets = {p.condition_id for p in positions}
-        markets = self.ensure_markets(sorted(open_markets), self.s.metrics_max_age_s)
+    def _recompute(
+        self, wallet: str, positions: list[PublicPosition], markets: dict[str, MarketRecord], at: datetime
+    ) -> None:
         resolved = resolved_positions(positions, markets)
-        categories = {m.category for m in markets.values() if m.category}
+        mine = {p.condition_id for p in positions}
+        categories = {m.category for c, m in markets.items() if c in mine and m.category}
         last_active = max((p.last_event_at for p in positions if p.last_event_at), default=None)
         rows = wallet_metrics(wallet, resolved, now=at, categories=categories, last_active=last_active)
         self.summary.metric_rows_written += self.deps.store.write_metrics(rows, at)
@@ -308,8 +341,8 @@ class _Pass:
             self.summary.lag_s = round((now - min(refreshed)).total_seconds(), 1)
         newest = max((m.watermark for m in marks.values() if m.watermark), default=None)
         self.summary.newest_trade_age_s = round((now - newest).total_seconds(), 1) if newest else None
-        pos = self.deps.books.checkpoints(POSITIONS, tracked)
-        ages = [(now - m.refreshed_at).total_seconds() for m in pos.values() if m.refreshed_at]
+        computed = self.deps.books.checkpoints(METRICS, self.weighed or tracked)
+        ages = [(now - m.refreshed_at).total_seconds() for m in computed.values() if m.refreshed_at]
         self.summary.metric_staleness_s = round(max(ages), 1) if ages else None
 
 

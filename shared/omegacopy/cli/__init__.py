@@ -20,6 +20,8 @@ _GROUPS = {
     "run": "omegacopy.cli.run",
     "backtest": "omegacopy.cli.backtest",
     "report": "omegacopy.cli.report",
+    "index": "omegacopy.cli.index",
+    "leaders": "omegacopy.cli.leaders",
 }
 
 

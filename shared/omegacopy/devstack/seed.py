@@ -175,3 +175,18 @@ def seed_consensus(ch: Any, market: MarketSeed, *, yes_voters: int, no_voters: i
             metrics.append((wallet, market.category, "lifetime", omega, 50))
     insert_trades(ch, trades)
     insert_metrics(ch, metrics)
+    # the same positions as the indexer's holder snapshot (what live OWRR reads)
+    insert_holders(ch, market, [(t.wallet, t.outcome, t.shares, t.price) for t in trades], at=at - timedelta(days=2))
+
+
+def insert_holders(ch: Any, market: MarketSeed, holders: Iterable[tuple[str, str, float, float]], *,
+                   at: datetime) -> None:  # fmt: skip
+    """One holder snapshot of a market: (wallet, 'YES'|'NO', shares, average entry price) rows."""
+    rows = [
+        [market.condition_id, market.yes_token_id if side == "YES" else market.no_token_id, 0 if side == "YES" else 1,
+         side, wallet, shares, price, at]
+        for wallet, side, shares, price in holders
+    ]  # fmt: skip
+    columns = ["condition_id", "token_id", "outcome_index", "side", "wallet_address", "shares", "avg_price",
+               "snapshot_at"]  # fmt: skip
+    ch.insert("market_holders", rows, column_names=columns)

@@ -24,6 +24,7 @@ from omegacopy.domain.public_data import (
     PublicTrade,
     Resolution,
 )
+from tests.integration.public_api.conftest import api, make_client, timer
 from tests.support.fake_public_data import FakePublicData
 
 LEADER = "0x" + "a1" * 20
@@ -112,4 +113,15 @@ def indexer_world(pg: psycopg.Connection[Any], pg_url: str, ch: Any) -> IndexerW
     return IndexerWorld(pg, ch, pg_url, FakePublicData(), StepClock(NOW))
 
 
-__all__ = ["LEADER", "NOW", "OPEN_MARKET", "HolderPosition", "closed_position", "market", "trade"]
+__all__ = [
+    "LEADER",
+    "NOW",
+    "OPEN_MARKET",
+    "HolderPosition",
+    "api",
+    "closed_position",
+    "make_client",
+    "market",
+    "timer",
+    "trade",
+]

@@ -93,6 +93,7 @@ def world(pg: Any, pg_url: str, ch: Any, ch_url: str, moto_server: Any, queues: 
         "EXECUTION_QUEUE_URL": queues.queue_url,
         "DATABASE_URL": pg_url,
         "CLICKHOUSE_URL": ch_url,
+        "TRADE_SOURCE": "clickhouse",  # these tests write leader trades into trades_raw
         **moto_server.env,
     }
     w = MonitorWorld(

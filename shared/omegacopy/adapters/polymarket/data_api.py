@@ -173,10 +173,12 @@ class DataApi:
 
     # --- positions --------------------------------------------------------------------------------
     def wallet_positions(
-        self, wallet: str, status: PositionStatus, *, cursor: str | None = None
+        self, wallet: str, status: PositionStatus, *, since: datetime | None = None, cursor: str | None = None
     ) -> Iterator[Page[PublicPosition]]:
         w = wallet_arg(wallet)
         params: dict[str, QueryValue] = {"user": w, "status": PositionStatus(status).value, "limit": self._page}
+        if since is not None:
+            params["start"] = _epoch(since)  # on last_event_at: only positions active since then
         seen: set[str] = set()
         server_cursor = cursor
         while True:

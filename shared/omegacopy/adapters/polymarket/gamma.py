@@ -71,6 +71,33 @@ class GammaMarkets:
                     invalid[cid] = InvalidRecord("gamma.markets", cid, "Gamma lists no such market, open or closed")
         return Page(tuple(found.values()), tuple(invalid.values()), None)
 
+    def top_markets(self, *, category: str | None, limit: int, max_pages: int = 5) -> Page[MarketRecord]:
+        """Open markets by 24 h volume, busiest first; with a category, the busiest of that
+        category among the first `max_pages` pages (Gamma filters categories by tag id, which would
+        cost a tag lookup; the busiest markets of a category are near the top anyway)."""
+        params: dict[str, QueryValue] = {"closed": False, "order": "volume24hr", "ascending": False,
+                                         "limit": self._page}  # fmt: skip
+        wanted = category.lower() if category else None
+        found: list[MarketRecord] = []
+        invalid: list[InvalidRecord] = []
+        cursor: str | None = None
+        for _ in range(max_pages):
+            page = self._page_of({**params, "after_cursor": cursor} if cursor else params)
+            ctx = WireContext(self._clock.now())
+            for raw in page.markets:
+                parsed = parse_row(WireMarket, raw, ctx)
+                if isinstance(parsed, str):
+                    key = text_of(raw, "conditionId", "id")
+                    invalid.append(InvalidRecord("gamma.markets", key, parsed))
+                    continue
+                record = to_record(parsed)
+                if wanted is None or record.category == wanted:
+                    found.append(record)
+            cursor = page.next_cursor
+            if len(found) >= limit or cursor is None or not page.markets:
+                break
+        return Page(tuple(found[:limit]), tuple(invalid), None)
+
     def _list(
         self, ids: list[str], closed: bool, found: dict[str, MarketRecord], invalid: dict[str, InvalidRecord]
     ) -> None:

@@ -93,9 +93,12 @@ class PolymarketPublicData:
         return self._data.holders(condition_id)
 
     def wallet_positions(
-        self, wallet: str, status: PositionStatus, *, cursor: str | None = None
+        self, wallet: str, status: PositionStatus, *, since: datetime | None = None, cursor: str | None = None
     ) -> Iterator[Page[PublicPosition]]:
-        return self._data.wallet_positions(wallet, status, cursor=cursor)
+        return self._data.wallet_positions(wallet, status, since=since, cursor=cursor)
+
+    def top_markets(self, *, category: str | None, limit: int) -> Page[MarketRecord]:
+        return self._gamma.top_markets(category=category, limit=limit)
 
     def leaderboard(self, *, category: str, period: str, limit: int) -> Page[LeaderboardEntry]:
         return self._data.leaderboard(category=category, period=period, limit=limit)

@@ -484,11 +484,13 @@ class PublicApiEmulator:
         if status in ("REDEEMABLE_LOST", "MERGEABLE") and user is None:
             raise _BadRequest(f"{status} requires user", "status")
         wanted = {"OPEN": ("OPEN", "REDEEMABLE"), "REDEEMABLE": ("REDEEMABLE",), "CLOSED": ("CLOSED",)}
+        start = _int(q, "start") or 0  # on last_event_at
         with self.world.lock:
             rows = [
                 p
                 for (w, _), p in self.world.positions.items()
                 if (user is None or w == user)
+                and int(p["last_event_at"]) >= start
                 and (conditions is None or str(p["condition_id"]).lower() in conditions)
                 and (
                     p["status"] in wanted.get(status, ())
@@ -609,7 +611,14 @@ class PublicApiEmulator:
                 ),
                 key=lambda m: m.seq,
             )
-            rows = [(m.seq, dict(m.row)) for m in markets]
+            order = _one(q, "order")
+            if order is not None:
+                if order != "volume24hr":
+                    raise _BadRequest("unsupported order", "order", status=422)
+                descending = not _bool(q, "ascending", default=True, status=422)
+                markets.sort(key=lambda m: Decimal(str(m.row.get("volume24hr") or 0)), reverse=descending)
+            # the keyset walks in listing order: the position in it is the cursor
+            rows = [(i, dict(m.row)) for i, m in enumerate(markets)]
         fp = _fingerprint(q, ("after_cursor", "limit"))
         cursor = _one(q, "after_cursor")
         if cursor:

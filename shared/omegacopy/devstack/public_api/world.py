@@ -105,6 +105,7 @@ class World:
         end_date: datetime | None = None,
         slug: str | None = None,
         prices: Sequence[Number] | None = None,
+        volume_24h: Number = 0,
     ) -> dict[str, Any]:
         """A Gamma market; `outcomes` are (name, CLOB token id) by index (default Yes/No, random ids)."""
         pairs = tuple(outcomes) or (("Yes", _token()), ("No", _token()))
@@ -133,6 +134,7 @@ class World:
                 "orderMinSize": 5,
                 "endDate": (end_date or datetime.fromtimestamp(self.clock.now() + 30 * 86400, UTC)).isoformat(),
                 "closedTime": None,
+                "volume24hr": _num(volume_24h),
                 "umaResolutionStatus": "",
                 "tags": [{"id": str(i + 1), "slug": t.lower(), "label": t} for i, t in enumerate(tags)],
                 "events": [{"id": str(90000 + seq), "slug": f"event-{seq}", "title": f"Event {seq}"}],

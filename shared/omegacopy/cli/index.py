@@ -1,0 +1,45 @@
+"""`omegacopy index run --once`: one indexer pass from a shell, against DATABASE_URL and CLICKHOUSE_URL.
+
+The same pass the scheduled Lambda runs (`functions/indexer`), with the same environment
+(`DATA_API_URL`, `GAMMA_API_URL`, `RUN_BUDGET_S`, …); prints its summary as one line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _run(args: argparse.Namespace) -> int:
+    from omegacopy.app.index_run import run_index  # noqa: PLC0415 - the other commands need none of this
+    from omegacopy.wiring import indexer_deps  # noqa: PLC0415
+
+    missing = [n for n in ("DATABASE_URL", "CLICKHOUSE_URL") if not os.environ.get(n)]
+    if missing:
+        print(f"omegacopy index run: set {' and '.join(missing)} (the stores the pass writes)", file=sys.stderr)
+        return 2
+    while True:
+        run_id = "index-cli-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        try:
+            summary = run_index(indexer_deps(), run_id)
+        except Exception as exc:
+            print(f"omegacopy index run: the pass failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
+            return 1
+        print(json.dumps(summary.as_dict(), default=str), flush=True)
+        if args.once:
+            return 0 if summary.status in ("ok", "budget", "overlap") else 1
+        time.sleep(args.interval)
+
+
+def register(sub: Any) -> None:
+    group = sub.add_parser("index", help="the indexer: Polymarket public data into ClickHouse")
+    cmds = group.add_subparsers(dest="index_command", metavar="COMMAND", required=True)
+    run = cmds.add_parser("run", help="run indexer passes (DATABASE_URL, CLICKHOUSE_URL, DATA_API_URL, GAMMA_API_URL)")
+    run.add_argument("--once", action="store_true", help="one pass, then exit (default: a pass every --interval)")
+    run.add_argument("--interval", type=float, default=300.0, help="seconds between passes without --once")
+    run.set_defaults(func=_run)
