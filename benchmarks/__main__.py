@@ -5,7 +5,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["benchmarks.signing", "benchmarks.tick", "benchmarks.executor_latency", "benchmarks.public_api"]
+MODULES = [
+    "benchmarks.signing",
+    "benchmarks.tick",
+    "benchmarks.executor_latency",
+    "benchmarks.public_api",
+    "benchmarks.indexer",
+]
 
 
 def main(argv: list[str]) -> int:

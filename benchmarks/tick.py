@@ -69,7 +69,8 @@ def _seed_clickhouse(ch: Any, now: datetime) -> None:
     )
     # History: wallets skewed so watched wallets (the first 5,000) trade more, as leaders do.
     ch.command(
-        f"""INSERT INTO trades_raw
+        f"""INSERT INTO trades_raw (trade_id, wallet_address, market_id, token_id, side, action, shares, entry_price,
+                                    usd_value, is_closed, block_time, ingested_at)
         SELECT concat('h', toString(number)),
                concat('0x', leftPad(lower(hex(
                    if(number % 3 = 0, number % {WATCHED}, number % {ALL_WALLETS}))), 40, '0')),

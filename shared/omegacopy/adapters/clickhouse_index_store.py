@@ -207,18 +207,21 @@ class ClickHouseIndexStore:
             self._ch.insert("wallet_positions", rows, column_names=_POSITION_COLUMNS)
         return len(rows)
 
-    def wallet_positions(self, wallet: str) -> list[PublicPosition]:
+    def wallet_positions(self, wallets: Sequence[str]) -> dict[str, list[PublicPosition]]:
+        out: dict[str, list[PublicPosition]] = {w.lower(): [] for w in wallets}
+        if not out:
+            return out
         rows = self._ch.query(
             "SELECT wallet_address, condition_id, token_id, outcome_index, status, size, avg_price, total_bought,"
             " realized_pnl, unrealized_pnl, fees, last_event_at FROM wallet_positions FINAL"
-            " WHERE wallet_address = {w:String} ORDER BY token_id",
-            parameters={"w": wallet.lower()},
+            " WHERE wallet_address IN {w:Array(String)} ORDER BY wallet_address, token_id",
+            parameters={"w": sorted(out)},
         ).result_rows
-        return [
-            PublicPosition(w, cid, tok, int(idx), PositionStatus(status), to_decimal(size), to_decimal(avg),
-                           to_decimal(bought), to_decimal(rpnl), to_decimal(upnl), to_decimal(fees), _utc(last))
-            for w, cid, tok, idx, status, size, avg, bought, rpnl, upnl, fees, last in rows
-        ]  # fmt: skip
+        for w, cid, tok, idx, status, size, avg, bought, rpnl, upnl, fees, last in rows:
+            out[w].append(PublicPosition(w, cid, tok, int(idx), PositionStatus(status), to_decimal(size),
+                                         to_decimal(avg), to_decimal(bought), to_decimal(rpnl), to_decimal(upnl),
+                                         to_decimal(fees), _utc(last)))  # fmt: skip
+        return out
 
     def write_metrics(self, rows: Sequence[CategoryMetrics], at: datetime) -> int:
         out = [

@@ -53,6 +53,18 @@ class PgIndexBooks:
             (stream, key, checkpoint.watermark, checkpoint.cursor, checkpoint.refreshed_at),
         )
 
+    def save_checkpoints(self, stream: str, checkpoints: Mapping[str, Checkpoint]) -> None:
+        if not checkpoints:
+            return
+        conn = self._pg.get()
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO indexer_checkpoints (stream, key, watermark, cursor, refreshed_at)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (stream, key) DO UPDATE SET watermark = EXCLUDED.watermark,"
+                " cursor = EXCLUDED.cursor, refreshed_at = EXCLUDED.refreshed_at, updated_at = now()",
+                [(stream, k, c.watermark, c.cursor, c.refreshed_at) for k, c in checkpoints.items()],
+            )
+
     def record_rejects(self, rejects: Sequence[InvalidRecord]) -> int:
         if not rejects:
             return 0

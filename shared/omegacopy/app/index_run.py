@@ -26,7 +26,7 @@ from typing import Generic, TypeVar
 
 from omegacopy.domain.owrr import TOP_WALLETS_PER_SIDE
 from omegacopy.domain.public_data import InvalidRecord, MarketRecord, PositionStatus, PublicPosition, PublicTrade
-from omegacopy.domain.wallet_metrics import resolved_positions, wallet_metrics
+from omegacopy.domain.wallet_metrics import CategoryMetrics, resolved_positions, wallet_metrics
 from omegacopy.observability import logger, metrics
 from omegacopy.ports import (
     BudgetExhaustedError,
@@ -244,14 +244,14 @@ class _Pass:
         computed = self.deps.books.checkpoints(METRICS, needed)
         due = [w for w in needed if w in fetched and _refreshed(computed, w) < _refreshed(fetched, w)]
         for chunk in _chunks(due, RECOMPUTE_CHUNK):
-            positions = {w: self.deps.store.wallet_positions(w) for w in chunk}
+            positions = self.deps.store.wallet_positions(chunk)
             markets = self.ensure_markets(sorted({p.condition_id for ps in positions.values() for p in ps}),
                                           self.s.metrics_max_age_s)  # fmt: skip
-            for wallet in chunk:
-                at = self.deps.clock.now()
-                self._recompute(wallet, positions[wallet], markets, at)
-                self.deps.books.save_checkpoint(METRICS, wallet, Checkpoint(refreshed_at=at))
-                self.summary.metric_wallets += 1
+            at = self.deps.clock.now()
+            rows = [row for w in chunk for row in self._recompute(w, positions.get(w, []), markets, at)]
+            self.summary.metric_rows_written += self.deps.store.write_metrics(rows, at)
+            self.deps.books.save_checkpoints(METRICS, {w: Checkpoint(refreshed_at=at) for w in chunk})
+            self.summary.metric_wallets += len(chunk)
         if stopped:
             raise _BudgetSpentError
 
@@ -289,15 +289,14 @@ class _Pass:
             stopped = True
         return stopped
 
+    @staticmethod
     def _recompute(
-        self, wallet: str, positions: list[PublicPosition], markets: dict[str, MarketRecord], at: datetime
-    ) -> None:
+        wallet: str, positions: list[PublicPosition], markets: dict[str, MarketRecord], at: datetime
+    ) -> list[CategoryMetrics]:
         resolved = resolved_positions(positions, markets)
-        mine = {p.condition_id for p in positions}
-        categories = {m.category for c, m in markets.items() if c in mine and m.category}
+        categories = {m.category for p in positions if (m := markets.get(p.condition_id)) and m.category}
         last_active = max((p.last_event_at for p in positions if p.last_event_at), default=None)
-        rows = wallet_metrics(wallet, resolved, now=at, categories=categories, last_active=last_active)
-        self.summary.metric_rows_written += self.deps.store.write_metrics(rows, at)
+        return wallet_metrics(wallet, resolved, now=at, categories=categories, last_active=last_active)
 
     # --- plumbing ----------------------------------------------------------------------------------------
     def _concurrently(self, keys: Sequence[str], fetch: Callable[[str], _T]) -> Iterator[tuple[str, _T]]:

@@ -264,6 +264,7 @@ class LocalStack:
             "CLICKHOUSE_SECRET_ARN": self.clickhouse_secret_arn,
             "EXECUTION_QUEUE_URL": self.queues.queue_url,
             "TRADE_SOURCE": "clickhouse",
+            "OWRR_POSITIONS": "trades",
             "CLOB_URL": self.exchange.url,
             "CHAIN_ID": str(self.exchange.chain_id),
             "CLOB_CREDENTIALS_PREFIX": self.credentials_prefix,
@@ -318,9 +319,9 @@ class LocalStack:
     def handler_env_names() -> list[str]:
         return ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
                 "STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLICKHOUSE_SECRET_ARN", "EXECUTION_QUEUE_URL",
-                "TRADE_SOURCE", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX", "POWERTOOLS_SERVICE_NAME",
-                "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_TRACE_DISABLED", "AWS_CONFIG_FILE",
-                "AWS_SHARED_CREDENTIALS_FILE"]  # fmt: skip
+                "TRADE_SOURCE", "OWRR_POSITIONS", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX",
+                "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_TRACE_DISABLED",
+                "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]  # fmt: skip
 
     def _close_connections(self) -> None:
         for conn in self._conns:

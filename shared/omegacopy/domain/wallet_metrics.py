@@ -14,7 +14,6 @@ Where the original analytics product's choices were odd, ours differ on purpose:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -124,52 +123,82 @@ def wallet_metrics(
     categories: Iterable[str] = (),
     last_active: datetime | None = None,
 ) -> list[CategoryMetrics]:
-    """Every (category, window) row of one wallet, plus `overall`.
+    """Every (category, window) row of one wallet, plus `overall`, in one pass over its positions.
 
     `categories` adds rows for categories the wallet trades in without a resolved position there
     yet (they carry NULL omega and 0 bets: computed, nothing resolved).
     """
     wallet = wallet.lower()
-    by_category: dict[str, list[ResolvedPosition]] = defaultdict(list)
+    since = {window: now - timedelta(days=days) for window, days in WINDOW_DAYS.items()}
+    tally: dict[tuple[str, str], _Tally] = {}
+    for c in categories:
+        if c:
+            for window in WINDOWS:
+                tally.setdefault((c.lower(), window), _Tally())
+    for window in WINDOWS:
+        tally.setdefault((OVERALL, window), _Tally())
+    seen: set[str] = set()
     for p in resolved:
-        if p.category:
-            by_category[p.category.lower()].append(p)
-    wanted = {c.lower() for c in categories if c} | set(by_category)
-    rows: list[CategoryMetrics] = []
-    for category in sorted(wanted):
-        rows.extend(_windows(wallet, category, by_category.get(category, ()), now, last_active))
-    rows.extend(_windows(wallet, OVERALL, resolved, now, last_active))
-    return rows
+        windows = [LIFETIME]
+        if p.resolved_at is not None:
+            windows.extend(w for w, start in since.items() if p.resolved_at >= start)
+        category = p.category.lower() if p.category else None
+        for bucket in (OVERALL, category) if category else (OVERALL,):
+            for window in windows:
+                t = tally.get((bucket, window))
+                if t is None:
+                    t = tally[(bucket, window)] = _Tally()
+                t.add(p.pnl_usd)
+        if category:
+            seen.add(category)
+    for category in seen:  # a category seen only in a window still gets all its windows
+        for window in WINDOWS:
+            tally.setdefault((category, window), _Tally())
+    order = {w: i for i, w in enumerate(WINDOWS)}
+    keys = sorted(tally, key=lambda k: (k[0] == OVERALL, k[0], order[k[1]]))
+    return [tally[k].row(wallet, k[0], k[1], last_active) for k in keys]
 
 
-def _windows(
-    wallet: str, category: str, positions: Sequence[ResolvedPosition], now: datetime, last_active: datetime | None
-) -> list[CategoryMetrics]:
-    rows = [summarize(wallet, category, LIFETIME, positions, last_active)]
-    for window, days in WINDOW_DAYS.items():
-        since = now - timedelta(days=days)
-        recent = [p for p in positions if p.resolved_at is not None and p.resolved_at >= since]
-        rows.append(summarize(wallet, category, window, recent, last_active))
-    return rows
+class _Tally:
+    __slots__ = ("bets", "gains", "losing", "losses", "wins")
+
+    def __init__(self) -> None:
+        self.gains = _ZERO
+        self.losses = _ZERO
+        self.bets = self.wins = self.losing = 0
+
+    def add(self, pnl: Decimal) -> None:
+        self.bets += 1
+        if pnl > 0:
+            self.gains += pnl
+            self.wins += 1
+        elif pnl < 0:
+            self.losses -= pnl
+            self.losing += 1
+
+    def row(self, wallet: str, category: str, window: str, last_active: datetime | None) -> CategoryMetrics:
+        return CategoryMetrics(
+            wallet=wallet,
+            category=category,
+            window=window,
+            omega_net=omega(self.gains, self.losses, self.bets),
+            resolved_bets=self.bets,
+            wins=self.wins,
+            losing_bets=self.losing,
+            gains_usd=self.gains.quantize(CENT_PLACES, rounding=ROUND_HALF_EVEN),
+            losses_usd=self.losses.quantize(CENT_PLACES, rounding=ROUND_HALF_EVEN),
+            last_active=last_active,
+        )
 
 
 def summarize(
     wallet: str, category: str, window: str, positions: Sequence[ResolvedPosition], last_active: datetime | None
 ) -> CategoryMetrics:
-    gains = sum((p.pnl_usd for p in positions if p.pnl_usd > 0), _ZERO)
-    losses = sum((-p.pnl_usd for p in positions if p.pnl_usd < 0), _ZERO)
-    return CategoryMetrics(
-        wallet=wallet,
-        category=category,
-        window=window,
-        omega_net=omega(gains, losses, len(positions)),
-        resolved_bets=len(positions),
-        wins=sum(1 for p in positions if p.pnl_usd > 0),
-        losing_bets=sum(1 for p in positions if p.pnl_usd < 0),
-        gains_usd=gains.quantize(CENT_PLACES, rounding=ROUND_HALF_EVEN),
-        losses_usd=losses.quantize(CENT_PLACES, rounding=ROUND_HALF_EVEN),
-        last_active=last_active,
-    )
+    """One row from its positions (what `wallet_metrics` computes for each category and window)."""
+    t = _Tally()
+    for p in positions:
+        t.add(p.pnl_usd)
+    return t.row(wallet, category, window, last_active)
 
 
 def omega(gains: Decimal, losses: Decimal, resolved_bets: int) -> Decimal | None:
