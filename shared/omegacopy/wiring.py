@@ -47,24 +47,26 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
         dsn=ch_url, connect_timeout=env.source_timeout_s, send_receive_timeout=env.source_timeout_s
     )
     tables = TableNames(env.trades_table, env.metrics_table, env.markets_table)
+    clock = SystemClock()
     source: TradeSource
     if env.trade_source == "data_api":
         source = DataApiTradeSource(
             env.data_api_url, markets=ClickHouseMarketLookup(ch, tables), timeout_s=env.source_timeout_s
         )
     else:
-        source = ClickHouseTradeSource(ch, tables)
+        source = ClickHouseTradeSource(ch, tables, clock=clock, future_skew_s=env.future_skew_s)
     return TickDeps(
         store=PgMonitorStore(db_url, statement_timeout_ms=env.db_statement_timeout_ms),
         source=source,
-        owrr_inputs=ClickHouseOwrrInputs(ch, tables),
+        owrr_inputs=ClickHouseOwrrInputs(ch, tables, clock=clock, future_skew_s=env.future_skew_s),
         queue=SqsIntentQueue(boto3.client("sqs"), env.execution_queue_url),
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
-        clock=SystemClock(),
+        clock=clock,
         settings=MonitorSettings(
             overlap_s=env.overlap_s,
             initial_lookback_s=env.initial_lookback_s,
             outbox_batch_limit=env.outbox_batch_limit,
+            future_skew_s=env.future_skew_s,
         ),
     )
 
