@@ -48,7 +48,7 @@ class _Queue:
 
 class _Tunables:
     def get(self) -> Tunables:
-        return Tunables(staleness_limit_s=3600)
+        return Tunables(kill_switch=False, staleness_limit_s=3600)
 
 
 class _Clock:

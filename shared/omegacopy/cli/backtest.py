@@ -89,14 +89,21 @@ def register(subparsers: Any) -> None:
 def _tunables(path: Path | None) -> Any:
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from omegacopy.config import TunablesModel  # noqa: PLC0415
+    from omegacopy.domain.models import Tunables  # noqa: PLC0415
+    from omegacopy.strict_json import loads  # noqa: PLC0415
 
+    # A replay decides with trading released unless the file says otherwise (the built-in default
+    # keeps the kill switch ON, which would replay nothing).
     if path is None:
-        return TunablesModel().to_domain()
+        return Tunables(kill_switch=False)
     try:
-        return TunablesModel.model_validate_json(path.read_text(encoding="utf-8")).to_domain()
+        document = loads(path.read_text(encoding="utf-8"), decimal_floats=True, max_depth=2)
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"invalid tunables in {path}: not one JSON object")
+    try:
+        return Tunables.model_validate({"kill_switch": False, **document})
     except ValidationError as exc:
         raise ValueError(f"invalid tunables in {path}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
 

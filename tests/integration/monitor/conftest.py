@@ -106,6 +106,7 @@ def world(pg: Any, pg_url: str, ch: Any, ch_url: str, moto_server: Any, queues: 
         now=now,
     )
     w.set_tunable("staleness_limit_s", "600")
+    w.set_tunable("kill_switch", "false")  # a fresh stack's kill switch is ON: the operator releases it
     yield w
 
 
