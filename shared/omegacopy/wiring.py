@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from functools import cache
 
 import boto3
-import clickhouse_connect
 from aws_lambda_powertools.utilities import parameters
 
+from omegacopy.adapters.clickhouse_client import connect_clickhouse
 from omegacopy.adapters.clickhouse_source import (
     ClickHouseMarketLookup,
     ClickHouseOwrrInputs,
@@ -28,24 +28,26 @@ from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
 from omegacopy.config import ExecutorEnv, MonitorEnv
 from omegacopy.ports import TradeSource
+from omegacopy.redaction import register
 
 
 def _secret_or_url(url: object, secret_arn: str | None, what: str) -> str:
     if url is not None:
-        return str(url.get_secret_value())  # type: ignore[attr-defined]
-    if secret_arn:
+        value = str(url.get_secret_value())  # type: ignore[attr-defined]
+    elif secret_arn:
         # Secrets Manager, cached by Powertools for the container's life (rotations: max_age)
-        return str(parameters.get_secret(secret_arn, max_age=300))
-    raise RuntimeError(f"{what}: set its URL or secret ARN in the environment")
+        value = str(parameters.get_secret(secret_arn, max_age=300))
+    else:
+        raise RuntimeError(f"{what}: set its URL or secret ARN in the environment")
+    register(value)  # never in an error message or a log line from here on
+    return value
 
 
 def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
     env = MonitorEnv.from_environ(environ)
     db_url = _secret_or_url(env.database_url, env.database_secret_arn, "database")
     ch_url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
-    ch = clickhouse_connect.get_client(
-        dsn=ch_url, connect_timeout=env.source_timeout_s, send_receive_timeout=env.source_timeout_s
-    )
+    ch = connect_clickhouse(ch_url, connect_timeout=env.source_timeout_s, send_receive_timeout=env.source_timeout_s)
     tables = TableNames(env.trades_table, env.metrics_table, env.markets_table)
     clock = SystemClock()
     source: TradeSource

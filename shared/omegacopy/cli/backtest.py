@@ -150,6 +150,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from omegacopy.app.backtest import run_backtest  # noqa: PLC0415 - heavy imports only for this command
     from omegacopy.app.backtest_report import backtest_report  # noqa: PLC0415
     from omegacopy.ports import SourceUnavailableError  # noqa: PLC0415
+    from omegacopy.redaction import redact  # noqa: PLC0415
     from omegacopy.reporting.html_report import render_report  # noqa: PLC0415
 
     try:
@@ -163,7 +164,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             raise _RefusedError(str(exc), EXIT_FAILED) from None
         except Exception as exc:  # the driver's errors (connection, query) end the run, not a traceback
             if type(exc).__module__.startswith("clickhouse_connect"):
-                raise _RefusedError(f"clickhouse error: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
+                raise _RefusedError(redact(f"clickhouse error: {type(exc).__name__}: {exc}"), EXIT_FAILED) from None
             raise
     except _RefusedError as refused:
         print(f"omegacopy backtest: {refused}", file=sys.stderr)
@@ -204,16 +205,20 @@ def _strategies(args: argparse.Namespace) -> list[Any]:
     """The monitor's own loader (`PgMonitorSession.load_strategies`), once."""
     import psycopg  # noqa: PLC0415
 
+    from omegacopy.adapters.pg_connection import connect  # noqa: PLC0415
     from omegacopy.adapters.pg_monitor_store import PgMonitorSession  # noqa: PLC0415
+    from omegacopy.redaction import SecretSafeError, redact  # noqa: PLC0415
 
     url = args.database_url or os.environ.get("DATABASE_URL", "")
     if not url:
         raise _RefusedError("give --database-url or set DATABASE_URL", EXIT_BAD_INPUT)
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        with connect(url, autocommit=True, connect_timeout=10) as conn:
             strategies = PgMonitorSession(conn).load_strategies()
+    except SecretSafeError as exc:
+        raise _RefusedError(f"database error: {exc}", EXIT_FAILED) from None
     except psycopg.Error as exc:
-        raise _RefusedError(f"database error: {type(exc).__name__}: {exc}".strip(), EXIT_FAILED) from None
+        raise _RefusedError(redact(f"database error: {type(exc).__name__}: {exc}".strip()), EXIT_FAILED) from None
     if args.strategy:
         known = {s.config.strategy_id for s in strategies}
         unknown = sorted(set(args.strategy) - known)
@@ -230,15 +235,15 @@ def _strategies(args: argparse.Namespace) -> list[Any]:
 
 
 def _history(args: argparse.Namespace, strategies: list[Any]) -> Any:
-    import clickhouse_connect  # noqa: PLC0415
-
     from omegacopy.adapters.clickhouse_backtest import ClickHouseBacktest  # noqa: PLC0415
+    from omegacopy.adapters.clickhouse_client import connect_clickhouse  # noqa: PLC0415
+    from omegacopy.redaction import SecretSafeError, redact  # noqa: PLC0415
 
     url = args.clickhouse_url or os.environ.get("CLICKHOUSE_URL", "")
     if not url:
         raise _RefusedError("give --clickhouse-url or set CLICKHOUSE_URL", EXIT_BAD_INPUT)
     try:
-        history = ClickHouseBacktest(clickhouse_connect.get_client(dsn=url), arrival_column=args.arrival)
+        history = ClickHouseBacktest(connect_clickhouse(url), arrival_column=args.arrival)
         if args.arrival == "ingested_at":
             wallets = sorted({w for s in strategies for w in s.watched_wallets})
             traded, arrived = history.window_rows(wallets, args.start, args.end)
@@ -248,9 +253,11 @@ def _history(args: argparse.Namespace, strategies: list[Any]) -> Any:
                     " (ingested_at) outside it; a backfilled table? Replay it with --arrival block_time.",
                     file=sys.stderr,
                 )
+    except SecretSafeError as exc:
+        raise _RefusedError(f"clickhouse error: {exc}", EXIT_FAILED) from None
     except Exception as exc:
         if type(exc).__module__.startswith("clickhouse_connect"):
-            raise _RefusedError(f"clickhouse error: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
+            raise _RefusedError(redact(f"clickhouse error: {type(exc).__name__}: {exc}"), EXIT_FAILED) from None
         raise
     return history
 

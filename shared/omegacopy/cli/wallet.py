@@ -31,6 +31,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 
 from omegacopy.adapters.clob_client import ClobClient
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
+from omegacopy.adapters.pg_connection import connect
 from omegacopy.adapters.pg_wallets import (
     WalletExistsError,
     WalletNotFoundError,
@@ -46,6 +47,7 @@ from omegacopy.domain.evm import to_checksum_address
 from omegacopy.domain.order_v2 import POLYGON_CHAIN_ID
 from omegacopy.domain.signer import LocalKeySigner
 from omegacopy.observability import SERVICE
+from omegacopy.redaction import redact
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -303,7 +305,7 @@ def _aws(service: str) -> Any:
 
 
 def _connect(url: SecretStr) -> psycopg.Connection[Any]:
-    return psycopg.connect(url.get_secret_value(), connect_timeout=10)
+    return connect(url.get_secret_value(), connect_timeout=10)
 
 
 def _derive_credentials(signer: LocalKeySigner, clob_url: str, chain_id: int) -> ApiCredentials:
@@ -420,7 +422,7 @@ def _run(prog: str, action: Callable[[], dict[str, Any]]) -> int:
 def _describe(exc: BaseException) -> str:
     """One line naming the failure; AWS/database/CLOB messages carry no secrets, long hex is cut anyway."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return _HEX_RUN.sub("<redacted>", f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+    return _HEX_RUN.sub("<redacted>", redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__))
 
 
 def _import(args: argparse.Namespace) -> int:
