@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["benchmarks.signing", "benchmarks.tick", "benchmarks.executor_latency"]
+MODULES = ["benchmarks.signing", "benchmarks.tick", "benchmarks.executor_latency", "benchmarks.clickhouse_http"]
 
 
 def main(argv: list[str]) -> int:
