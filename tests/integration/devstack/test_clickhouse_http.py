@@ -385,7 +385,7 @@ def test_replies_are_not_held_back_by_nagle() -> None:
     (`make bench`: clickhouse_http_round_trip_ms), not a test."""
     server = Server("127.0.0.1", 0, engine=None)  # type: ignore[arg-type]  # accepting needs no engine
     try:
-        with socket.create_connection(server.server_address[:2], timeout=10):
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10):
             accepted, _ = server.get_request()
             try:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
