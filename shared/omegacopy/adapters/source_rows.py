@@ -17,6 +17,7 @@ Values are taken as they are: surrounding whitespace makes a field invalid, not 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -37,6 +38,8 @@ ADDRESS_PATTERN = r"^0x[0-9a-f]{40}$"
 OUTCOME_ID_PATTERN = r"^[0-9]{1,78}$"  # uint256 as a decimal string: a float-looking id is corrupt
 MAX_ID = 200
 MAX_MARKET_ID = 100
+# Ids are stored as PostgreSQL text, which cannot hold NUL: no control characters at all.
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 MAX_AMOUNT = 1e12
 
 
@@ -54,9 +57,9 @@ class TradeRow(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    trade_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+    trade_id: Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
     wallet_address: Annotated[str, Field(pattern=ADDRESS_PATTERN)]
-    market_id: Annotated[str, Field(min_length=1, max_length=MAX_MARKET_ID)]
+    market_id: Annotated[str, Field(min_length=1, max_length=MAX_MARKET_ID, pattern=ID_PATTERN)]
     token_id: Annotated[str, Field(pattern=OUTCOME_ID_PATTERN)]
     side: Outcome
     action: TradeAction
@@ -147,7 +150,7 @@ def _wallet_of(raw: dict[str, Any]) -> str:
 
 def _invalid_id(raw: dict[str, Any]) -> str:
     trade_id = raw.get("trade_id")
-    if isinstance(trade_id, str) and trade_id.strip():
+    if isinstance(trade_id, str) and trade_id.strip() and re.fullmatch(ID_PATTERN, trade_id):
         return trade_id.strip()[:MAX_ID]
     # No id to deduplicate on: derive a stable one from the row so a re-read is still one signal.
     digest = hashlib.sha256(repr(sorted((k, repr(v)) for k, v in raw.items())).encode()).hexdigest()
@@ -165,13 +168,22 @@ def _describe(exc: ValidationError) -> str:
 # --- the same rules in ClickHouse SQL ---------------------------------------------------------------
 
 
+_CONTROL = "[\\\\x00-\\\\x1f\\\\x7f]"  # re2, inside a ClickHouse string literal
+
+
 def _sql_checks(t: str, m: str) -> tuple[tuple[str, str], ...]:
     """(reason, condition that makes a row invalid), in the order they are reported. `t` is the
     trades table's alias, `m` the joined markets row (NULLs when the market is unknown)."""
     return (
-        ("trade_id: empty or too long", f"{t}.trade_id = '' OR lengthUTF8({t}.trade_id) > {MAX_ID}"),
+        (
+            "trade_id: empty, too long or with control characters",
+            f"{t}.trade_id = '' OR lengthUTF8({t}.trade_id) > {MAX_ID} OR match({t}.trade_id, '{_CONTROL}')",
+        ),
         ("wallet_address: not an address", f"NOT match(lower({t}.wallet_address), '{ADDRESS_PATTERN}')"),
-        ("market_id: empty or too long", f"{t}.market_id = '' OR lengthUTF8({t}.market_id) > {MAX_MARKET_ID}"),
+        (
+            "market_id: empty, too long or with control characters",
+            f"{t}.market_id = '' OR lengthUTF8({t}.market_id) > {MAX_MARKET_ID} OR match({t}.market_id, '{_CONTROL}')",
+        ),
         ("token_id: not a decimal token id", f"NOT match({t}.token_id, '{OUTCOME_ID_PATTERN}')"),
         ("side: not YES or NO", f"upper({t}.side) NOT IN ('YES', 'NO')"),
         ("action: not BUY or SELL", f"upper({t}.action) NOT IN ('BUY', 'SELL')"),
