@@ -123,3 +123,14 @@ class ExecutorEnv(_Env):
     deadline_margin_ms: Annotated[int, Field(ge=500, le=60_000)] = 4_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
     builder_code: str = "0x" + "0" * 64
+
+
+class WalletCliEnv(_Env):
+    """`omegacopy wallet`: the executor's own settings (same variable names, same defaults: the
+    fields are ExecutorEnv's), plus the key that encrypts a newly created credentials secret."""
+
+    database_url: SecretStr | None = ExecutorEnv.model_fields["database_url"].default
+    clob_url: str = ExecutorEnv.model_fields["clob_url"].default
+    chain_id: int = ExecutorEnv.model_fields["chain_id"].default
+    clob_credentials_prefix: str = ExecutorEnv.model_fields["clob_credentials_prefix"].default
+    clob_credentials_kms_key_id: str | None = None
