@@ -145,7 +145,7 @@ def _decide_and_record(deps: TickDeps, session: MonitorSession, tick_id: str, su
     followers: dict[str, list[FollowedStrategy]] = defaultdict(list)
     for strat in strategies:
         for wallet in strat.watched_wallets:
-            followers[wallet].append(strat)
+            followers[wallet.lower()].append(strat)  # sources report addresses lower-cased
     summary.strategies, summary.wallets = len(strategies), len(followers)
     # A cursor is never ahead of now + skew: one row stamped in the future must not make the monitor
     # skip what arrives on time after it (a cursor poisoned before this rule heals here).
