@@ -18,7 +18,7 @@ def test_every_form_of_a_registered_url_password_is_scrubbed() -> None:
     register(URL)
     for quoted in (URL, "p%zzw0rd-unit", 'invalid percent-encoded token: "p%zzw0rd-unit"'):
         assert "zzw0rd" not in redact(quoted)
-    assert redact("postgresql://x:never-registered@h/db") == f"postgresql://x:{REDACTED}@h/db"
+    assert redact("postgresql://x:never-registered@db.test/db") == f"postgresql://x:{REDACTED}@db.test/db"
     assert redact("nothing secret here") == "nothing secret here"
 
 
@@ -45,7 +45,7 @@ def test_log_records_are_scrubbed() -> None:
     handler.setFormatter(logger.registered_formatter)  # what the function's log stream writes with
     logger.addHandler(handler)
     try:
-        logger.warning("failed with passphrase-Kx7", extra={"detail": {"conn": "https://u:hunter22@ch:8443/db"}})
+        logger.warning("failed with passphrase-Kx7", extra={"detail": {"conn": "https://u:hunter22@ch.test:8443/db"}})
     finally:
         logger._logger.removeHandler(handler)  # Powertools has addHandler but no removeHandler
     line = out.getvalue().strip()
