@@ -21,7 +21,7 @@ from omegacopy.wiring import build_monitor_deps
 
 LEADER = "0x" + "ab" * 20
 OTHER = "0x" + "cd" * 20
-NOW = int(datetime.now(UTC).timestamp())
+NOW = int(datetime.now(UTC).timestamp())  # windows are relative to it, never to the clock when a test runs
 
 
 def _trade(**over: Any) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def test_trades_of_each_watched_wallet_are_read_and_validated(api: tuple[str, ty
     }
     source = DataApiTradeSource(url, markets=_markets)
 
-    batch = source.fetch_new_trades([LEADER, OTHER], datetime.now(UTC) - timedelta(minutes=5))
+    batch = source.fetch_new_trades([LEADER, OTHER], datetime.fromtimestamp(NOW, UTC) - timedelta(minutes=5))
 
     assert sorted(handler.calls) == sorted([LEADER, OTHER])
     good = sorted(batch.trades, key=lambda t: t.traded_at)
@@ -113,7 +113,7 @@ def test_trades_of_each_watched_wallet_are_read_and_validated(api: tuple[str, ty
     assert any("unknown market" in d for d in details)
     assert batch.watermark == datetime.fromtimestamp(NOW - 5, UTC)
     # the same fill read twice has the same id: the monitor decides it once
-    again = source.fetch_new_trades([LEADER], datetime.now(UTC) - timedelta(minutes=5))
+    again = source.fetch_new_trades([LEADER], datetime.fromtimestamp(NOW, UTC) - timedelta(minutes=5))
     assert {t.trade_id for t in again.trades} == {t.trade_id for t in good}
 
 
@@ -121,7 +121,7 @@ def test_an_api_failure_fails_the_tick_closed(api: tuple[str, type[_Api]]) -> No
     url, handler = api
     handler.pages = {LEADER: "500"}
     with pytest.raises(SourceUnavailableError):
-        DataApiTradeSource(url).fetch_new_trades([LEADER], datetime.now(UTC) - timedelta(minutes=5))
+        DataApiTradeSource(url).fetch_new_trades([LEADER], datetime.fromtimestamp(NOW, UTC) - timedelta(minutes=5))
 
 
 def test_the_source_is_selected_by_configuration(
@@ -141,6 +141,6 @@ def test_the_source_is_selected_by_configuration(
     source = build_monitor_deps(env).source
     assert source.name == "data_api"
     # categories and market state come from the ClickHouse markets dimension
-    batch = source.fetch_new_trades([LEADER], datetime.now(UTC) - timedelta(minutes=5))
+    batch = source.fetch_new_trades([LEADER], datetime.fromtimestamp(NOW, UTC) - timedelta(minutes=5))
     assert [t.category for t in batch.trades] == ["weather"]
     assert build_monitor_deps({**env, "TRADE_SOURCE": "clickhouse"}).source.name == "clickhouse"
