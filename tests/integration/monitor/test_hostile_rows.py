@@ -13,6 +13,7 @@ import pytest
 
 from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs
 from omegacopy.app.run_tick import run_tick
+from omegacopy.devstack.postgres import free_port
 from omegacopy.devstack.seed import (
     MarketSeed,
     TradeSeed,
@@ -295,4 +296,21 @@ def test_a_database_password_never_leaves_in_an_error_or_a_log(
     assert failed.value.__cause__ is None and failed.value.__suppress_context__
     out = capsys.readouterr()
     for leaked in (password, "zz-Tz9", "Tz9"):
+        assert leaked not in text and leaked not in out.out and leaked not in out.err
+
+
+def test_a_clickhouse_password_never_leaves_in_an_error_or_a_log(
+    world: MonitorWorld, invoke: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    password = "ch%Pw-Qr8"
+    monkeypatch.setenv("CLICKHOUSE_URL", f"http://default:{password}@127.0.0.1:{free_port()}/omegacopy")
+    capsys.readouterr()
+
+    with pytest.raises(Exception) as failed:
+        invoke(TICK)
+
+    text = f"{failed.value!r} {failed.value}"
+    assert "ClickHouse connection failed" in text
+    out = capsys.readouterr()
+    for leaked in (password, "Pw-Qr8"):
         assert leaked not in text and leaked not in out.out and leaked not in out.err
