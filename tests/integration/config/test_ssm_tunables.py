@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -34,7 +35,7 @@ def test_after_one_good_read_an_outage_keeps_the_last_good_values(moto_server: A
     ssm.put_parameter(Name=f"{prefix}/tunables/max_order_usd", Value="250", Type="String")
     tunables = SsmTunables(prefix, max_age_s=0, ssm_client=ssm)
     good = tunables.get()
-    assert (good.kill_switch, good.max_order_usd) == (False, 250)
+    assert (good.kill_switch, good.max_order_usd) == (False, Decimal("250"))
 
     tunables._provider.client = _unreachable_ssm()  # the same container, SSM gone
     assert tunables.get() == good
@@ -49,4 +50,4 @@ def test_a_typo_on_a_fresh_container_keeps_the_kill_switch_on(moto_server: Any) 
     values = SsmTunables(prefix, max_age_s=0, ssm_client=ssm).get()
 
     assert values.kill_switch is True
-    assert values.iceberg_slice_usd == 500
+    assert values.iceberg_slice_usd == Decimal("500")
