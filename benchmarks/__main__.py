@@ -9,6 +9,7 @@ MODULES = [
     "benchmarks.signing",
     "benchmarks.tick",
     "benchmarks.executor_latency",
+    "benchmarks.clickhouse_http",
     "benchmarks.public_api",
     "benchmarks.indexer",
 ]

@@ -50,7 +50,7 @@ DEFAULT_INTENTS = 1_200
 WARMUP = 20
 WALLETS = 2
 MARKETS = 10
-TUNABLES = Tunables(intent_max_age_s=3_600)  # the run lasts longer than the default 120 s
+TUNABLES = Tunables(kill_switch=False, intent_max_age_s=3_600)  # the run lasts longer than the default 120 s
 STEPS = ("lock", "book", "risk_inputs", "identity", "kms_unwrap", "sign", "commit")
 
 

@@ -61,7 +61,7 @@ RECONCILES = 3
 NON_TERMINAL = frozenset({"NEW", "SUBMITTING", "UNKNOWN", "LOST"})
 SETTLED = frozenset({"FILLED", "PARTIALLY_FILLED", "REJECTED", "CANCELLED", "EXPIRED"})
 # Every intent is minutes old by the end of the run: the age rule must not expire them.
-TUNABLES = Tunables(intent_max_age_s=86_400)
+TUNABLES = Tunables(kill_switch=False, intent_max_age_s=3_600)  # the longest the model allows: an hour
 
 
 @dataclass

@@ -59,7 +59,8 @@ class _Clock:
 
 def _publish(api: Any, rng: random.Random) -> None:
     now = int(time.time())
-    open_ids, closed_ids = [], []
+    open_ids: list[str] = []
+    closed_ids: list[str] = []
     for i in range(OPEN_MARKETS + RESOLVED_MARKETS):
         cid = "0x" + secrets.token_hex(32)
         api.publish_market(cid, category=CATEGORIES[i % len(CATEGORIES)], volume_24h=i)

@@ -48,7 +48,7 @@ class _Queue:
 
 class _Tunables:
     def get(self) -> Tunables:
-        return Tunables(staleness_limit_s=3600)
+        return Tunables(kill_switch=False, staleness_limit_s=3600)
 
 
 class _Clock:
@@ -193,6 +193,7 @@ def run() -> list[tuple[str, float, str]]:
         ("owrr_batch_compute_ms", compute_ms, "ms"),
         ("owrr_batch_total_ms", owrr_ms + compute_ms, "ms"),
         ("tick_total_ms", tick_ms, "ms"),
+        *run_copies(),
     ]
 
 
@@ -203,3 +204,94 @@ def _median_ms(fn: Any, n: int) -> float:
         fn()
         samples.append((time.perf_counter() - t0) * 1000)
     return statistics.median(samples)
+
+
+# --- one strategy copying thousands of trades in one tick ----------------------------------------
+COPY_RUNS = (1_000, 10_000)  # the ratio of their times shows the growth: ~10x when linear
+VOTERS = [(f"0x{'5' if side == 'YES' else '6'}{i:039x}", side) for side in ("YES", "NO") for i in range(3)]
+
+
+class _CopyTunables:
+    def get(self) -> Tunables:
+        return Tunables(kill_switch=False, staleness_limit_s=3600, max_open_positions_per_strategy=10_000,
+                        max_total_exposure_usd=Decimal("10000000"))  # fmt: skip
+
+
+def _seed_copy_markets(ch: Any, first: int, count: int, now: datetime) -> None:
+    """`count` politics markets, each with three qualified voters on either side (so OWRR is
+    computed, not neutral) leaning YES."""
+    ch.command(
+        f"""INSERT INTO markets (condition_id, category, question, yes_token_id, no_token_id, neg_risk, closed)
+        SELECT concat('0xc', toString(number)), 'politics', '', toString(5000000 + number * 2),
+               toString(5000001 + number * 2), 0, 0
+        FROM numbers({first}, {count})"""
+    )
+    at = int((now - timedelta(days=2)).timestamp())
+    for wallet, side in VOTERS:
+        offset, shares = (0, 1000) if side == "YES" else (1, 100)
+        ch.command(
+            f"""INSERT INTO trades_raw SELECT concat('v-{wallet[-4:]}-', toString(number)), '{wallet}',
+                   concat('0xc', toString(number)), toString(5000000 + number * 2 + {offset}), '{side}', 'BUY',
+                   {shares}, 0.5, {shares} * 0.5, 0, toDateTime64({at}, 3, 'UTC'), toDateTime64({at}, 3, 'UTC')
+            FROM numbers({first}, {count})"""
+        )
+    ch.insert(
+        "wallet_metrics_by_category",
+        [[w, "politics", "lifetime", 2.0, 50] for w, _ in VOTERS],
+        column_names=["wallet_address", "category", "window", "metric_2_omega_net", "metric_22_resolved_bets"],
+    )
+
+
+def _copy_trades(ch: Any, leader: str, first: int, count: int, now: datetime) -> None:
+    at = int((now - timedelta(seconds=10)).timestamp())
+    ch.command(
+        f"""INSERT INTO trades_raw SELECT concat('{leader[-6:]}-', toString(number)), '{leader}',
+               concat('0xc', toString(number)), toString(5000000 + number * 2), 'YES', 'BUY', 100, 0.5, 50, 0,
+               toDateTime64({at}, 3, 'UTC'), toDateTime64({at}, 3, 'UTC')
+        FROM numbers({first}, {count})"""
+    )
+
+
+def run_copies() -> list[tuple[str, float, str]]:
+    """One tick in which one strategy COPYs n trades, for each n of COPY_RUNS (separate strategies
+    and markets in one stack)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    infra = find_infra_dir()
+    out: list[tuple[str, float, str]] = []
+    with start_postgres() as pg, start_clickhouse() as chs:
+        migrate(pg.url, infra / "postgres" / "migrations")
+        ch = chs.client()
+        clickhouse_init(ch, infra / "clickhouse")
+        with psycopg.connect(pg.url, autocommit=True) as conn:
+            insert_wallet(conn, "w-copies", wallet(10**9 + 1))
+        first = 0
+        for n in COPY_RUNS:
+            leader = wallet(2 * 10**9 + n)
+            _seed_copy_markets(ch, first, n, now)
+            with psycopg.connect(pg.url, autocommit=True) as conn:
+                conn.execute("UPDATE strategies SET auto_execute_enabled = false")  # only this run's strategy
+                conn.execute("DELETE FROM monitor_cursor")
+                insert_strategies(conn, [StrategySeed(
+                    f"copies-{n}", "w-copies", [leader], categories=["politics"], balance_usd=Decimal("10000000"),
+                    max_positions=100_000, max_position_size_usd=Decimal("100"), sizing_mode="fixed",
+                    fixed_size_usd=Decimal("10"), owrr_threshold_yes=0, min_owrr_confidence="low",
+                )])  # fmt: skip
+            _copy_trades(ch, leader, first, n, now)
+            deps = TickDeps(
+                store=PgMonitorStore(pg.url, statement_timeout_ms=120_000),
+                source=ClickHouseTradeSource(ch, clock=_Clock(now)),
+                owrr_inputs=ClickHouseOwrrInputs(ch, clock=_Clock(now)),
+                queue=_Queue(),
+                tunables=_CopyTunables(),
+                clock=_Clock(now),
+                settings=MonitorSettings(outbox_batch_limit=10_000),
+            )
+            t0 = time.perf_counter()
+            summary = run_tick(deps, f"copies-{n}")
+            elapsed = time.perf_counter() - t0
+            if summary.copies != n:
+                raise RuntimeError(f"expected {n} COPYs in one tick, got {summary.copies}: {summary.skip_reasons}")
+            out.append((f"tick_{n}_copies_s", elapsed, "s"))
+            first += n
+    out.append(("tick_copies_growth_10x_ratio", out[-1][1] / out[0][1], "x"))
+    return out

@@ -3,12 +3,14 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omegacopy.app.execute_intent import execute_intent
 from omegacopy.app.intent_message import IntentMessage
 from omegacopy.observability import logger, metrics, tracer
+from omegacopy.redaction import redacted_errors
 from omegacopy.wiring import executor_deps
 
 # skip_group_on_error: a failing wallet's later messages wait; other wallets' groups flow on
@@ -18,11 +20,15 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     message = IntentMessage.parse(record.body)
     logger.append_keys(correlation_id=message.correlation_id, intent_id=str(message.intent_id))
-    execute_intent(executor_deps(), str(message.intent_id), lambda_context.get_remaining_time_in_millis)
+    with redacted_errors():  # the batch error report quotes record errors: never a secret in them
+        execute_intent(executor_deps(), str(message.intent_id), lambda_context.get_remaining_time_in_millis)
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    with redacted_errors():
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )

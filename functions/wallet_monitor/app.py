@@ -8,6 +8,7 @@ from omegacopy.adapters.clock import SystemClock
 from omegacopy.app.run_tick import run_tick
 from omegacopy.app.tick_event import TickEvent
 from omegacopy.observability import logger, metrics, tracer
+from omegacopy.redaction import redacted_errors
 from omegacopy.wiring import monitor_deps
 
 
@@ -17,5 +18,6 @@ from omegacopy.wiring import monitor_deps
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tick_id = TickEvent.parse(event).tick_id(SystemClock().now())
     logger.append_keys(tick_id=tick_id)
-    summary = run_tick(monitor_deps(), tick_id)
+    with redacted_errors():  # an error leaving the function never carries a secret
+        summary = run_tick(monitor_deps(), tick_id)
     return {"tick_id": tick_id, "status": summary.status, "intents_queued": summary.intents_queued}

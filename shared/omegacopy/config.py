@@ -1,18 +1,21 @@
 """Configuration models: one environment model per function, and the SSM tunables.
 
 Environment is parsed once per container with pydantic; tunables come from SSM every tick
-(Powertools Parameters, short max age) and are validated value by value.
+(Powertools Parameters, short max age) and are validated value by value against the one model
+that defines them (`omegacopy.domain.models.Tunables`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from omegacopy.domain.models import Confidence, Tunables
+from omegacopy.domain.models import Tunables
 
 
 class _Env(BaseModel):
@@ -49,6 +52,9 @@ class MonitorEnv(_Env):
     db_statement_timeout_ms: Annotated[int, Field(gt=0, le=60_000)] = 5_000
     outbox_batch_limit: Annotated[int, Field(gt=0, le=10_000)] = 2_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
+    # how far a source's clock may run ahead of ours: rows that arrived later than now + this wait
+    # for their time, and a trade time beyond it makes the row invalid
+    future_skew_s: Annotated[int, Field(ge=0, le=300)] = 30
 
 
 class PublicApiEnv(_Env):
@@ -63,53 +69,59 @@ class PublicApiEnv(_Env):
     public_api_future_skew_s: Annotated[float, Field(ge=0, le=3600)] = 300.0
 
 
-class TunablesModel(BaseModel):
-    """SSM tunables under `/omegacopy/<stage>/tunables/<name>`; every field validated on its own."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    kill_switch: bool = False
-    staleness_limit_s: Annotated[int, Field(ge=1, le=86_400)] = 300
-    max_open_positions_per_strategy: Annotated[int, Field(ge=0, le=10_000)] = 50
-    max_position_usd: Annotated[Decimal, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = Decimal("5000")
-    max_total_exposure_usd: Annotated[Decimal, Field(ge=0, le=100_000_000, allow_inf_nan=False)] = Decimal("50000")
-    owrr_threshold_yes: Annotated[int, Field(ge=0, le=100)] = 60
-    owrr_threshold_no: Annotated[int, Field(ge=0, le=100)] = 40
-    min_owrr_confidence: Confidence = Confidence.MEDIUM
-    owrr_cache_ttl_s: Annotated[int, Field(ge=0, le=86_400)] = 300
-    min_order_usd: Annotated[Decimal, Field(ge=0, le=1_000_000, allow_inf_nan=False)] = Decimal("10")
-    max_order_usd: Annotated[Decimal, Field(gt=0, le=10_000_000, allow_inf_nan=False)] = Decimal("1000")
-    max_market_exposure_usd: Annotated[Decimal, Field(ge=0, le=100_000_000, allow_inf_nan=False)] = Decimal("2500")
-    daily_loss_limit_pct: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] = Decimal("10")
-    drawdown_limit_pct: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] = Decimal("50")
-    price_collar: Annotated[Decimal, Field(gt=0, lt=1, allow_inf_nan=False)] = Decimal("0.05")
-    book_max_age_s: Annotated[int, Field(ge=1, le=300)] = 5
-    intent_max_age_s: Annotated[int, Field(ge=5, le=3600)] = 120
-    iceberg_slice_usd: Annotated[Decimal, Field(gt=0, le=10_000_000, allow_inf_nan=False)] = Decimal("500")
-    clock_skew_limit_s: Annotated[int, Field(ge=1, le=300)] = 5
-
-    def to_domain(self) -> Tunables:
-        return Tunables(**self.model_dump())
+def tunable_pattern(name: str) -> str:
+    """The text an SSM value of tunable `name` must be: also the parameter's AllowedPattern in the
+    template, so CloudFormation and `aws ssm put-parameter` refuse what the adapter would refuse."""
+    info = Tunables.model_fields[name]
+    kind = info.annotation
+    if kind is bool:
+        return "^(true|false)$"
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        return "^(" + "|".join(re.escape(member.value) for member in kind) + ")$"
+    upper = next(m.le for m in info.metadata if hasattr(m, "le"))
+    digits = len(str(int(upper)))
+    if kind is int:
+        return f"^[0-9]{{1,{digits}}}$"
+    if kind is Decimal:
+        return f"^[0-9]{{1,{digits}}}(\\.[0-9]{{1,6}})?$"
+    raise TypeError(f"tunable {name} has no SSM text form")  # a new kind of tunable needs one here
 
 
-def merge_tunables(raw: Mapping[str, str], last_good: TunablesModel) -> tuple[TunablesModel, dict[str, str]]:
+def tunable_text(name: str, value: object) -> str:
+    """A tunable's value as its SSM text (what `tunable_pattern` accepts)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, StrEnum):
+        return value.value
+    return str(value)
+
+
+_PATTERNS = {name: re.compile(tunable_pattern(name)) for name in Tunables.model_fields}
+
+
+def merge_tunables(raw: Mapping[str, str], last_good: Tunables) -> tuple[Tunables, dict[str, str]]:
     """Validate each raw SSM value alone; an invalid one keeps its last good value.
 
-    Returns the merged model and {name: error} for the values that were refused.
+    Returns the merged tunables and {name: error} for the values that were refused. Error texts
+    never quote the value (a misplaced secret must not reach a log).
     """
-    values = last_good.model_dump()
+    values = dict(last_good)
     errors: dict[str, str] = {}
-    known = set(TunablesModel.model_fields)
     for name, text in raw.items():
-        if name not in known:
+        pattern = _PATTERNS.get(name)
+        if pattern is None:
+            continue
+        cleaned = text.strip()
+        if pattern.fullmatch(cleaned) is None:
+            errors[name] = f"must match {pattern.pattern}"
             continue
         try:
-            candidate = TunablesModel.model_validate({**values, name: text.strip()})
+            candidate = Tunables.model_validate({**values, name: cleaned})
         except ValidationError as exc:
-            errors[name] = exc.errors()[0]["msg"]
+            errors[name] = exc.errors(include_input=False, include_url=False)[0]["msg"]
             continue
         values[name] = getattr(candidate, name)
-    return TunablesModel.model_validate(values), errors
+    return Tunables.model_validate(values), errors
 
 
 class ExecutorEnv(_Env):
@@ -128,6 +140,17 @@ class ExecutorEnv(_Env):
     deadline_margin_ms: Annotated[int, Field(ge=500, le=60_000)] = 4_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
     builder_code: str = "0x" + "0" * 64
+
+
+class WalletCliEnv(_Env):
+    """`omegacopy wallet`: the executor's own settings (same variable names, same defaults: the
+    fields are ExecutorEnv's), plus the key that encrypts a newly created credentials secret."""
+
+    database_url: SecretStr | None = ExecutorEnv.model_fields["database_url"].default
+    clob_url: str = ExecutorEnv.model_fields["clob_url"].default
+    chain_id: int = ExecutorEnv.model_fields["chain_id"].default
+    clob_credentials_prefix: str = ExecutorEnv.model_fields["clob_credentials_prefix"].default
+    clob_credentials_kms_key_id: str | None = None
 
 
 class IndexerEnv(_Env):

@@ -40,6 +40,10 @@ class SourceUnavailableError(RuntimeError):
     """The trade or metrics source failed or was too slow: the tick fails closed."""
 
 
+class TunablesUnavailableError(RuntimeError):
+    """No valid tunables have ever been read in this container: nothing may be ordered."""
+
+
 @dataclass(frozen=True, slots=True)
 class TradeBatch:
     """What a source returned since a watermark.
@@ -78,6 +82,8 @@ class TradeSource(Protocol):
 class MarketOwrrInputs:
     positions: tuple[WalletPosition, ...]
     metrics: tuple[WalletMetric, ...]
+    # rows of this market's inputs that failed validation (`adapters.consensus_rows`): no vote
+    rejected: tuple[InvalidRecord, ...] = ()
 
 
 class OwrrInputs(Protocol):
@@ -207,7 +213,9 @@ class IntentQueue(Protocol):
 
 
 class TunablesSource(Protocol):
-    def get(self) -> Tunables: ...
+    def get(self) -> Tunables:
+        """The tunables in force; raises `TunablesUnavailableError` when there are none (fail closed)."""
+        ...
 
 
 class Clock(Protocol):

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 import boto3
-import clickhouse_connect
 from aws_lambda_powertools.utilities import parameters
 
+from omegacopy.adapters.clickhouse_client import connect_clickhouse
 from omegacopy.adapters.clickhouse_index_store import ClickHouseIndexStore
 from omegacopy.adapters.clickhouse_source import (
     ClickHouseMarketLookup,
@@ -33,25 +33,28 @@ from omegacopy.app.index_run import IndexDeps, IndexSettings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
 from omegacopy.config import ExecutorEnv, IndexerEnv, MonitorEnv
 from omegacopy.ports import TradeSource
+from omegacopy.redaction import register
 
 
 def _secret_or_url(url: object, secret_arn: str | None, what: str) -> str:
     if url is not None:
-        return str(url.get_secret_value())  # type: ignore[attr-defined]
-    if secret_arn:
+        value = str(url.get_secret_value())  # type: ignore[attr-defined]
+    elif secret_arn:
         # Secrets Manager, cached by Powertools for the container's life (rotations: max_age)
-        return str(parameters.get_secret(secret_arn, max_age=300))
-    raise RuntimeError(f"{what}: set its URL or secret ARN in the environment")
+        value = str(parameters.get_secret(secret_arn, max_age=300))
+    else:
+        raise RuntimeError(f"{what}: set its URL or secret ARN in the environment")
+    register(value)  # never in an error message or a log line from here on
+    return value
 
 
 def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
     env = MonitorEnv.from_environ(environ)
     db_url = _secret_or_url(env.database_url, env.database_secret_arn, "database")
     ch_url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
-    ch = clickhouse_connect.get_client(
-        dsn=ch_url, connect_timeout=env.source_timeout_s, send_receive_timeout=env.source_timeout_s
-    )
+    ch = connect_clickhouse(ch_url, connect_timeout=env.source_timeout_s, send_receive_timeout=env.source_timeout_s)
     tables = TableNames(env.trades_table, env.metrics_table, env.markets_table)
+    clock = SystemClock()
     source: TradeSource
     if env.trade_source == "data_api":
         # the source timeout applies to the Data API too, unless PUBLIC_API_TIMEOUT_S says otherwise
@@ -62,18 +65,21 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
             lookback_s=env.data_api_lookback_s,
         )
     else:
-        source = ClickHouseTradeSource(ch, tables)
+        source = ClickHouseTradeSource(ch, tables, clock=clock, future_skew_s=env.future_skew_s)
     return TickDeps(
         store=PgMonitorStore(db_url, statement_timeout_ms=env.db_statement_timeout_ms),
         source=source,
-        owrr_inputs=ClickHouseOwrrInputs(ch, tables, positions_from=env.owrr_positions),
+        owrr_inputs=ClickHouseOwrrInputs(
+            ch, tables, positions_from=env.owrr_positions, clock=clock, future_skew_s=env.future_skew_s
+        ),
         queue=SqsIntentQueue(boto3.client("sqs"), env.execution_queue_url),
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
-        clock=SystemClock(),
+        clock=clock,
         settings=MonitorSettings(
             overlap_s=env.overlap_s,
             initial_lookback_s=env.initial_lookback_s,
             outbox_batch_limit=env.outbox_batch_limit,
+            future_skew_s=env.future_skew_s,
         ),
     )
 
@@ -122,7 +128,7 @@ def build_indexer_deps(environ: Mapping[str, str], *, public: PolymarketPublicDa
     env = IndexerEnv.from_environ(environ)
     db_url = _secret_or_url(env.database_url, env.database_secret_arn, "database")
     ch_url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
-    ch = clickhouse_connect.get_client(dsn=ch_url, connect_timeout=10, send_receive_timeout=60)
+    ch = connect_clickhouse(ch_url, connect_timeout=10, send_receive_timeout=60)
     data = public or public_data_from_env({"PUBLIC_API_TIMEOUT_S": str(env.http_timeout_s), **environ})
 
     def requests_made() -> dict[str, int]:

@@ -136,17 +136,17 @@ def _png_rows(data: bytes, max_rows: int) -> tuple[int, int, int, list[bytes]]:
     prev = bytearray(stride)
     for r in range(min(max_rows, height)):
         start = r * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        row_filter, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - bpp] if i >= bpp else 0
             up = prev[i]
-            if kind == 1:
+            if row_filter == 1:
                 line[i] = (line[i] + left) & 0xFF
-            elif kind == 2:
+            elif row_filter == 2:
                 line[i] = (line[i] + up) & 0xFF
-            elif kind == 3:
+            elif row_filter == 3:
                 line[i] = (line[i] + ((left + up) >> 1)) & 0xFF
-            elif kind == 4:
+            elif row_filter == 4:
                 ul = prev[i - bpp] if i >= bpp else 0
                 p = left + up - ul
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - ul)

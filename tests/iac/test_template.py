@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from omegacopy.config import TunablesModel, merge_tunables
+from omegacopy.config import merge_tunables, tunable_pattern, tunable_text
+from omegacopy.domain.models import Tunables
 from tests.iac.conftest import (
     REPO,
     as_list,
@@ -66,6 +67,7 @@ ALARM_METRICS = {
     "OwrrCacheMisses",
     "KillSwitchEngaged",
     "TunableInvalid",
+    "TunablesUnavailable",
     "KeyDecryptFailed",
     "ExchangeHalted",
     "IndexerLagSeconds",
@@ -343,38 +345,56 @@ def test_vpc_is_optional(cfn: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------------------------
 # Tunables
 # ------------------------------------------------------------------------------------------------
-def _tunables(cfn: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+def _tunables(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """tunable name -> the properties of its SSM parameter."""
+    found: dict[str, dict[str, Any]] = {}
     for parameter in resources(cfn, "AWS::SSM::Parameter").values():
         name = parameter["Properties"]["Name"]["Fn::Sub"]
         prefix = "/omegacopy/${Stage}/tunables/"
         if name.startswith(prefix):
-            found[name.removeprefix(prefix)] = parameter["Properties"]["Value"]
+            found[name.removeprefix(prefix)] = parameter["Properties"]
     return found
 
 
 def test_every_tunable_has_an_ssm_parameter(cfn: dict[str, Any]) -> None:
-    assert set(_tunables(cfn)) == set(TunablesModel.model_fields)
+    assert set(_tunables(cfn)) == set(Tunables.model_fields)
 
 
 @pytest.mark.parametrize("kill_switch_on_create", ["true", "false"])
-def test_tunable_defaults_are_valid_and_match_the_model(cfn: dict[str, Any], kill_switch_on_create: str) -> None:
-    values = _tunables(cfn)
+def test_tunable_values_are_the_model_defaults_and_validate(cfn: dict[str, Any], kill_switch_on_create: str) -> None:
+    values = {name: p["Value"] for name, p in _tunables(cfn).items()}
     assert values.pop("kill_switch") == {"Ref": "KillSwitchOnCreate"}
     raw = {**values, "kill_switch": kill_switch_on_create}
-    merged, errors = merge_tunables(raw, TunablesModel())
+    merged, errors = merge_tunables(raw, Tunables())
     assert errors == {}
     assert merged.kill_switch is (kill_switch_on_create == "true")
-    defaults = TunablesModel()
+    defaults = Tunables()
     for field, text in values.items():
-        default = getattr(defaults, field)
-        assert getattr(merged, field) == default, field
-        if isinstance(default, Decimal):
-            assert Decimal(text) == default
+        assert text == tunable_text(field, getattr(defaults, field)), field
+        assert getattr(merged, field) == getattr(defaults, field), field
+
+
+def test_tunable_descriptions_and_patterns_come_from_the_model(cfn: dict[str, Any]) -> None:
+    for name, parameter in _tunables(cfn).items():
+        field = Tunables.model_fields[name]
+        assert parameter["Description"] == field.description, name
+        assert parameter["AllowedPattern"] == tunable_pattern(name), name
+
+
+def test_every_tunable_has_bounds_and_its_pattern_refuses_what_the_model_refuses() -> None:
+    for name, field in Tunables.model_fields.items():
+        pattern = re.compile(tunable_pattern(name))
+        if field.annotation in (int, Decimal):
+            bounds = {type(m).__name__ for m in field.metadata}
+            assert bounds & {"Ge", "Gt"} and "Le" in bounds, f"{name} has no bounds"
+        for text in ("", " 1", "-1", "1e3", "NaN", "Infinity", "ture", "1\n"):
+            if pattern.fullmatch(text) is not None:
+                assert merge_tunables({name: text}, Tunables())[1] == {}, (name, text)
 
 
 def test_kill_switch_is_engaged_on_a_fresh_stack_by_default(sam: dict[str, Any]) -> None:
     assert sam["Parameters"]["KillSwitchOnCreate"]["Default"] == "true"
+    assert Tunables().kill_switch is True  # and without any SSM value at all
 
 
 # ------------------------------------------------------------------------------------------------

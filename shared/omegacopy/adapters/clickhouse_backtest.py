@@ -128,7 +128,7 @@ class ClickHouseBacktest:
         row = self._client.query(
             f"SELECT count(), countIf(ingested_at >= {{start:DateTime64(3, 'UTC')}}"  # noqa: S608 - table name
             f" AND ingested_at < {{end:DateTime64(3, 'UTC')}}) FROM {self._tables.trades}"
-            " WHERE wallet_address IN {wallets:Array(String)}"
+            " WHERE lower(wallet_address) IN {wallets:Array(String)}"
             " AND block_time >= {start:DateTime64(3, 'UTC')} AND block_time < {end:DateTime64(3, 'UTC')}",
             parameters={"wallets": sorted({w.lower() for w in wallets}), "start": start, "end": end},
         ).result_rows[0]

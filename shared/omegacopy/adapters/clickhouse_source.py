@@ -2,22 +2,32 @@
 
 The SQL here is the contract with `infra/clickhouse`: the live monitor and the backtest both read
 through these classes, so there is one implementation of "what a leader traded".
+
+Every row read is validated as one leader trade is (`adapters.source_rows`): new trades and the
+history behind a sale row by row in Python, the rows OWRR aggregates by the same rules in SQL. Rows
+that arrived after now + the allowed skew are not read at all: they wait for their time, so a row
+from the future can neither be decided early nor move the cursor past rows still to come.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from omegacopy.adapters.consensus_rows import parse_metrics, parse_positions
 from omegacopy.adapters.data_api_source import MarketInfo
-from omegacopy.adapters.source_rows import parse_trade_row
-from omegacopy.domain.models import InvalidTrade, LeaderTrade
-from omegacopy.domain.owrr import LIFETIME_WINDOW, TOP_WALLETS_PER_SIDE, WalletMetric, WalletPosition
-from omegacopy.ports import MarketOwrrInputs, SaleRef, SourceUnavailableError, TradeBatch
+from omegacopy.adapters.source_rows import invalid_reason_sql, parse_trade_row
+from omegacopy.domain.models import InvalidTrade, LeaderTrade, TradeAction
+from omegacopy.domain.owrr import LIFETIME_WINDOW, TOP_WALLETS_PER_SIDE, WalletMetric
+from omegacopy.domain.public_data import InvalidRecord
+from omegacopy.observability import logger, metrics
+from omegacopy.ports import Clock, MarketOwrrInputs, SaleRef, SourceUnavailableError, TradeBatch
+
+DEFAULT_FUTURE_SKEW_S = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +38,15 @@ class TableNames:
     holders: str = "market_holders"
 
 
+class _UtcClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
 # Wallets travel to ClickHouse as the UInt64 of their first 8 address bytes: the driver formats an
 # integer array ~20x faster than it escapes 5,000 address strings character by character. Rows
 # are then matched on the full address here, so a prefix collision can never leak a trade in.
+# (unhex reads hex in either case, so a mixed-case address finds its wallet.)
 _WALLET_KEY = "reinterpretAsUInt64(reverse(unhex(substring({col}, 3, 16))))"
 
 
@@ -41,71 +57,87 @@ def wallet_key(address: str) -> int:
         return 0
 
 
-_NEW_TRADES = """
-SELECT t.trade_id AS trade_id, t.wallet_address AS wallet_address, t.market_id AS market_id,
+# One leader trade row joined with its market: the columns `source_rows.TradeRow` validates.
+_TRADE_COLUMNS = """t.trade_id AS trade_id, t.wallet_address AS wallet_address, t.market_id AS market_id,
        t.token_id AS token_id, t.side AS side, t.action AS action, t.shares AS shares,
        t.entry_price AS entry_price, t.usd_value AS usd_value, t.block_time AS block_time,
        t.{arrival} AS ingested_at, m.condition_id IS NOT NULL AS market_known,
-       m.category AS category, {closed} AS closed, m.neg_risk AS neg_risk
-FROM {trades} AS t
-LEFT JOIN (SELECT condition_id, category, closed, neg_risk{market_cols} FROM {markets} FINAL) AS m
+       m.yes_token_id AS yes_token_id, m.no_token_id AS no_token_id,
+       m.category AS category, {closed} AS closed, m.neg_risk AS neg_risk"""
+_MARKETS = (
+    "SELECT condition_id, category, closed, neg_risk, yes_token_id, no_token_id{market_cols} FROM {markets} FINAL"
+)
+
+# `until` is now + skew live, the replayed tick in a backtest: a row arrives when its arrival time
+# has come, never earlier.
+_NEW_TRADES = f"""
+SELECT {_TRADE_COLUMNS}
+FROM {{trades}} AS t
+LEFT JOIN ({_MARKETS}) AS m
        ON m.condition_id = t.market_id
-WHERE t.{arrival} > {{since:DateTime64(3, 'UTC')}} AND {wallet_key} IN {{wallets:Array(UInt64)}}{until}
+WHERE t.{{arrival}} > {{{{since:DateTime64(3, 'UTC')}}}} AND t.{{arrival}} <= {{{{until:DateTime64(3, 'UTC')}}}}
+  AND {{wallet_key}} IN {{{{wallets:Array(UInt64)}}}}
+SETTINGS join_use_nulls = 1
+"""  # noqa: S608 - constants; values travel as server-side parameters
+
+# The backtest's as-of market state: a market counts as closed only if its row was written before
+# the tick (`markets` keeps the latest state: a market resolved since would otherwise make every
+# replayed trade on it a `market_closed` SKIP).
+_CLOSED_UNTIL = "(m.closed AND m.updated_at <= {until:DateTime64(3, 'UTC')})"
+
+# Every row of the sellers' wallet/token pairs before the latest sale, validated in Python like a new
+# trade: a corrupt old row must neither stop the tick nor size an exit.
+_HISTORY = f"""
+SELECT {_TRADE_COLUMNS}
+FROM {{trades}} AS t
+LEFT JOIN ({_MARKETS} WHERE condition_id IN {{{{markets:Array(String)}}}}) AS m
+       ON m.condition_id = t.market_id
+WHERE t.market_id IN {{{{markets:Array(String)}}}} AND lower(t.wallet_address) IN {{{{wallets:Array(String)}}}}
+  AND t.token_id IN {{{{tokens:Array(String)}}}} AND t.block_time < {{{{before:DateTime64(3, 'UTC')}}}}
+SETTINGS join_use_nulls = 1
+"""  # noqa: S608 - constants; values travel as server-side parameters
+
+# OWRR inputs: the open BUY rows of the touched markets that pass the trade-row rules, summed per
+# (market, side, wallet) with sides and addresses compared case-insensitively, top 20 by value.
+_CONSENSUS_ROWS = """FROM {trades} AS t
+LEFT JOIN (SELECT condition_id, yes_token_id, no_token_id FROM {markets} FINAL
+           WHERE condition_id IN {{markets:Array(String)}}) AS m
+       ON m.condition_id = t.market_id
+WHERE t.market_id IN {{markets:Array(String)}} AND t.is_closed = 0{as_of}"""
+
+_POSITIONS = """
+SELECT market_id, side, wallet_address, sum(shares) AS total_shares,
+       sum(shares * entry_price) / sum(shares) AS weighted_avg_entry_price, sum(usd_value) AS total_position_value
+FROM (
+    SELECT t.market_id AS market_id, upper(t.side) AS side, lower(t.wallet_address) AS wallet_address,
+           t.shares AS shares, t.entry_price AS entry_price, t.usd_value AS usd_value
+    {rows} AND upper(t.action) = 'BUY' AND {reason} = ''
+)
+GROUP BY market_id, side, wallet_address
+ORDER BY market_id, side, total_position_value DESC, wallet_address
+LIMIT {top} BY market_id, side
 SETTINGS join_use_nulls = 1
 """
 
-# The backtest's as-of bound (None live: the query text above is then exactly the live one). A replay
-# tick sees only rows that had arrived by the tick, and a market counts as closed only if its row was
-# written before the tick (`markets` keeps the latest state: a market resolved since would otherwise
-# make every replayed trade on it a `market_closed` SKIP).
-_UNTIL = "\n  AND t.{arrival} <= {{until:DateTime64(3, 'UTC')}}"
-_CLOSED_UNTIL = "(m.closed AND m.updated_at <= {until:DateTime64(3, 'UTC')})"
-
-# Shares a leader held in a token just before each sale: every earlier row of that wallet/token.
-# The big side is pre-filtered by market (the table's sort key) and the sales are the join's
-# right side, so the hash table is tiny.
-_SHARES_BEFORE = """
-SELECT s.trade_id AS trade_id,
-       sumIf(t.shares, t.action = 'BUY') - sumIf(t.shares, t.action = 'SELL') AS before
-FROM (
-    SELECT wallet_address, token_id, action, shares, block_time FROM {trades}
-    WHERE market_id IN {{markets:Array(String)}} AND wallet_address IN {{wallets:Array(String)}}
-      AND token_id IN {{tokens:Array(String)}}
-) AS t
-INNER JOIN (
-    SELECT tupleElement(z, 1) AS trade_id, tupleElement(z, 2) AS wallet, tupleElement(z, 3) AS token,
-           tupleElement(z, 4) AS ts
-    FROM (SELECT arrayJoin(arrayZip({{ids:Array(String)}}, {{wallets:Array(String)}},
-          {{tokens:Array(String)}}, {{times:Array(DateTime64(3, 'UTC'))}})) AS z)
-) AS s ON t.wallet_address = s.wallet AND t.token_id = s.token
-WHERE t.block_time < s.ts
-GROUP BY s.trade_id
+# The rows the query above left out, by market and reason (counted, and logged once per tick).
+_REJECTED = """
+SELECT t.market_id AS market_id, {reason} AS reason, count() AS n, any(t.trade_id) AS example
+{rows} AND reason != ''
+GROUP BY market_id, reason
+SETTINGS join_use_nulls = 1
 """
 
-# OWRR step 1 for all markets at once: open buy rows per (market, side, wallet), top 20 by value.
-_POSITIONS = """
-SELECT market_id, side, wallet_address, sum(shares) AS total_shares,
-       sum(shares * entry_price) / sum(shares) AS avg_entry, sum(usd_value) AS total_value
-FROM {trades}
-WHERE market_id IN {{markets:Array(String)}} AND is_closed = 0 AND action = 'BUY'{as_of}
-GROUP BY market_id, side, wallet_address
-ORDER BY market_id, side, total_value DESC, wallet_address
-LIMIT {top} BY market_id, side
-"""
-
-# The same rows from the indexer's holder snapshots (each market's newest), for live OWRR: what the
-# largest holders hold now, their own positions included, whatever history was indexed.
-_HOLDER_POSITIONS = """
-SELECT condition_id AS market_id, side, wallet_address, sum(shares) AS total_shares,
-       sum(shares * avg_price) / sum(shares) AS avg_entry, sum(shares * avg_price) AS total_value
-FROM {holders}
-WHERE condition_id IN {{markets:Array(String)}} AND avg_price IS NOT NULL AND shares > 0
+# The holders of each market's newest snapshot, one row each (validated in Python like any consensus
+# row): what the largest holders hold now, leaders included, whatever history was indexed.
+_HOLDER_ROWS = """
+SELECT condition_id AS market_id, side, wallet_address, shares AS total_shares,
+       avg_price AS weighted_avg_entry_price, shares * avg_price AS total_position_value
+FROM {holders} FINAL
+WHERE condition_id IN {{markets:Array(String)}}
   AND (condition_id, snapshot_at) IN (
       SELECT condition_id, max(snapshot_at) FROM {holders}
       WHERE condition_id IN {{markets:Array(String)}} GROUP BY condition_id)
-GROUP BY market_id, side, wallet_address
-ORDER BY market_id, side, total_value DESC, wallet_address
-LIMIT {top} BY market_id, side
+ORDER BY market_id, side, total_position_value DESC, wallet_address
 """
 
 _METRICS = """
@@ -119,7 +151,10 @@ ORDER BY updated_at
 
 class ClickHouseTradeSource:
     """`until` (backtest only): read as of that instant. `arrival_column="block_time"` replays a table
-    whose `ingested_at` is a backfill time, taking the block time as the moment a row arrived."""
+    whose `ingested_at` is a backfill time, taking the block time as the moment a row arrived.
+
+    Live, rows are read up to `clock.now() + future_skew_s` (by arrival, and trade times beyond it
+    are invalid rows)."""
 
     name = "clickhouse"
 
@@ -130,9 +165,13 @@ class ClickHouseTradeSource:
         *,
         until: datetime | None = None,
         arrival_column: Literal["ingested_at", "block_time"] = "ingested_at",
+        clock: Clock | None = None,
+        future_skew_s: int = DEFAULT_FUTURE_SKEW_S,
     ) -> None:
         self._client = client
         self._until = until
+        self._clock = clock or _UtcClock()
+        self._skew = timedelta(seconds=future_skew_s)
         t = tables or TableNames()
         self._new_trades = _NEW_TRADES.format(
             trades=t.trades,
@@ -141,22 +180,23 @@ class ClickHouseTradeSource:
             arrival=arrival_column,
             closed="m.closed" if until is None else _CLOSED_UNTIL,
             market_cols="" if until is None else ", updated_at",
-            until="" if until is None else _UNTIL.format(arrival=arrival_column),
         )
-        self._shares_before = _SHARES_BEFORE.format(trades=t.trades)
+        self._history = _HISTORY.format(
+            trades=t.trades, markets=t.markets, arrival=arrival_column, closed="m.closed", market_cols=""
+        )
+
+    def _not_after(self) -> datetime:
+        return self._until if self._until is not None else self._clock.now() + self._skew
 
     def fetch_new_trades(self, wallets: Sequence[str], since: datetime) -> TradeBatch:
+        not_after = self._not_after()
         try:
             result = self._client.query(
                 self._new_trades,
-                parameters={
-                    "wallets": sorted({wallet_key(w) for w in wallets}),
-                    "since": since,
-                    **({} if self._until is None else {"until": self._until}),
-                },
+                parameters={"wallets": sorted({wallet_key(w) for w in wallets}), "since": since, "until": not_after},
             )
         except Exception as exc:
-            raise SourceUnavailableError(f"clickhouse trade query failed: {type(exc).__name__}: {exc}") from exc
+            raise SourceUnavailableError(f"clickhouse trade query failed: {type(exc).__name__}") from None
         trades: list[LeaderTrade] = []
         invalid: list[InvalidTrade] = []
         watermark: datetime | None = None
@@ -169,35 +209,58 @@ class ClickHouseTradeSource:
                 # clickhouse-connect returns naive datetimes for UTC columns
                 ingested = ingested if ingested.tzinfo else ingested.replace(tzinfo=UTC)
                 watermark = ingested if watermark is None or ingested > watermark else watermark
-            parsed = parse_trade_row(raw)
+            parsed = parse_trade_row(raw, not_after=not_after)
             (trades if isinstance(parsed, LeaderTrade) else invalid).append(parsed)  # type: ignore[arg-type]
         return TradeBatch(tuple(trades), tuple(invalid), watermark)
 
     def leader_shares_before(self, sales: Sequence[SaleRef]) -> dict[str, Decimal]:
+        """Shares the leader held in the token before each sale: BUY minus SELL of the valid rows
+        strictly earlier (invalid rows are left out, as they were never copied either)."""
         if not sales:
             return {}
+        not_after = self._not_after()
         try:
             result = self._client.query(
-                self._shares_before,
+                self._history,
                 parameters={
-                    "ids": [s.trade_id for s in sales],
-                    "wallets": [s.wallet for s in sales],
-                    "tokens": [s.token_id for s in sales],
-                    "times": [s.traded_at for s in sales],
                     "markets": sorted({s.condition_id for s in sales}),
+                    "wallets": sorted({s.wallet.lower() for s in sales}),
+                    "tokens": sorted({s.token_id for s in sales}),
+                    "before": max(s.traded_at for s in sales),
                 },
             )
         except Exception as exc:
-            raise SourceUnavailableError(f"clickhouse position query failed: {type(exc).__name__}") from exc
-        return {row[0]: Decimal(repr(float(row[1]))) for row in result.result_rows}
+            raise SourceUnavailableError(f"clickhouse position query failed: {type(exc).__name__}") from None
+        history: dict[tuple[str, str], dict[str, LeaderTrade]] = defaultdict(dict)
+        rejected: Counter[str] = Counter()
+        for raw in result.named_results():
+            parsed = parse_trade_row(raw, not_after=not_after)
+            if isinstance(parsed, InvalidTrade):
+                rejected[parsed.detail] += 1
+                continue
+            history[(parsed.wallet, parsed.token_id)].setdefault(parsed.trade_id, parsed)  # a duplicate row counts once
+        if rejected:
+            _report_rejected("InvalidHistoryRows", "leader history rows left out of exits", rejected)
+        out: dict[str, Decimal] = {}
+        for sale in sales:
+            earlier = [
+                t
+                for t in history.get((sale.wallet.lower(), sale.token_id), {}).values()
+                if t.traded_at < sale.traded_at and t.trade_id != sale.trade_id
+            ]
+            if earlier:
+                out[sale.trade_id] = sum(
+                    (t.shares if t.action is TradeAction.BUY else -t.shares for t in earlier), Decimal(0)
+                )
+        return out
 
 
 class ClickHouseOwrrInputs:
     """Open positions from the indexer's holder snapshots (`positions_from="holders"`, live) or from
     the open BUY rows of `trades_raw` (an external indexer's contract, and the backtest).
 
-    `as_of` (backtest only, trades): open positions from rows traded by then (metrics stay the current ones).
-    """
+    `as_of` (backtest only, trades): open positions from rows traded by then (metrics stay the current
+    ones). Live, a row traded after `clock.now() + future_skew_s` is rejected like any invalid row."""
 
     def __init__(
         self,
@@ -206,53 +269,77 @@ class ClickHouseOwrrInputs:
         *,
         as_of: datetime | None = None,
         positions_from: Literal["trades", "holders"] = "trades",
+        clock: Clock | None = None,
+        future_skew_s: int = DEFAULT_FUTURE_SKEW_S,
     ) -> None:
         self._client = client
         self._as_of = as_of
+        self._clock = clock or _UtcClock()
+        self._skew = timedelta(seconds=future_skew_s)
         t = tables or TableNames()
-        bound = "" if as_of is None else "\n  AND block_time <= {as_of:DateTime64(3, 'UTC')}"
+        self._rejected: str | None
         if positions_from == "holders":
-            self._positions = _HOLDER_POSITIONS.format(holders=t.holders, top=TOP_WALLETS_PER_SIDE)
+            # one row per holder of the newest snapshot, each validated in Python (no SQL sum a bad
+            # row could poison); OWRR itself keeps the top 20 per side
+            self._positions = _HOLDER_ROWS.format(holders=t.holders)
+            self._rejected = None
+            self._source = f"clickhouse.{t.holders}"
         else:
-            self._positions = _POSITIONS.format(trades=t.trades, top=TOP_WALLETS_PER_SIDE, as_of=bound)
+            bound = "" if as_of is None else "\n  AND t.block_time <= {as_of:DateTime64(3, 'UTC')}"
+            rows = _CONSENSUS_ROWS.format(trades=t.trades, markets=t.markets, as_of=bound)
+            reason = invalid_reason_sql("t", "m")
+            self._positions = _POSITIONS.format(rows=rows, reason=reason, top=TOP_WALLETS_PER_SIDE)
+            self._rejected = _REJECTED.format(rows=rows, reason=reason)
+            self._source = f"clickhouse.{t.trades}"
         self._metrics = _METRICS.format(metrics=t.metrics, wallet_key=_WALLET_KEY.format(col="wallet_address"))
+        self._metrics_source = f"clickhouse.{t.metrics}"
 
     def load(self, markets: Mapping[str, str]) -> dict[str, MarketOwrrInputs]:
         if not markets:
             return {}
         params: dict[str, Any] = {"markets": list(markets)}
+        params["not_after"] = self._as_of if self._as_of is not None else self._clock.now() + self._skew
         if self._as_of is not None:
             params["as_of"] = self._as_of
-        rows = self._client.query(self._positions, parameters=params).result_rows
-        positions: dict[str, list[WalletPosition]] = defaultdict(list)
-        wallets: set[str] = set()
-        for market_id, side, wallet, shares, avg_entry, value in rows:
-            positions[market_id].append(WalletPosition(wallet, side, float(shares), float(avg_entry), float(value)))
-            wallets.add(wallet)
-        metrics_rows = []
+        positions = parse_positions(self._client.query(self._positions, parameters=params).named_results(),
+                                    source=self._source)  # fmt: skip
+        rejected: dict[str, list[InvalidRecord]] = defaultdict(list)
+        for market_id, row in positions.rejected:
+            rejected[market_id].append(row)
+        if self._rejected is not None:
+            for market_id, reason, n, example in self._client.query(self._rejected, parameters=params).result_rows:
+                rejected[market_id].append(
+                    InvalidRecord(self._source, f"{market_id}/{example}", f"{reason} ({n} rows)")
+                )
+        wallets = {p.wallet_address for ps in positions.by_market.values() for p in ps}
+        valid_metrics: list[WalletMetric] = []
+        bad_metrics: list[InvalidRecord] = []
         if wallets:
-            metrics_rows = self._client.query(
+            metric_rows = self._client.query(
                 self._metrics,
                 parameters={
                     "wallets": sorted({wallet_key(w) for w in wallets}),
                     "categories": sorted(set(markets.values())),
                     "window": LIFETIME_WINDOW,
                 },
-            ).result_rows
+            ).named_results()
+            valid_metrics, bad_metrics = parse_metrics(metric_rows, source=self._metrics_source)
         # Index metrics by (wallet, category), keeping read order (the spec's "last row wins"), so
         # each market gets only the rows of its own wallets.
         by_key: dict[tuple[str, str], list[WalletMetric]] = defaultdict(list)
-        for w, c, win, omega, bets in metrics_rows:
-            if w not in wallets:
-                continue
-            by_key[(w, c)].append(WalletMetric(w, c, win, omega, bets))
+        for m in valid_metrics:
+            if m.wallet_address in wallets:
+                by_key[(m.wallet_address, m.category)].append(m)
+        bad_by_wallet: dict[str, list[InvalidRecord]] = defaultdict(list)
+        for bad in bad_metrics:
+            bad_by_wallet[bad.key.split("/", 1)[0].lower()].append(bad)
         out: dict[str, MarketOwrrInputs] = {}
         for cid, cat in markets.items():
-            market_positions = tuple(positions.get(cid, ()))
-            market_metrics = tuple(
-                m for w in dict.fromkeys(p.wallet_address for p in market_positions) for m in by_key.get((w, cat), ())
-            )
-            out[cid] = MarketOwrrInputs(market_positions, market_metrics)
+            market_positions = tuple(positions.by_market.get(cid, ()))
+            voters = list(dict.fromkeys(p.wallet_address for p in market_positions))
+            market_metrics = tuple(m for w in voters for m in by_key.get((w, cat), ()))
+            market_rejected = rejected.get(cid, []) + [b for w in voters for b in bad_by_wallet.get(w, ())]
+            out[cid] = MarketOwrrInputs(market_positions, market_metrics, tuple(market_rejected))
         return out
 
 
@@ -281,3 +368,9 @@ class ClickHouseMarketLookup:
             )
             for cid, cat, closed, nr, yes, no in rows
         }
+
+
+def _report_rejected(metric: str, what: str, reasons: Counter[str]) -> None:
+    """One metric and one log line for the rows a read left out, with their reasons."""
+    metrics.add_metric(name=metric, unit="Count", value=sum(reasons.values()))
+    logger.warning(what, extra={"rejected": dict(reasons.most_common(10))})

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import json
 import logging
 import math
 import random
@@ -54,11 +53,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC
 from decimal import Decimal
-from typing import Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
+from omegacopy import strict_json
 from omegacopy.domain.clob_auth import ApiCredentials, l1_headers, l2_headers
 from omegacopy.domain.clob_models import (
     BalanceAllowance,
@@ -294,6 +294,34 @@ class _PriceWire(_Wire):
     price: Decimal
 
 
+class _TimeWire(_Wire):
+    # unix seconds as a number or numeric text; a bool, NaN or a fraction is not a time
+    time: Annotated[int, Field(ge=0, le=10**11)]
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _number(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError("not a number")
+        if isinstance(value, str | float):
+            try:
+                number = Decimal(str(value))
+            except ArithmeticError:
+                raise ValueError("not a number") from None
+            if not number.is_finite():
+                raise ValueError("not a finite number")
+            return int(number)
+        return value
+
+
+class _TickSizeWire(_Wire):
+    minimum_tick_size: Annotated[Decimal, Field(gt=0, lt=1)]
+
+
+class _NegRiskWire(_Wire):
+    neg_risk: StrictBool
+
+
 class _MidWire(_Wire):
     mid: Decimal
 
@@ -433,7 +461,7 @@ def reason_from_message(message: str) -> PostReason:
 def _error_message(content: bytes) -> str:
     """The `error` of a JSON error body, else a short, safe description of the body."""
     try:
-        payload = json.loads(content)
+        payload = _reply_json(content)
     except ValueError:
         head = content[:80].decode("utf-8", "replace").strip()
         return f"non-JSON body: {head!r}" if head else "empty body"
@@ -514,7 +542,7 @@ def classify_order_response(
     """Map one `POST /order` HTTP reply to an outcome (see the module table)."""
     if 200 <= http_status < 300:
         try:
-            payload = json.loads(content)
+            payload = _reply_json(content)
         except ValueError:
             return PostResult(
                 PostOutcome.UNKNOWN,
@@ -668,12 +696,7 @@ class ClobClient:
         payload = self._get_json("/time")
         if isinstance(payload, dict):
             payload = payload.get("time", payload.get("timestamp"))
-        if isinstance(payload, bool) or not isinstance(payload, int | float | str):
-            raise ClobBadResponseError("GET /time did not return a number")
-        try:
-            return int(Decimal(str(payload)))
-        except ArithmeticError:
-            raise ClobBadResponseError("GET /time did not return a number") from None
+        return _validate(_TimeWire, {"time": payload}, "GET /time").time
 
     def check_clock_skew(self) -> float:
         """Server minus local seconds; raises `ClockSkewError` beyond `max_clock_skew_s`."""
@@ -746,15 +769,10 @@ class ClobClient:
         raise TickSizeError(f"price {price} is not on the tick grid {info.tick_size} of {condition_id}")
 
     def tick_size(self, token_id: str) -> Decimal:
-        payload = self._get_json("/tick-size", params={"token_id": token_id})
-        return _decimal_field(payload, "minimum_tick_size", "/tick-size")
+        return self._get_model("/tick-size", _TickSizeWire, params={"token_id": token_id}).minimum_tick_size
 
     def neg_risk(self, token_id: str) -> bool:
-        payload = self._get_json("/neg-risk", params={"token_id": token_id})
-        value = payload.get("neg_risk") if isinstance(payload, dict) else None
-        if not isinstance(value, bool):
-            raise ClobBadResponseError("GET /neg-risk: 'neg_risk' is not a bool")
-        return value
+        return self._get_model("/neg-risk", _NegRiskWire, params={"token_id": token_id}).neg_risk
 
     def order_book(self, token_id: str) -> OrderBook:
         wire = self._get_model("/book", _BookWire, params={"token_id": token_id})
@@ -1016,7 +1034,7 @@ class ClobClient:
             return [classify_order_response(status, headers, body, expected_hash=expected[0], now_s=now)]
         if 200 <= status < 300:
             try:
-                payload = json.loads(body)
+                payload = _reply_json(body)
             except ValueError:
                 payload = None
             if not isinstance(payload, list) or len(payload) != len(expected):
@@ -1159,7 +1177,7 @@ class ClobClient:
         status = response.status_code
         if 200 <= status < 300:
             try:
-                return response.json()
+                return _reply_json(response.content)
             except ValueError:
                 # truncated / HTML 200: transient on an idempotent read
                 raise _Retryable(
@@ -1183,7 +1201,7 @@ class ClobClient:
         if status in (401, 403):
             raise ClobAuthError(message, status=status)
         try:
-            payload = response.json()
+            payload = _reply_json(response.content)
         except ValueError:
             payload = None
         raise ClobRequestError(message, status=status, payload=payload)
@@ -1196,21 +1214,17 @@ class _Retryable(Exception):  # noqa: N818 - internal control flow
         self.not_processed = not_processed
 
 
+def _reply_json(content: bytes) -> Any:
+    """An exchange reply body as JSON, strictly: deep nesting, duplicate keys or NaN are a bad reply
+    (ValueError), never a RecursionError escaping the classification."""
+    return strict_json.loads(content, max_depth=32, max_bytes=50_000_000)
+
+
 def _validate(model: type[_ResponseModel], payload: Any, where: str) -> _ResponseModel:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise ClobBadResponseError(f"{where}: reply does not match the API ({exc.error_count()} errors)") from None
-
-
-def _decimal_field(payload: Any, key: str, where: str) -> Decimal:
-    value = payload.get(key) if isinstance(payload, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ClobBadResponseError(f"{where}: '{key}' is not a number")
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        raise ClobBadResponseError(f"{where}: '{key}' is not a number") from None
 
 
 def _on_tick(price: Decimal, tick: Decimal) -> bool:
@@ -1219,7 +1233,7 @@ def _on_tick(price: Decimal, tick: Decimal) -> bool:
 
 def _token_of(content: bytes) -> object:
     try:
-        payload = json.loads(content)
+        payload = _reply_json(content)
     except ValueError:
         return None
     order = payload.get("order") if isinstance(payload, dict) else None

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from omegacopy.adapters import wire_log_redaction
 from omegacopy.domain.clob_auth import ApiCredentials
+from omegacopy.redaction import register
 
 DEFAULT_MAX_AGE_S: Final = 300
 
@@ -112,7 +113,9 @@ def load_credentials(
             value = provider.get(name, max_age=max_age_s, force_fetch=force_fetch)
     except parameters.exceptions.GetParameterError as exc:
         raise CredentialsError(f"secret {name}: could not be read ({_cause(exc)})") from None
-    return parse_credentials(name, value)
+    creds = parse_credentials(name, value)
+    register(creds.secret, creds.passphrase)  # scrubbed from every log line and error from now on
+    return creds
 
 
 def _cause(exc: BaseException) -> str:

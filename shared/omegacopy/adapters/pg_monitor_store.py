@@ -186,10 +186,11 @@ class PgMonitorSession:
                     " SELECT %s, unnest(%s::text[]) ON CONFLICT DO NOTHING",
                     (write.source, write.seen_trade_ids),
                 )
+            # The tick holds the lock and computed the watermark (never past now + skew): written as
+            # is, so a cursor once poisoned by a row from the future comes back down.
             self._conn.execute(
                 "INSERT INTO monitor_cursor (source, watermark, updated_at) VALUES (%s, %s, now())"
-                " ON CONFLICT (source) DO UPDATE SET watermark = GREATEST(monitor_cursor.watermark,"
-                " EXCLUDED.watermark), updated_at = now()",
+                " ON CONFLICT (source) DO UPDATE SET watermark = EXCLUDED.watermark, updated_at = now()",
                 (write.source, write.watermark),
             )
             self._conn.execute(

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from omegacopy.adapters.pg_connection import connect
 
 # A fixed key: two operators migrating at once serialise instead of racing.
 _MIGRATION_LOCK_KEY = 0x0C0_0001
@@ -31,7 +31,7 @@ def migrate(database_url: str, migrations_dir: Path) -> list[str]:
     """Apply every not-yet-applied `NNNN_name.sql`, each in its own transaction. Returns versions applied."""
     files = sorted(p for p in migrations_dir.glob("*.sql") if re.match(r"^\d{4}_", p.name))
     applied: list[str] = []
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
         try:
             conn.execute(

@@ -94,7 +94,8 @@ class BacktestConfig:
     latency_s: int = 30
     book_max_age_s: int = 300
     fill: FillParams = field(default_factory=FillParams)
-    tunables: Tunables = field(default_factory=Tunables)
+    # a replay decides with trading released (the built-in default keeps the kill switch ON)
+    tunables: Tunables = field(default_factory=lambda: Tunables(kill_switch=False))
     settings: MonitorSettings = field(default_factory=MonitorSettings)
 
     @property

@@ -1,20 +1,21 @@
 """OWRR for every market a tick touches: PostgreSQL cache first, one batched computation for the rest.
 
-Fallbacks, in order: fresh cache → compute → stale cache → neutral (which makes entries skip).
+Fallbacks, in order: fresh cache → compute → stale cache → neutral (which makes entries skip), per
+market: one market's failure never neutralises another's. Input rows the source rejected cast no
+vote; they are counted (`InvalidConsensusRows`) and logged once per lookup with their reasons.
 """
 
 from __future__ import annotations
 
-import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from omegacopy.domain.owrr import OwrrResult, compute_owrr, neutral_owrr
-from omegacopy.ports import MonitorSession, OwrrInputs
-
-log = logging.getLogger(__name__)
+from omegacopy.observability import logger, metrics
+from omegacopy.ports import CachedOwrr, MarketOwrrInputs, MonitorSession, OwrrInputs
 
 
 class OwrrOrigin(StrEnum):
@@ -63,20 +64,50 @@ def lookup_owrr(
     try:
         loaded = inputs.load(missing)
     except Exception as exc:  # any source failure degrades to stale/neutral, never blocks the tick
-        log.warning("owrr inputs unavailable, using stale or neutral values: %s", type(exc).__name__)
+        logger.warning("owrr inputs unavailable, using stale or neutral values", extra={"error": type(exc).__name__})
         for cid, cat in missing.items():
-            stale = cached.get((cid, cat))
-            if stale is not None:
-                results[cid], origins[cid] = stale.result, OwrrOrigin.STALE
-            else:
-                results[cid], origins[cid] = neutral_owrr(cat), OwrrOrigin.NEUTRAL
+            _fall_back(cid, cat, cached.get((cid, cat)), results, origins)
         return OwrrLookup(results, origins)
 
+    _report_rejected(loaded)
     computed: list[tuple[str, str, OwrrResult]] = []
     for cid, cat in missing.items():
-        market = loaded.get(cid)
-        result = compute_owrr(cat, market.positions, market.metrics) if market else compute_owrr(cat, (), ())
+        market = loaded.get(cid) or MarketOwrrInputs((), ())
+        try:
+            result = compute_owrr(cat, market.positions, market.metrics)
+        except Exception as exc:  # this market only: the others keep their computed values
+            logger.warning("owrr computation failed", extra={"condition_id": cid, "error": type(exc).__name__})
+            _fall_back(cid, cat, cached.get((cid, cat)), results, origins)
+            continue
         results[cid], origins[cid] = result, OwrrOrigin.COMPUTED
         computed.append((cid, cat, result))
     db.store_owrr(computed, now)
     return OwrrLookup(results, origins)
+
+
+def _fall_back(
+    cid: str,
+    cat: str,
+    stale: CachedOwrr | None,
+    results: dict[str, OwrrResult],
+    origins: dict[str, OwrrOrigin],
+) -> None:
+    if stale is not None:
+        results[cid], origins[cid] = stale.result, OwrrOrigin.STALE
+    else:
+        results[cid], origins[cid] = neutral_owrr(cat), OwrrOrigin.NEUTRAL
+
+
+def _report_rejected(loaded: Mapping[str, MarketOwrrInputs]) -> None:
+    reasons: Counter[str] = Counter()
+    markets = 0
+    for inputs in loaded.values():
+        if inputs.rejected:
+            markets += 1
+            reasons.update(r.reason for r in inputs.rejected)
+    if not reasons:
+        return
+    metrics.add_metric(name="InvalidConsensusRows", unit="Count", value=sum(reasons.values()))
+    logger.warning(
+        "consensus rows rejected: no vote", extra={"markets": markets, "reasons": dict(reasons.most_common(10))}
+    )

@@ -16,21 +16,21 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TypeVar
 
 from omegacopy.app.owrr_lookup import OwrrLookup, OwrrOrigin, lookup_owrr
-from omegacopy.domain.decisions import apply_decision, decide, invalid_source
+from omegacopy.domain.decisions import config_unavailable, decide, invalid_source
+from omegacopy.domain.iceberg import slice_amounts
 from omegacopy.domain.models import (
     Decision,
     DecisionAction,
     InvalidTrade,
     LeaderTrade,
-    PortfolioState,
     TradeAction,
     Tunables,
 )
 from omegacopy.domain.owrr import neutral_owrr
+from omegacopy.domain.portfolio_book import PortfolioBook
 from omegacopy.observability import logger, metrics
 from omegacopy.ports import (
     Clock,
@@ -46,6 +46,7 @@ from omegacopy.ports import (
     TickWrite,
     TradeSource,
     TunablesSource,
+    TunablesUnavailableError,
 )
 
 # Intent ids are UUIDs derived from (strategy, source trade): a replayed trade maps to the same id.
@@ -66,6 +67,8 @@ class MonitorSettings:
     overlap_s: int = 120
     initial_lookback_s: int = 300
     outbox_batch_limit: int = 2_000
+    # how far ahead of our clock a source's time may be; the cursor never passes now + this
+    future_skew_s: int = 30
 
 
 @dataclass
@@ -128,9 +131,9 @@ class _Tick:
 
     tick_id: str
     now: datetime
-    tunables: Tunables
+    tunables: Tunables | None  # None: unreadable at cold start, so every trade SKIPs (fail closed)
     followers: dict[str, list[FollowedStrategy]]
-    portfolios: dict[str, PortfolioState]
+    portfolios: dict[str, PortfolioBook]
     write: TickWrite
     summary: TickSummary
     reasons: Counter[str] = field(default_factory=Counter)
@@ -142,18 +145,26 @@ def _decide_and_record(deps: TickDeps, session: MonitorSession, tick_id: str, su
     followers: dict[str, list[FollowedStrategy]] = defaultdict(list)
     for strat in strategies:
         for wallet in strat.watched_wallets:
-            followers[wallet].append(strat)
+            followers[wallet.lower()].append(strat)  # sources report addresses lower-cased
     summary.strategies, summary.wallets = len(strategies), len(followers)
-    cursor = session.get_cursor(deps.source.name) or now - timedelta(seconds=deps.settings.initial_lookback_s)
-    tunables = deps.tunables.get()
-    if tunables.kill_switch:
-        metrics.add_metric(name="KillSwitchEngaged", unit="Count", value=1)  # every tick while it is on
+    # A cursor is never ahead of now + skew: one row stamped in the future must not make the monitor
+    # skip what arrives on time after it (a cursor poisoned before this rule heals here).
+    ceiling = now + timedelta(seconds=deps.settings.future_skew_s)
+    stored = session.get_cursor(deps.source.name)
+    cursor = min(stored, ceiling) if stored else now - timedelta(seconds=deps.settings.initial_lookback_s)
+    try:
+        tunables: Tunables | None = deps.tunables.get()
+    except TunablesUnavailableError:
+        tunables = None
+        summary.status = "config_unavailable"
+    if tunables is None or tunables.kill_switch:
+        metrics.add_metric(name="KillSwitchEngaged", unit="Count", value=1)  # every tick while nothing may trade
     tick = _Tick(
         tick_id=tick_id,
         now=now,
         tunables=tunables,
         followers=followers,
-        portfolios={s.config.strategy_id: s.portfolio for s in strategies},
+        portfolios={s.config.strategy_id: PortfolioBook(s.portfolio) for s in strategies},
         write=TickWrite(tick_id=tick_id, started_at=now, source=deps.source.name, watermark=cursor),
         summary=summary,
     )
@@ -180,7 +191,8 @@ def _read_new_trades(
         metrics.add_metric(name="SourceErrors", unit="Count", value=1)
         raise
     if batch.watermark is not None:
-        tick.write.watermark = max(cursor, batch.watermark)
+        ceiling = tick.now + timedelta(seconds=deps.settings.future_skew_s)
+        tick.write.watermark = min(max(cursor, batch.watermark), ceiling)
     all_ids = [t.trade_id for t in batch.trades] + [t.trade_id for t in batch.invalid]
     unseen = session.unseen(deps.source.name, all_ids) if all_ids else set()
     # A trade id seen twice in one batch (duplicate row) is decided once.
@@ -201,8 +213,12 @@ def _record_invalid(tick: _Tick, bad: InvalidTrade) -> None:
 
 
 def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades: list[LeaderTrade]) -> None:
+    tunables = tick.tunables
+    if tunables is None:
+        _skip_all_unconfigured(tick, trades)
+        return
     entry_markets = {t.condition_id: t.category for t in trades if t.action is TradeAction.BUY}
-    lookup = lookup_owrr(entry_markets, session, deps.owrr_inputs, tick.now, tick.tunables.owrr_cache_ttl_s)
+    lookup = lookup_owrr(entry_markets, session, deps.owrr_inputs, tick.now, tunables.owrr_cache_ttl_s)
     tick.summary.owrr_markets = len(entry_markets)
     tick.summary.owrr_cache_hits = lookup.count(OwrrOrigin.CACHE)
     tick.summary.owrr_fallbacks = lookup.count(OwrrOrigin.STALE) + lookup.count(OwrrOrigin.NEUTRAL)
@@ -219,26 +235,35 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
         owrr = lookup.results.get(trade.condition_id) or neutral_owrr(trade.category)
         for strat in tick.followers.get(trade.wallet, ()):
             sid = strat.config.strategy_id
+            book = tick.portfolios[sid]
             decision = decide(
                 trade,
                 strat.config,
                 owrr,
-                tick.portfolios[sid],
-                tick.tunables,
+                book,
+                tunables,
                 tick.now,
                 leader_shares_before=shares_before.get(trade.trade_id),
             )
             intent_id = None
             if decision.action is DecisionAction.COPY and decision.intent is not None:
                 intent_id = intent_id_for(sid, trade.trade_id)
-                tick.write.intents.extend(
-                    _iceberg(_intent_row(intent_id, trade, strat, decision, corr), tick.tunables.iceberg_slice_usd)
-                )
-                tick.portfolios[sid] = apply_decision(tick.portfolios[sid], decision)
+                tick.write.intents.extend(_iceberg(_intent_row(intent_id, trade, strat, decision, corr), tunables))
+                book.apply(decision)
                 tick.summary.copies += 1
             else:
                 tick.reasons[decision.reason_code] += 1
             tick.write.signals.append(_signal(trade, strat, decision, corr=corr, lookup=lookup, intent_id=intent_id))
+
+
+def _skip_all_unconfigured(tick: _Tick, trades: list[LeaderTrade]) -> None:
+    """No valid tunables: every interested strategy records why nothing was copied."""
+    decision = config_unavailable()
+    for trade in trades:
+        corr = correlation_id_for(tick.tick_id, trade.trade_id)
+        for strat in tick.followers.get(trade.wallet, ()):
+            tick.write.signals.append(_signal(trade, strat, decision, corr=corr, lookup=None, intent_id=None))
+            tick.reasons[decision.reason_code] += 1
 
 
 def _send_outbox(deps: TickDeps, session: MonitorSession, summary: TickSummary) -> None:
@@ -292,15 +317,21 @@ def _intent_row(
     )
 
 
-def _iceberg(intent: IntentRow, slice_usd: Decimal) -> list[IntentRow]:
-    """An entry above the slice size becomes slices, each its own intent with an id derived from the
-    first: the book is not swept at once, and every slice is still exactly-once on its own."""
+def _iceberg(intent: IntentRow, tunables: Tunables) -> list[IntentRow]:
+    """An entry above the slice size becomes slices (`domain.iceberg`), each its own intent with an
+    id derived from the first: the book is not swept at once, and every slice is still
+    exactly-once on its own."""
     usd = intent.usd_amount
-    if intent.is_exit or usd is None or slice_usd <= 0 or usd <= slice_usd:
+    if intent.is_exit or usd is None:
         return [intent]
-    count = int((usd / slice_usd).to_integral_value(rounding=ROUND_CEILING))
-    base = (usd / count).to_integral_value(rounding=ROUND_FLOOR)
-    amounts = [base] * (count - 1) + [usd - base * (count - 1)]
+    amounts = slice_amounts(
+        usd,
+        slice_usd=tunables.iceberg_slice_usd,
+        min_slice_usd=tunables.min_order_usd,
+        max_slices=tunables.iceberg_max_slices,
+    )
+    if len(amounts) == 1:
+        return [intent]
     slices = [dataclasses.replace(intent, usd_amount=amounts[0])]
     for index, amount in enumerate(amounts[1:], start=1):
         child_id = str(uuid.uuid5(INTENT_NAMESPACE, f"{intent.intent_id}\x1fslice\x1f{index}"))
@@ -316,10 +347,10 @@ def _signal(
     decision: Decision,
     *,
     corr: str,
-    lookup: OwrrLookup,
+    lookup: OwrrLookup | None,
     intent_id: str | None,
 ) -> SignalRow:
-    owrr = lookup.results.get(trade.condition_id) if trade.action is TradeAction.BUY else None
+    owrr = lookup.results.get(trade.condition_id) if lookup and trade.action is TradeAction.BUY else None
     return SignalRow(
         strategy_id=strat.config.strategy_id,
         source_trade_id=trade.trade_id,

@@ -89,14 +89,21 @@ def register(subparsers: Any) -> None:
 def _tunables(path: Path | None) -> Any:
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from omegacopy.config import TunablesModel  # noqa: PLC0415
+    from omegacopy.domain.models import Tunables  # noqa: PLC0415
+    from omegacopy.strict_json import loads  # noqa: PLC0415
 
+    # A replay decides with trading released unless the file says otherwise (the built-in default
+    # keeps the kill switch ON, which would replay nothing).
     if path is None:
-        return TunablesModel().to_domain()
+        return Tunables(kill_switch=False)
     try:
-        return TunablesModel.model_validate_json(path.read_text(encoding="utf-8")).to_domain()
+        document = loads(path.read_text(encoding="utf-8"), decimal_floats=True, max_depth=2)
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"invalid tunables in {path}: not one JSON object")
+    try:
+        return Tunables.model_validate({"kill_switch": False, **document})
     except ValidationError as exc:
         raise ValueError(f"invalid tunables in {path}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
 
@@ -143,6 +150,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     from omegacopy.app.backtest import run_backtest  # noqa: PLC0415 - heavy imports only for this command
     from omegacopy.app.backtest_report import backtest_report  # noqa: PLC0415
     from omegacopy.ports import SourceUnavailableError  # noqa: PLC0415
+    from omegacopy.redaction import redact  # noqa: PLC0415
     from omegacopy.reporting.html_report import render_report  # noqa: PLC0415
 
     try:
@@ -156,7 +164,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
             raise _RefusedError(str(exc), EXIT_FAILED) from None
         except Exception as exc:  # the driver's errors (connection, query) end the run, not a traceback
             if type(exc).__module__.startswith("clickhouse_connect"):
-                raise _RefusedError(f"clickhouse error: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
+                raise _RefusedError(redact(f"clickhouse error: {type(exc).__name__}: {exc}"), EXIT_FAILED) from None
             raise
     except _RefusedError as refused:
         print(f"omegacopy backtest: {refused}", file=sys.stderr)
@@ -197,16 +205,20 @@ def _strategies(args: argparse.Namespace) -> list[Any]:
     """The monitor's own loader (`PgMonitorSession.load_strategies`), once."""
     import psycopg  # noqa: PLC0415
 
+    from omegacopy.adapters.pg_connection import connect  # noqa: PLC0415
     from omegacopy.adapters.pg_monitor_store import PgMonitorSession  # noqa: PLC0415
+    from omegacopy.redaction import SecretSafeError, redact  # noqa: PLC0415
 
     url = args.database_url or os.environ.get("DATABASE_URL", "")
     if not url:
         raise _RefusedError("give --database-url or set DATABASE_URL", EXIT_BAD_INPUT)
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        with connect(url, autocommit=True, connect_timeout=10) as conn:
             strategies = PgMonitorSession(conn).load_strategies()
+    except SecretSafeError as exc:
+        raise _RefusedError(f"database error: {exc}", EXIT_FAILED) from None
     except psycopg.Error as exc:
-        raise _RefusedError(f"database error: {type(exc).__name__}: {exc}".strip(), EXIT_FAILED) from None
+        raise _RefusedError(redact(f"database error: {type(exc).__name__}: {exc}".strip()), EXIT_FAILED) from None
     if args.strategy:
         known = {s.config.strategy_id for s in strategies}
         unknown = sorted(set(args.strategy) - known)
@@ -223,15 +235,15 @@ def _strategies(args: argparse.Namespace) -> list[Any]:
 
 
 def _history(args: argparse.Namespace, strategies: list[Any]) -> Any:
-    import clickhouse_connect  # noqa: PLC0415
-
     from omegacopy.adapters.clickhouse_backtest import ClickHouseBacktest  # noqa: PLC0415
+    from omegacopy.adapters.clickhouse_client import connect_clickhouse  # noqa: PLC0415
+    from omegacopy.redaction import SecretSafeError, redact  # noqa: PLC0415
 
     url = args.clickhouse_url or os.environ.get("CLICKHOUSE_URL", "")
     if not url:
         raise _RefusedError("give --clickhouse-url or set CLICKHOUSE_URL", EXIT_BAD_INPUT)
     try:
-        history = ClickHouseBacktest(clickhouse_connect.get_client(dsn=url), arrival_column=args.arrival)
+        history = ClickHouseBacktest(connect_clickhouse(url), arrival_column=args.arrival)
         if args.arrival == "ingested_at":
             wallets = sorted({w for s in strategies for w in s.watched_wallets})
             traded, arrived = history.window_rows(wallets, args.start, args.end)
@@ -241,9 +253,11 @@ def _history(args: argparse.Namespace, strategies: list[Any]) -> Any:
                     " (ingested_at) outside it; a backfilled table? Replay it with --arrival block_time.",
                     file=sys.stderr,
                 )
+    except SecretSafeError as exc:
+        raise _RefusedError(f"clickhouse error: {exc}", EXIT_FAILED) from None
     except Exception as exc:
         if type(exc).__module__.startswith("clickhouse_connect"):
-            raise _RefusedError(f"clickhouse error: {type(exc).__name__}: {exc}", EXIT_FAILED) from None
+            raise _RefusedError(redact(f"clickhouse error: {type(exc).__name__}: {exc}"), EXIT_FAILED) from None
         raise
     return history
 

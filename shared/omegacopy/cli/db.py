@@ -38,8 +38,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _clickhouse_init(args: argparse.Namespace) -> int:
-    import clickhouse_connect  # noqa: PLC0415
-
+    from omegacopy.adapters.clickhouse_client import connect_clickhouse  # noqa: PLC0415
     from omegacopy.adapters.schema import clickhouse_init, find_infra_dir  # noqa: PLC0415
 
     try:
@@ -48,7 +47,7 @@ def _clickhouse_init(args: argparse.Namespace) -> int:
         print("omegacopy db clickhouse-init: give --url or set CLICKHOUSE_URL", file=sys.stderr)
         return 2
     infra = parsed.infra_dir or find_infra_dir()
-    count = clickhouse_init(clickhouse_connect.get_client(dsn=parsed.url), infra / "clickhouse")
+    count = clickhouse_init(connect_clickhouse(parsed.url), infra / "clickhouse")
     print(json.dumps({"statements": count}))
     return 0
 

@@ -1,9 +1,12 @@
 """`omegacopy order sign`: one JSON order spec on stdin → the exact `POST /order` request on stdout.
 
 Offline: nothing is sent. Exit 0 with `{"body", "body_serialized", "headers", "order_hash"}`;
-exit 2 with a message on stderr for a malformed spec or an order we refuse. Neither path ever
+exit 2 with one line on stderr for a malformed spec or an order we refuse. Neither path ever
 prints the private key or the API secret/passphrase (only the request's own L2 headers, which
-carry the passphrase by protocol).
+carry the passphrase by protocol), nor any other input value: an error names the field, and
+anything key-shaped or equal to a secret is redacted from it as a last line of defence. The JSON
+is read strictly (`omegacopy.strict_json`: no duplicate keys, no NaN, no huge integers, bounded
+nesting).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import secrets
 import sys
 import time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -46,10 +49,18 @@ from omegacopy.domain.order_v2 import (
     sign_order,
 )
 from omegacopy.domain.signer import LocalKeySigner
+from omegacopy.strict_json import JsonInputError, loads
 
 EXIT_BAD_INPUT = 2
 _PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+_HEX_RUN = re.compile(r"(?:0[xX])?[0-9a-fA-F]{32,}")
 _PROG = "omegacopy order sign"
+# A GTD expiration is unix seconds: beyond the year 2100 it is a mistake, not a date.
+MAX_EXPIRATION_S = 4_102_444_800
+# API key and passphrase travel as HTTP header values: visible ASCII only (no CR/LF: no header
+# injection); the secret is URL-safe base64.
+_HEADER_TEXT = r"^[\x21-\x7e]+$"
+HeaderText = Annotated[str, Field(min_length=1, max_length=256, pattern=_HEADER_TEXT)]
 
 
 class OrderSpec(BaseModel):
@@ -68,9 +79,9 @@ class OrderSpec(BaseModel):
     tick_size: Decimal
     neg_risk: bool = Field(default=False, strict=True)
     order_type: Literal["GTC", "GTD", "FOK", "FAK"]
-    expiration: int = Field(default=0, strict=True, ge=0)
+    expiration: int = Field(default=0, strict=True, ge=0, le=MAX_EXPIRATION_S)
     signature_type: Literal[0, 1, 2, 3] = 0
-    funder: str | None = None
+    funder: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
     salt: int | None = Field(default=None, strict=True, ge=0, le=MAX_SALT)
     intent_id: str | None = Field(default=None, min_length=1)
     timestamp_ms: int | None = Field(default=None, strict=True, gt=0)
@@ -78,9 +89,9 @@ class OrderSpec(BaseModel):
     metadata: str = Field(default=ZERO_BYTES32, pattern=r"^0x[0-9a-fA-F]{64}$")
     exchange_version: Literal[2, 3] = 2
     post_only: bool = Field(default=False, strict=True)
-    api_key: str = Field(min_length=1)
-    api_secret: SecretStr
-    api_passphrase: SecretStr
+    api_key: HeaderText
+    api_secret: SecretStr = Field(max_length=256)
+    api_passphrase: SecretStr = Field(max_length=256)
     header_timestamp: int | None = Field(default=None, strict=True, gt=0)
 
     @field_validator("private_key")
@@ -98,6 +109,13 @@ class OrderSpec(BaseModel):
             raise ValueError("must be non-empty")
         return value
 
+    @field_validator("api_passphrase")
+    @classmethod
+    def _header_safe(cls, value: SecretStr) -> SecretStr:
+        if re.fullmatch(_HEADER_TEXT, value.get_secret_value()) is None:
+            raise ValueError("must be visible ASCII without spaces or line breaks (it is sent as a header)")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> OrderSpec:
         if self.kind == "market" and self.order_type not in ("FOK", "FAK"):
@@ -109,18 +127,38 @@ class OrderSpec(BaseModel):
 
 def _read_spec(text: str) -> OrderSpec:
     # Decimal, never float: 0.29 must stay 0.29.
-    data = json.loads(text, parse_float=Decimal)
+    data = loads(text, decimal_floats=True, max_depth=4)
     if not isinstance(data, dict):
         raise ValueError("the spec must be one JSON object")
     return OrderSpec.model_validate(data)
 
 
 def _validation_message(exc: ValidationError) -> str:
-    lines = []
+    parts = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
         where = ".".join(str(part) for part in error["loc"]) or "spec"
-        lines.append(f"  {where}: {error['msg']}")
-    return "invalid order spec:\n" + "\n".join(lines)
+        parts.append(f"{where}: {error['msg']}")
+    return "invalid order spec: " + "; ".join(parts)
+
+
+def _say(message: str, secrets_in_input: list[str]) -> None:
+    """One line on stderr; key-shaped runs and the spec's own secrets never get through."""
+    line = " ".join(message.split())
+    for secret in secrets_in_input:
+        if len(secret) >= 4:
+            line = line.replace(secret, "<redacted>")
+    print(f"{_PROG}: {_HEX_RUN.sub('<redacted>', line)}", file=sys.stderr)
+
+
+def _secrets_of(text: str) -> list[str]:
+    """The values of the secret fields, as far as the raw text can be read (for redaction only)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [v for k in ("private_key", "api_secret", "api_passphrase") if isinstance(v := data.get(k), str)]
 
 
 def sign_request(spec: OrderSpec, *, now_s: int | None = None) -> dict[str, Any]:
@@ -183,25 +221,22 @@ def sign_request(spec: OrderSpec, *, now_s: int | None = None) -> dict[str, Any]
 
 def _sign(args: argparse.Namespace) -> int:
     del args
+    text = sys.stdin.read()
     try:
-        spec = _read_spec(sys.stdin.read())
-    except json.JSONDecodeError as exc:
-        print(
-            f"{_PROG}: stdin is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-            file=sys.stderr,
-        )
+        spec = _read_spec(text)
+    except JsonInputError as exc:
+        _say(f"stdin is not valid JSON: {str(exc).removeprefix('Invalid JSON: ')}", [])
         return EXIT_BAD_INPUT
     except ValidationError as exc:
-        print(f"{_PROG}: {_validation_message(exc)}", file=sys.stderr)
+        _say(_validation_message(exc), _secrets_of(text))
         return EXIT_BAD_INPUT
     except ValueError as exc:
-        print(f"{_PROG}: {exc}", file=sys.stderr)
+        _say(str(exc), _secrets_of(text))
         return EXIT_BAD_INPUT
     try:
         request = sign_request(spec)
     except (OrderRejected, ValueError) as exc:
-        # Domain messages never carry key material.
-        print(f"{_PROG}: order rejected: {exc}", file=sys.stderr)
+        _say(f"order rejected: {exc}", _secrets_of(text))
         return EXIT_BAD_INPUT
     print(json.dumps(request, indent=2))
     return 0

@@ -6,7 +6,9 @@ Input (stdin, or --input FILE):
                   "total_position_value"}, ...],
    "metrics": [{"wallet_address", "category", "window", "metric_2_omega_net", "metric_22_resolved_bets"},
                ...]}
-Output: the OwrrResult JSON (`OwrrResult.to_dict`). Invalid input: a message on stderr, exit 2.
+Output: the OwrrResult JSON (`OwrrResult.to_dict`). Invalid input: one line on stderr, exit 2.
+Numbers must be finite (no NaN, Infinity, 1e309) and in range: shares, values, omegas and bet
+counts non-negative, entry prices within [0, 1]. The JSON is read strictly (`omegacopy.strict_json`).
 """
 
 from __future__ import annotations
@@ -14,27 +16,33 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from omegacopy.domain.owrr import WalletMetric, WalletPosition, compute_owrr
+from omegacopy.strict_json import JsonInputError, loads
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
 
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Price = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class _Row(BaseModel):
     # Unknown keys are errors: a typo like "metric_2_omega" must not silently read as a missing omega.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 class PositionIn(_Row):
-    wallet_address: str
+    wallet_address: Text
     side: Literal["YES", "NO"]
-    total_shares: float
-    weighted_avg_entry_price: float
-    total_position_value: float
+    total_shares: NonNegative
+    weighted_avg_entry_price: Price
+    total_position_value: NonNegative
 
     @field_validator("side", mode="before")
     @classmethod
@@ -43,17 +51,17 @@ class PositionIn(_Row):
 
 
 class MetricIn(_Row):
-    wallet_address: str
-    category: str
-    window: str
-    metric_2_omega_net: float | None = None
-    metric_22_resolved_bets: int | None = None
+    wallet_address: Text
+    category: Text
+    window: Text
+    metric_2_omega_net: NonNegative | None = None
+    metric_22_resolved_bets: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
 
 
 class ComputeIn(_Row):
-    category: str | None
-    positions: list[PositionIn] = []
-    metrics: list[MetricIn] = []
+    category: Text | None
+    positions: Annotated[list[PositionIn], Field(max_length=100_000)] = []
+    metrics: Annotated[list[MetricIn], Field(max_length=100_000)] = []
 
 
 def register(subparsers: Any) -> None:
@@ -77,9 +85,12 @@ def run_compute(args: argparse.Namespace) -> int:
         print(f"owrr compute: cannot read {args.input}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        parsed = ComputeIn.model_validate_json(raw)
+        parsed = ComputeIn.model_validate(loads(raw, max_depth=8, max_bytes=50_000_000))
+    except JsonInputError as exc:
+        print(f"owrr compute: invalid input: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ValidationError as exc:
-        print(f"owrr compute: invalid input:\n{_describe(exc)}", file=sys.stderr)
+        print(f"owrr compute: invalid input: {_describe(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
     positions = [
@@ -101,11 +112,15 @@ def _read_file(path: str) -> str:
 
 
 def _describe(exc: ValidationError) -> str:
-    """One line per problem, with a JSON-ish path: `positions[1].side: Input should be 'YES' or 'NO'`."""
-    lines = []
-    for err in exc.errors(include_url=False):
+    """The problems on one line, each with a JSON-ish path: `positions[1].side: Input should be 'YES' or 'NO'`
+    (the first five, then how many more)."""
+    parts = []
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    for err in errors[:5]:
         path = ""
         for part in err["loc"]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        lines.append(f"  {path or '(document)'}: {err['msg']}")
-    return "\n".join(lines)
+        parts.append(f"{path or '(document)'}: {err['msg']}")
+    if len(errors) > 5:
+        parts.append(f"and {len(errors) - 5} more")
+    return "; ".join(parts)

@@ -55,7 +55,9 @@ def register(subparsers: Any) -> None:
 def run_report(args: argparse.Namespace) -> int:
     import psycopg  # noqa: PLC0415 - only this command needs the driver
 
+    from omegacopy.adapters.pg_connection import connect  # noqa: PLC0415
     from omegacopy.adapters.pg_report_source import PgReportSource  # noqa: PLC0415
+    from omegacopy.redaction import SecretSafeError, redact  # noqa: PLC0415
     from omegacopy.reporting.html_report import render_report  # noqa: PLC0415
 
     url = args.database_url or os.environ.get("DATABASE_URL", "")
@@ -66,10 +68,13 @@ def run_report(args: argparse.Namespace) -> int:
         print("omegacopy report: --from must be before --to", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        with connect(url, autocommit=True, connect_timeout=10) as conn:
             model = PgReportSource(conn).load(start=args.start, end=args.end, generated_at=datetime.now(UTC))
+    except SecretSafeError as exc:
+        print(f"omegacopy report: database error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except psycopg.Error as exc:
-        print(f"omegacopy report: database error: {type(exc).__name__}: {exc}".strip(), file=sys.stderr)
+        print(redact(f"omegacopy report: database error: {type(exc).__name__}: {exc}".strip()), file=sys.stderr)
         return EXIT_FAILED
     write_html(args.out, render_report(model))
     print(f"report written to {args.out}")

@@ -31,6 +31,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 
 from omegacopy.adapters.clob_client import ClobClient
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
+from omegacopy.adapters.pg_connection import connect
 from omegacopy.adapters.pg_wallets import (
     WalletExistsError,
     WalletNotFoundError,
@@ -41,17 +42,20 @@ from omegacopy.adapters.pg_wallets import (
     validate_wallet_id,
 )
 from omegacopy.adapters.wallet_keys import KeyUnwrapError, normalize_address, rewrap, wrap_private_key
+from omegacopy.config import WalletCliEnv
 from omegacopy.domain.clob_auth import ApiCredentials
 from omegacopy.domain.evm import to_checksum_address
 from omegacopy.domain.order_v2 import POLYGON_CHAIN_ID
 from omegacopy.domain.signer import LocalKeySigner
 from omegacopy.observability import SERVICE
+from omegacopy.redaction import redact
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-DEFAULT_CREDENTIALS_PREFIX = "omegacopy/dev/clob"
-DEFAULT_CLOB_URL = "https://clob.polymarket.com"
+# Defaults and environment variables are the executor's (config.ExecutorEnv), not copies of them.
+DEFAULT_CREDENTIALS_PREFIX: str = WalletCliEnv.model_fields["clob_credentials_prefix"].default
+DEFAULT_CLOB_URL: str = WalletCliEnv.model_fields["clob_url"].default
 _MAX_LINE = 1024
 _HEX_RUN = re.compile(r"(?:0[xX])?[0-9a-fA-F]{32,}")
 _KEY_LIKE = re.compile(r"(?<![0-9a-fA-F])(?:0[xX])?[0-9a-fA-F]{64}(?![0-9a-fA-F])")
@@ -135,11 +139,33 @@ class ShowArgs(_Args):
     pass
 
 
+# argument name -> environment model field, where they differ
+_FROM_ENVIRONMENT = {
+    "credentials_prefix": "clob_credentials_prefix",
+    "credentials_kms_key_id": "clob_credentials_kms_key_id",
+}
+
+
+def _environment() -> WalletCliEnv:
+    try:
+        return WalletCliEnv.from_environ(os.environ)
+    except ValidationError as exc:
+        bad = ", ".join(str(e["loc"][0]).upper() for e in exc.errors(include_input=False) if e["loc"])
+        raise InputError(f"invalid environment variable(s): {bad}") from None
+
+
 def _validated(model: type[_Args], args: argparse.Namespace, **extra: object) -> Any:
+    """Arguments over the environment over the defaults (the environment model's)."""
+    env = _environment()
     data = {name: getattr(args, name) for name in model.model_fields if hasattr(args, name)}
     data.update(extra)
+    for name in model.model_fields:
+        source = _FROM_ENVIRONMENT.get(name, name)
+        if data.get(name) is None and source in WalletCliEnv.model_fields:
+            value = getattr(env, source)
+            data[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
     if not data.get("database_url"):
-        data["database_url"] = os.environ.get("DATABASE_URL") or ""
+        data["database_url"] = ""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -303,7 +329,7 @@ def _aws(service: str) -> Any:
 
 
 def _connect(url: SecretStr) -> psycopg.Connection[Any]:
-    return psycopg.connect(url.get_secret_value(), connect_timeout=10)
+    return connect(url.get_secret_value(), connect_timeout=10)
 
 
 def _derive_credentials(signer: LocalKeySigner, clob_url: str, chain_id: int) -> ApiCredentials:
@@ -420,7 +446,7 @@ def _run(prog: str, action: Callable[[], dict[str, Any]]) -> int:
 def _describe(exc: BaseException) -> str:
     """One line naming the failure; AWS/database/CLOB messages carry no secrets, long hex is cut anyway."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return _HEX_RUN.sub("<redacted>", f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+    return _HEX_RUN.sub("<redacted>", redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__))
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -465,13 +491,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_database(imp)
     imp.add_argument(
         "--credentials-prefix",
-        default=os.environ.get("CLOB_CREDENTIALS_PREFIX", DEFAULT_CREDENTIALS_PREFIX),
+        default=None,
         help="Secrets Manager name prefix; the secret is <prefix>/<wallet-id> (default: $CLOB_CREDENTIALS_PREFIX "
         f"or {DEFAULT_CREDENTIALS_PREFIX})",
     )
     imp.add_argument(
         "--credentials-kms-key-id",
-        default=os.environ.get("CLOB_CREDENTIALS_KMS_KEY_ID") or None,
+        default=None,
         help="KMS key that encrypts a newly created credentials secret (the stack's platform key; default: "
         "$CLOB_CREDENTIALS_KMS_KEY_ID, else Secrets Manager's aws/secretsmanager key)",
     )
@@ -482,8 +508,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="create or derive the CLOB API credentials with an L1 signature (network call to --clob-url)",
     )
-    imp.add_argument("--clob-url", default=os.environ.get("CLOB_URL", DEFAULT_CLOB_URL))
-    imp.add_argument("--chain-id", default=POLYGON_CHAIN_ID, help=f"default {POLYGON_CHAIN_ID}")
+    imp.add_argument("--clob-url", default=None, help=f"default: $CLOB_URL or {DEFAULT_CLOB_URL}")
+    imp.add_argument("--chain-id", default=None, help=f"default: $CHAIN_ID or {POLYGON_CHAIN_ID}")
     imp.add_argument("--replace", action="store_true", help="overwrite an existing wallet with this id")
     imp.set_defaults(func=_import)
 

@@ -7,7 +7,7 @@ what template.yaml declares:
 - ClickHouse: the HTTP endpoint backed by chDB (a child process), with `infra/clickhouse` applied;
 - AWS: moto in server mode, holding the FIFO execution queue + DLQ, the wallet and platform KMS
   keys (with their aliases), the database / ClickHouse URL secrets and the SSM tunables (every
-  `TunablesModel` field, default values unless the scenario sets one);
+  `Tunables` field, default values unless the scenario sets one);
 - the paper exchange (CLOB V2 imitation) in a thread.
 
 On exit everything is stopped and reaped, temporary directories removed and the process
@@ -49,7 +49,7 @@ import boto3
 import psycopg
 
 from omegacopy.adapters.schema import clickhouse_init, find_infra_dir, migrate
-from omegacopy.config import ExecutorEnv, MonitorEnv, TunablesModel
+from omegacopy.config import ExecutorEnv, MonitorEnv, tunable_text
 from omegacopy.devstack.aws import REGION, ExecutionQueues, MotoServer, create_execution_queues, start_moto
 from omegacopy.devstack.clickhouse import ClickHouseServer, start_clickhouse
 from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
@@ -68,13 +68,16 @@ from omegacopy.devstack.scenario import (
     trade_row,
 )
 from omegacopy.devstack.seed import TRADE_COLUMNS, insert_markets, insert_metrics, insert_strategies, insert_trades
+from omegacopy.domain.models import Tunables
 from omegacopy.domain.signer import LocalKeySigner, new_private_key
 
 STAGE = "local"
 CH_DATABASE = "omegacopy"
 EXECUTOR_BATCH_SIZE = 5  # template.yaml: the executor's SQS event source BatchSize
 MAX_BATCHES_PER_TICK = 50
-SCENARIO_TUNABLES = {"staleness_limit_s": str(STALENESS_LIMIT_S)}
+# A fresh stack's kill switch is ON (the built-in default, as in the template): the scenario's
+# operator releases it.
+SCENARIO_TUNABLES = {"staleness_limit_s": str(STALENESS_LIMIT_S), "kill_switch": "false"}
 
 
 # ==================================================================================================
@@ -176,7 +179,7 @@ class LocalStack:
         boto3.DEFAULT_SESSION = None  # a fresh default session: credentials and endpoint from the env above
         with _timed(self.timings, "aws_resources_s"):
             self._create_aws_resources()
-        self._progress(f"aws resources   queue + DLQ, 2 KMS keys, 2 secrets, {len(TunablesModel.model_fields)} "
+        self._progress(f"aws resources   queue + DLQ, 2 KMS keys, 2 secrets, {len(Tunables.model_fields)} "
                        f"tunables ({self.timings.aws_resources_s:.1f} s)")  # fmt: skip
         os.environ.update(self.handler_env())
         reset_containers()
@@ -343,7 +346,7 @@ class LocalStack:
         self.clickhouse_secret_arn = sm.create_secret(
             Name=f"omegacopy/{self.stage}/clickhouse-url", SecretString=self.ch_url, KmsKeyId=self.platform_key_arn
         )["ARN"]
-        values = {**_tunable_texts(TunablesModel()), **self._tunable_overrides}
+        values = {**_tunable_texts(Tunables()), **self._tunable_overrides}
         for name, value in values.items():
             ssm.put_parameter(Name=f"{self.ssm_prefix}/tunables/{name}", Value=value, Type="String", Overwrite=True)
         self.queues = create_execution_queues(sqs, name=f"omegacopy-{self.stage}-execution")
@@ -352,11 +355,8 @@ class LocalStack:
         ]["QueueArn"]
 
 
-def _tunable_texts(model: TunablesModel) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in model.model_dump(mode="json").items():
-        out[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    return out
+def _tunable_texts(model: Tunables) -> dict[str, str]:
+    return {name: tunable_text(name, value) for name, value in model}
 
 
 @contextlib.contextmanager

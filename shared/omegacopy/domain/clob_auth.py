@@ -9,6 +9,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -21,6 +23,16 @@ _CLOB_AUTH_TYPEHASH: Final = keccak256(b"ClobAuth(address address,string timesta
 _CLOB_AUTH_NAME_HASH: Final = keccak256(b"ClobAuthDomain")
 _CLOB_AUTH_VERSION_HASH: Final = keccak256(b"1")
 _CLOB_AUTH_MESSAGE_HASH: Final = keccak256(CLOB_AUTH_MESSAGE.encode())
+# What an HTTP header value may hold here: visible ASCII. A CR or LF would let a value start a new
+# header (or a new request); other control characters have no business in credentials either.
+_HEADER_VALUE: Final = re.compile(r"[\x21-\x7e]+")
+
+
+def check_header_values(headers: Mapping[str, str]) -> None:
+    """Refuse a header value with a line break, a control character or a space (never quoting it)."""
+    for name, value in headers.items():
+        if _HEADER_VALUE.fullmatch(value) is None:
+            raise ValueError(f"{name}: a header value must be visible ASCII, without line breaks or spaces")
 
 
 def _decode_secret(secret: str) -> bytes:
@@ -46,6 +58,7 @@ class ApiCredentials:
     def __post_init__(self) -> None:
         if not (self.api_key and self.secret and self.passphrase):
             raise ValueError("api_key, secret and passphrase must all be non-empty")
+        check_header_values({"api_key": self.api_key, "passphrase": self.passphrase})
         _decode_secret(self.secret)
 
     def __repr__(self) -> str:
@@ -77,13 +90,15 @@ def l2_headers(  # noqa: PLR0917 - positional signature is the agreed public API
     body: bytes | None,
 ) -> dict[str, str]:
     """The five L2 headers of one request; `address` is the EOA (also for proxy/Safe/1271)."""
-    return {
+    headers = {
         "POLY_ADDRESS": to_checksum_address(address),
         "POLY_API_KEY": creds.api_key,
         "POLY_PASSPHRASE": creds.passphrase,
         "POLY_SIGNATURE": l2_signature(creds.secret, timestamp_s, method, path, body),
         "POLY_TIMESTAMP": str(timestamp_s),
     }
+    check_header_values(headers)
+    return headers
 
 
 def clob_auth_digest(address: str, chain_id: int, timestamp_s: int, nonce: int = 0) -> bytes:
@@ -108,17 +123,20 @@ def l1_headers(signer: Signer, chain_id: int, timestamp_s: int, nonce: int = 0) 
     """Headers for `POST /auth/api-key` and `GET /auth/derive-api-key`."""
     address = to_checksum_address(signer.address)
     signature = signer.sign_digest(clob_auth_digest(address, chain_id, timestamp_s, nonce))
-    return {
+    headers = {
         "POLY_ADDRESS": address,
         "POLY_NONCE": str(nonce),
         "POLY_SIGNATURE": "0x" + signature.hex(),
         "POLY_TIMESTAMP": str(timestamp_s),
     }
+    check_header_values(headers)
+    return headers
 
 
 __all__ = [
     "CLOB_AUTH_MESSAGE",
     "ApiCredentials",
+    "check_header_values",
     "clob_auth_digest",
     "l1_headers",
     "l2_headers",

@@ -17,9 +17,10 @@ Choices where the spec is silent (also in the report to the lead):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import lru_cache
 from typing import Final
 
 from omegacopy.domain.models import (
@@ -30,13 +31,14 @@ from omegacopy.domain.models import (
     LeaderTrade,
     Outcome,
     PortfolioState,
-    PositionHolding,
+    PortfolioView,
     SizingMode,
     StrategyConfig,
     TradeAction,
     Tunables,
 )
 from omegacopy.domain.owrr import OwrrResult
+from omegacopy.domain.portfolio_book import CENT, SHARE_GRID, PortfolioBook
 
 
 class ReasonCode:
@@ -45,6 +47,7 @@ class ReasonCode:
     COPY: Final = "copy"
     COPY_EXIT: Final = "copy_exit"
     INVALID_SOURCE: Final = "invalid_source"
+    CONFIG_UNAVAILABLE: Final = "config_unavailable"
     KILL_SWITCH: Final = "kill_switch"
     STALE_TRADE: Final = "stale_trade"
     MARKET_CLOSED: Final = "market_closed"
@@ -63,9 +66,7 @@ MIN_CAPITAL_FRACTION: Final = Decimal("0.10")  # of max_position_size_usd, rule 
 MIN_PRICE: Final = Decimal("0.01")
 MAX_PRICE: Final = Decimal("0.99")
 PRICE_GRID: Final = Decimal("0.0001")  # finest Polymarket tick
-SHARE_GRID: Final = Decimal("0.01")
 WHOLE_DOLLAR: Final = Decimal("1")
-CENT: Final = Decimal("0.01")
 _ZERO: Final = Decimal("0")
 _HALF: Final = Decimal("0.5")
 _ONE: Final = Decimal("1")
@@ -135,8 +136,7 @@ def check_markets_filter(trade: LeaderTrade, strategy: StrategyConfig) -> Skip |
     """An empty filter allows every market."""
     if not strategy.markets_filter:
         return None
-    allowed = {m.lower() for m in strategy.markets_filter}
-    if trade.condition_id.lower() not in allowed:
+    if trade.condition_id.lower() not in _lowered(strategy.markets_filter):
         return Skip(ReasonCode.MARKET_NOT_IN_FILTER, "Market is not in the strategy's markets filter")
     return None
 
@@ -145,8 +145,7 @@ def check_category(trade: LeaderTrade, strategy: StrategyConfig) -> Skip | None:
     """Fails closed: an unknown market category or an empty category list copies nothing."""
     if trade.category is None or not trade.category.strip():
         return Skip(ReasonCode.CATEGORY_NOT_TRACKED, "Market has no category")
-    tracked = {c.casefold() for c in strategy.categories}
-    if trade.category.casefold() not in tracked:
+    if trade.category.casefold() not in _casefolded(strategy.categories):
         return Skip(
             ReasonCode.CATEGORY_NOT_TRACKED,
             f"Category '{trade.category}' is not tracked by the strategy",
@@ -183,7 +182,7 @@ def check_confidence(strategy: StrategyConfig, owrr: OwrrResult) -> Skip | None:
 
 
 def check_max_positions(
-    trade: LeaderTrade, strategy: StrategyConfig, portfolio: PortfolioState, tunables: Tunables
+    trade: LeaderTrade, strategy: StrategyConfig, portfolio: PortfolioView, tunables: Tunables
 ) -> Skip | None:
     """Only a NEW position counts against the limit; adding to a held (or pending) token is allowed."""
     held = portfolio.holding(trade.token_id)
@@ -198,7 +197,7 @@ def check_max_positions(
     return None
 
 
-def check_capital(strategy: StrategyConfig, portfolio: PortfolioState) -> Skip | None:
+def check_capital(strategy: StrategyConfig, portfolio: PortfolioView) -> Skip | None:
     """Available capital must be at least 10% of the strategy's max position size (equal passes)."""
     needed = strategy.max_position_size_usd * MIN_CAPITAL_FRACTION
     if portfolio.available_usd < needed:
@@ -217,7 +216,7 @@ def owrr_strength(outcome: Outcome, owrr: float) -> Decimal:
 
 
 def base_size(
-    trade: LeaderTrade, strategy: StrategyConfig, owrr: OwrrResult, portfolio: PortfolioState
+    trade: LeaderTrade, strategy: StrategyConfig, owrr: OwrrResult, portfolio: PortfolioView
 ) -> tuple[Decimal, Decimal | None]:
     """The size the sizing mode asks for, before caps; and the OWRR strength when it was used."""
     if strategy.sizing_mode is SizingMode.FIXED:
@@ -234,7 +233,7 @@ def size_entry(
     trade: LeaderTrade,
     strategy: StrategyConfig,
     owrr: OwrrResult,
-    portfolio: PortfolioState,
+    portfolio: PortfolioView,
     tunables: Tunables,
 ) -> Sizing:
     """Base size, capped by per-position room, available capital and total-exposure room."""
@@ -288,7 +287,7 @@ def decide_entry(  # noqa: PLR0917 — positional signature is the tick's contra
     trade: LeaderTrade,
     strategy: StrategyConfig,
     owrr: OwrrResult,
-    portfolio: PortfolioState,
+    portfolio: PortfolioView,
     tunables: Tunables,
     now: datetime,
 ) -> Decision:
@@ -347,7 +346,7 @@ def exit_shares(held_shares: Decimal, fraction: Decimal | None) -> Decimal:
     return raw.quantize(SHARE_GRID, rounding=ROUND_FLOOR)
 
 
-def check_holding(trade: LeaderTrade, portfolio: PortfolioState) -> Skip | None:
+def check_holding(trade: LeaderTrade, portfolio: PortfolioView) -> Skip | None:
     held = portfolio.holding(trade.token_id)
     if held is None or held.shares <= 0:
         return Skip(ReasonCode.NO_POSITION, "Leader sold, but the strategy holds no shares of this token")
@@ -357,7 +356,7 @@ def check_holding(trade: LeaderTrade, portfolio: PortfolioState) -> Skip | None:
 def decide_exit(  # noqa: PLR0917 — positional signature is the tick's contract
     trade: LeaderTrade,
     strategy: StrategyConfig,
-    portfolio: PortfolioState,
+    portfolio: PortfolioView,
     leader_shares_before: Decimal | None,
     tunables: Tunables,
     now: datetime,
@@ -412,7 +411,7 @@ def decide(  # noqa: PLR0917 — positional signature is the tick's contract
     trade: LeaderTrade,
     strategy: StrategyConfig,
     owrr: OwrrResult,
-    portfolio: PortfolioState,
+    portfolio: PortfolioView,
     tunables: Tunables,
     now: datetime,
     leader_shares_before: Decimal | None = None,
@@ -433,40 +432,20 @@ def invalid_source(detail: str) -> Decision:
     )
 
 
+def config_unavailable() -> Decision:
+    """The SKIP every strategy records while no valid tunables can be read (fail closed)."""
+    return Decision(
+        action=DecisionAction.SKIP,
+        reason_code=ReasonCode.CONFIG_UNAVAILABLE,
+        reason="Configuration (tunables) unavailable: no orders until it can be read",
+    )
+
+
 def apply_decision(portfolio: PortfolioState, decision: Decision) -> PortfolioState:
-    """The portfolio as later trades of the same tick must see it after `decision`.
-
-    A COPY entry reserves its dollars and adds them to the token's cost basis (so position limits
-    and the position count see it), but no shares: only filled shares can be sold, so an exit never
-    mirrors a leader's sale against shares we do not hold yet. A COPY exit removes the sold shares
-    and their share of the cost basis; sale proceeds are not counted until filled. A SKIP changes
-    nothing.
-    """
-    intent = decision.intent
-    if decision.action is not DecisionAction.COPY or intent is None:
-        return portfolio
-    held = portfolio.holding(intent.token_id)
-
-    if intent.action is TradeAction.BUY:
-        amount = intent.usd_amount or _ZERO
-        if held is None:
-            holdings = (
-                *portfolio.holdings,
-                PositionHolding(intent.token_id, intent.condition_id, _ZERO, amount),
-            )
-        else:
-            added = replace(held, cost_usd=held.cost_usd + amount)
-            holdings = _swap(portfolio.holdings, intent.token_id, added)
-        return replace(portfolio, reserved_usd=portfolio.reserved_usd + amount, holdings=holdings)
-
-    if held is None or held.shares <= 0:
-        return portfolio
-    remaining = held.shares - (intent.shares or _ZERO)
-    if remaining < SHARE_GRID:  # sold out (dust below one share-cent cannot be sold anyway)
-        return replace(portfolio, holdings=_swap(portfolio.holdings, intent.token_id, None))
-    cost = (held.cost_usd * remaining / held.shares).quantize(CENT, rounding=ROUND_CEILING)
-    reduced = replace(held, shares=remaining, cost_usd=cost)
-    return replace(portfolio, holdings=_swap(portfolio.holdings, intent.token_id, reduced))
+    """The portfolio as later trades of the same tick must see it after `decision` (see
+    `PortfolioBook.apply`; a tick keeps one book per strategy instead, so n COPYs cost O(n))."""
+    book = PortfolioBook(portfolio)
+    return book.snapshot() if book.apply(decision) else portfolio
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -483,17 +462,15 @@ def _skip_decision(skip: Skip, slider: int | None, confidence: Confidence | None
     )
 
 
-def _swap(
-    holdings: tuple[PositionHolding, ...], token_id: str, new: PositionHolding | None
-) -> tuple[PositionHolding, ...]:
-    """Replace (or drop, when `new` is None) the holding of `token_id`, keeping the order."""
-    out: list[PositionHolding] = []
-    for h in holdings:
-        if h.token_id != token_id:
-            out.append(h)
-        elif new is not None:
-            out.append(new)
-    return tuple(out)
+@lru_cache(maxsize=4096)
+def _lowered(values: frozenset[str]) -> frozenset[str]:
+    # once per distinct set (a frozenset caches its hash): a per-trade rebuild grew with the filter
+    return frozenset(v.lower() for v in values)
+
+
+@lru_cache(maxsize=4096)
+def _casefolded(values: frozenset[str]) -> frozenset[str]:
+    return frozenset(v.casefold() for v in values)
 
 
 def _clamp_price(price: Decimal) -> Decimal:

@@ -102,7 +102,7 @@ def to_checksum_address(address: str) -> str:
     wrong checksum is almost always a typo, so it is refused rather than silently "fixed").
     """
     if not isinstance(address, str) or _HEX40.fullmatch(address) is None:
-        raise ValueError(f"not a 20-byte 0x-prefixed hex address: {address!r}")
+        raise ValueError("not a 20-byte 0x-prefixed hex address")  # never the value: it may be a key
     body = address[2:]
     lower = body.lower()
     digest = keccak256(lower.encode("ascii")).hex()
@@ -110,7 +110,7 @@ def to_checksum_address(address: str) -> str:
         ch.upper() if ch.isalpha() and int(digest[i], 16) >= 8 else ch for i, ch in enumerate(lower)
     )
     if body != lower and body != body.upper() and checksummed[2:] != body:
-        raise ValueError(f"address has an invalid EIP-55 checksum: {address!r}")
+        raise ValueError("address has an invalid EIP-55 checksum")
     return checksummed
 
 
@@ -118,7 +118,7 @@ def address_bytes(address: str) -> bytes:
     """The 20 raw bytes of a 0x-prefixed address (any case, not checksum-validated)."""
     raw = bytes.fromhex(address[2:])
     if len(raw) != 20:
-        raise ValueError(f"not a 20-byte address: {address!r}")
+        raise ValueError("not a 20-byte address")
     return raw
 
 

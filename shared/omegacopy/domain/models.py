@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Outcome(StrEnum):
@@ -134,6 +137,33 @@ class PositionHolding:
     cost_usd: Decimal
 
 
+class PortfolioView(Protocol):
+    """What the decision rules read of a strategy's portfolio (a `PortfolioState` snapshot, or the
+    `PortfolioBook` a tick updates as it copies)."""
+
+    @property
+    def balance_usd(self) -> Decimal: ...
+
+    @property
+    def reserved_usd(self) -> Decimal: ...
+
+    @property
+    def available_usd(self) -> Decimal: ...
+
+    @property
+    def open_positions(self) -> int: ...
+
+    @property
+    def total_exposure_usd(self) -> Decimal: ...
+
+    def holding(self, token_id: str) -> PositionHolding | None: ...
+
+
+def is_open(h: PositionHolding) -> bool:
+    # a pending entry (cost committed, nothing filled yet) is a position being opened
+    return h.shares > 0 or h.cost_usd > 0
+
+
 @dataclass(frozen=True, slots=True)
 class PortfolioState:
     """A strategy's exposure as the decision rules see it.
@@ -145,6 +175,8 @@ class PortfolioState:
     balance_usd: Decimal
     reserved_usd: Decimal = Decimal("0")
     holdings: tuple[PositionHolding, ...] = ()
+    # token -> holding, built on first lookup: a lookup per trade must not scan every holding
+    _by_token: dict[str, PositionHolding] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def available_usd(self) -> Decimal:
@@ -152,44 +184,117 @@ class PortfolioState:
 
     @property
     def open_positions(self) -> int:
-        # a pending entry (cost committed, nothing filled yet) is a position being opened
-        return sum(1 for h in self.holdings if h.shares > 0 or h.cost_usd > 0)
+        return sum(1 for h in self.holdings if is_open(h))
 
     @property
     def total_exposure_usd(self) -> Decimal:
-        return sum((h.cost_usd for h in self.holdings if h.shares > 0 or h.cost_usd > 0), Decimal("0"))
+        return sum((h.cost_usd for h in self.holdings if is_open(h)), Decimal("0"))
 
     def holding(self, token_id: str) -> PositionHolding | None:
-        for h in self.holdings:
-            if h.token_id == token_id:
-                return h
-        return None
+        index = self._by_token
+        if index is None:
+            index = {}
+            for h in self.holdings:
+                index.setdefault(h.token_id, h)  # the first one, as a scan would find
+            object.__setattr__(self, "_by_token", index)
+        return index.get(token_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Tunables:
-    """Operator tunables (SSM), already validated."""
+class Tunables(BaseModel):
+    """Operator tunables (SSM `/omegacopy/<stage>/tunables/<name>`): each one's default, bounds and
+    description, defined here and nowhere else.
 
-    kill_switch: bool = False
-    staleness_limit_s: int = 300
-    max_open_positions_per_strategy: int = 50
-    max_position_usd: Decimal = Decimal("5000")
-    max_total_exposure_usd: Decimal = Decimal("50000")
-    owrr_threshold_yes: int = 60
-    owrr_threshold_no: int = 40
-    min_owrr_confidence: Confidence = Confidence.MEDIUM
-    owrr_cache_ttl_s: int = 300
-    min_order_usd: Decimal = Decimal("10")
-    # executor: pre-trade risk and order placement
-    max_order_usd: Decimal = Decimal("1000")
-    max_market_exposure_usd: Decimal = Decimal("2500")
-    daily_loss_limit_pct: Decimal = Decimal("10")
-    drawdown_limit_pct: Decimal = Decimal("50")
-    price_collar: Decimal = Decimal("0.05")
-    book_max_age_s: int = 5
-    intent_max_age_s: int = 120
-    iceberg_slice_usd: Decimal = Decimal("500")
-    clock_skew_limit_s: int = 5
+    The SSM adapter validates every value with this model; `template.yaml` declares one SSM parameter
+    per field, whose value, description and AllowedPattern the IaC tests check against it. Bounds
+    keep a typo (an extra zero, a stray decimal point) from loosening a limit: a value outside them
+    is refused and the last good one stays in force. Money has at most 6 decimals. The kill switch
+    is ON by default, so missing configuration never means trading.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    kill_switch: bool = Field(
+        default=True, description="true = no new orders anywhere (the executor refuses every intent)"
+    )
+    staleness_limit_s: int = Field(
+        default=300, ge=1, le=3_600, description="never order from leader data older than this (seconds)"
+    )
+    max_open_positions_per_strategy: int = Field(
+        default=50, ge=0, le=10_000, description="global cap on open positions per strategy"
+    )
+    max_position_usd: Decimal = Field(
+        default=Decimal("5000"), ge=0, le=1_000_000, decimal_places=6, description="global cap on one position (USD)"
+    )
+    max_total_exposure_usd: Decimal = Field(
+        default=Decimal("50000"),
+        ge=0,
+        le=10_000_000,
+        decimal_places=6,
+        description="global cap on total exposure (USD)",
+    )
+    owrr_threshold_yes: int = Field(
+        default=60, ge=0, le=100, description="default OWRR score at or above which a YES buy is copied (0-100)"
+    )
+    owrr_threshold_no: int = Field(
+        default=40, ge=0, le=100, description="default OWRR score at or below which a NO buy is copied (0-100)"
+    )
+    min_owrr_confidence: Confidence = Field(
+        default=Confidence.MEDIUM, description="insufficient_data | low | medium | high"
+    )
+    owrr_cache_ttl_s: int = Field(default=300, ge=0, le=3_600, description="OWRR cache time to live (seconds)")
+    min_order_usd: Decimal = Field(
+        default=Decimal("10"), ge=1, le=10_000, decimal_places=6, description="smallest order placed (USD)"
+    )
+    max_order_usd: Decimal = Field(
+        default=Decimal("1000"), ge=1, le=1_000_000, decimal_places=6, description="largest single order (USD)"
+    )
+    max_market_exposure_usd: Decimal = Field(
+        default=Decimal("2500"),
+        ge=0,
+        le=10_000_000,
+        decimal_places=6,
+        description="cap on exposure to one market (USD)",
+    )
+    daily_loss_limit_pct: Decimal = Field(
+        default=Decimal("10"),
+        gt=0,
+        le=100,
+        decimal_places=6,
+        description="a strategy losing this share of its capital in a day is paused (percent)",
+    )
+    drawdown_limit_pct: Decimal = Field(
+        default=Decimal("50"),
+        gt=0,
+        le=100,
+        decimal_places=6,
+        description="a strategy this far below its capital is paused (percent)",
+    )
+    price_collar: Decimal = Field(
+        default=Decimal("0.05"),
+        ge=Decimal("0.001"),
+        le=Decimal("0.5"),
+        decimal_places=6,
+        description="max distance between the order price and the fresh book (probability units)",
+    )
+    book_max_age_s: int = Field(
+        default=5, ge=1, le=300, description="order book older than this is refetched before pricing (seconds)"
+    )
+    intent_max_age_s: int = Field(
+        default=120, ge=5, le=3_600, description="intents older than this expire instead of executing (seconds)"
+    )
+    iceberg_slice_usd: Decimal = Field(
+        default=Decimal("500"),
+        ge=10,
+        le=1_000_000,
+        decimal_places=6,
+        description="entries above this are split into slices of about this size, none below min_order_usd",
+    )
+    iceberg_max_slices: int = Field(
+        default=20, ge=1, le=100, description="most intents one copied trade may become (slices grow to fit)"
+    )
+    clock_skew_limit_s: int = Field(
+        default=5, ge=1, le=300, description="max tolerated skew between our clock and the exchange's (seconds)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

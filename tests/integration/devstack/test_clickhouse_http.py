@@ -9,11 +9,9 @@ import re
 import select
 import selectors
 import socket
-import statistics
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -33,6 +31,7 @@ from omegacopy.devstack.clickhouse import ClickHouseServer, ClickHouseServerErro
 from omegacopy.devstack.clickhouse_http import (
     CANNOT_DECOMPRESS,
     ClickHouseError,
+    Server,
     StreamDecoder,
     parse_multipart,
     scan_statement,
@@ -380,16 +379,20 @@ def test_an_insert_still_being_sent_does_not_block_other_queries(db: Db) -> None
     assert other.command("SELECT count() FROM t") == 20
 
 
-def test_round_trips_have_no_nagle_stall(server: ClickHouseServer) -> None:
-    client = server.client()
-    timings = []
-    for _ in range(30):
-        started = time.perf_counter()
-        client.query("SELECT 1")
-        client.query("SELECT randomString(100) FROM numbers(12000)")  # a reply of ~1.2 MB
-        timings.append(time.perf_counter() - started)
-
-    assert statistics.median(timings) < 0.04  # a delayed-ACK stall alone is ~40 ms per round trip
+def test_replies_are_not_held_back_by_nagle() -> None:
+    """Every accepted connection has TCP_NODELAY: a reply's header and body segments must not wait on
+    the client's delayed ACK (~40 ms a round trip). The round-trip time itself is a benchmark
+    (`make bench`: clickhouse_http_round_trip_ms), not a test."""
+    server = Server("127.0.0.1", 0, engine=None)  # type: ignore[arg-type]  # accepting needs no engine
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10):
+            accepted, _ = server.get_request()
+            try:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            finally:
+                accepted.close()
+    finally:
+        server.server_close()
 
 
 # --- robustness --------------------------------------------------------------------------------

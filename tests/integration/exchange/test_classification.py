@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omegacopy.adapters.clob_client import (
@@ -134,6 +134,7 @@ def test_transport_errors(error: httpx.HTTPError, outcome: PostOutcome, reason: 
     assert (result.outcome, result.reason, result.order_hash) == (outcome, reason, HASH)
 
 
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(status=st.integers(100, 599), content=st.binary(max_size=300))
 def test_classification_never_crashes_and_only_2xx_accepts(status: int, content: bytes) -> None:
     result = classify_order_response(status, {"retry-after": "x"}, content, expected_hash=HASH, now_s=NOW)

@@ -65,7 +65,8 @@ POST_FAULTS = [
     PostFault(FaultMode.BAD_GATEWAY, {}, PostOutcome.UNKNOWN, PostReason.SERVER_ERROR, False),
     PostFault(FaultMode.TRADING_DISABLED, {}, PostOutcome.HALTED, PostReason.TRADING_DISABLED, False),
     PostFault(FaultMode.CANCEL_ONLY, {}, PostOutcome.HALTED, PostReason.CANCEL_ONLY, False),
-    PostFault(FaultMode.SLOW, {"delay_s": 1.0}, PostOutcome.UNKNOWN, PostReason.TIMEOUT, True),
+    # processed, but the reply is held far longer than the client waits, whatever the machine's load
+    PostFault(FaultMode.SLOW, {"delay_s": 600.0}, PostOutcome.UNKNOWN, PostReason.TIMEOUT, True),
     PostFault(FaultMode.DROP_AFTER_ACCEPT, {}, PostOutcome.UNKNOWN, PostReason.CONNECTION_LOST, True),
     PostFault(FaultMode.DROP_BEFORE, {}, PostOutcome.UNKNOWN, PostReason.CONNECTION_LOST, False),
     PostFault(FaultMode.HTML_ERROR, {}, PostOutcome.UNKNOWN, PostReason.SERVER_ERROR, False),
@@ -78,7 +79,9 @@ POST_FAULTS = [
 def test_post_fault_maps_to_outcome_and_reconcile_sees_the_truth(env: Env, order: Any, case: PostFault) -> None:
     exchange, sleeps = env.exchange, env.sleeps
     mode, options, outcome, reason, booked = case.mode, case.options, case.outcome, case.reason, case.booked
-    client = env.make_client(env.trader, timeout=httpx.Timeout(5.0, read=0.25))
+    # Only the held reply may time out: every other reply gets a read timeout no busy machine reaches.
+    read_s = 1.0 if mode is FaultMode.SLOW else 30.0
+    client = env.make_client(env.trader, timeout=httpx.Timeout(5.0, read=read_s))
     client.check_clock_skew()  # the GET /time before the first order is not under test
     exchange.faults.set(mode, paths=["/order"], **options)
 

@@ -178,6 +178,7 @@ def world(pg: Any, pg_url: str, moto_server: Any, queues: Any) -> Iterator[Execu
         address=address,
         canaries=[bytes(key).hex(), creds.secret, creds.passphrase],
     )
+    w.set_tunable("kill_switch", "false")  # a fresh stack's kill switch is ON: the operator releases it
     yield w
     exchange.stop()
 

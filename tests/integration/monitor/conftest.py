@@ -94,6 +94,7 @@ def world(pg: Any, pg_url: str, ch: Any, ch_url: str, moto_server: Any, queues: 
         "DATABASE_URL": pg_url,
         "CLICKHOUSE_URL": ch_url,
         "TRADE_SOURCE": "clickhouse",  # these tests write leader trades into trades_raw
+        "OWRR_POSITIONS": "trades",  # and consensus rows too (holder snapshots: tests/integration/indexer)
         **moto_server.env,
     }
     w = MonitorWorld(
@@ -107,6 +108,7 @@ def world(pg: Any, pg_url: str, ch: Any, ch_url: str, moto_server: Any, queues: 
         now=now,
     )
     w.set_tunable("staleness_limit_s", "600")
+    w.set_tunable("kill_switch", "false")  # a fresh stack's kill switch is ON: the operator releases it
     yield w
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from omegacopy.adapters.polymarket import PolymarketPublicData
 from omegacopy.devstack.public_api import PublicApiEmulator
@@ -20,7 +21,7 @@ def _walk(client: PolymarketPublicData, wallet: str, start: datetime | None = No
     return [t for page in client.wallet_trades(wallet, start=start) for t in page.rows]
 
 
-def _market(api: PublicApiEmulator, *names: str, **kw: object) -> tuple[str, list[str]]:
+def _market(api: PublicApiEmulator, *names: str, **kw: Any) -> tuple[str, list[str]]:
     cid = condition_id()
     tokens = [token_id() for _ in names or ("Yes", "No")]
     api.publish_market(cid, outcomes=list(zip(names or ("Yes", "No"), tokens, strict=True)), **kw)

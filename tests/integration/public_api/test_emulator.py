@@ -110,11 +110,12 @@ def test_gamma_hides_closed_markets_unless_closed_true(api: PublicApiEmulator, h
     api.resolve_market(closed_cid, winner=0)
 
     def listed(**params: Any) -> list[str]:
-        reply = http.get(
-            f"{api.gamma_url}/markets/keyset",
-            params=[("condition_ids", open_cid), ("condition_ids", closed_cid)]
-            + [(k, str(v)) for k, v in params.items()],
-        )
+        query: list[tuple[str, str | int | float | bool | None]] = [
+            ("condition_ids", open_cid),
+            ("condition_ids", closed_cid),
+        ]
+        query += [(k, str(v)) for k, v in params.items()]
+        reply = http.get(f"{api.gamma_url}/markets/keyset", params=query)
         return [m["conditionId"] for m in reply.json()["markets"]]
 
     assert listed() == [open_cid]

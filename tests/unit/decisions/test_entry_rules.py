@@ -130,7 +130,7 @@ def test_staleness_boundary() -> None:
     assert_skip(d, ReasonCode.STALE_TRADE)
     assert "staleness limit" in d.reason
     # the limit is the operator's tunable
-    assert_copy(entry(t=just_over, tun=Tunables(staleness_limit_s=limit + 1)))
+    assert_copy(entry(t=just_over, tun=Tunables(kill_switch=False, staleness_limit_s=limit + 1)))
 
 
 def test_future_timestamp_is_not_stale() -> None:
@@ -221,7 +221,9 @@ def test_max_positions_boundary() -> None:
 
 def test_max_positions_takes_the_smaller_of_strategy_and_operator_limit() -> None:
     p = portfolio("10000", "0", *others(2))
-    assert_skip(entry(p=p, tun=Tunables(max_open_positions_per_strategy=2)), ReasonCode.MAX_POSITIONS)
+    assert_skip(
+        entry(p=p, tun=Tunables(kill_switch=False, max_open_positions_per_strategy=2)), ReasonCode.MAX_POSITIONS
+    )
 
 
 def test_capital_boundary_is_ten_percent_of_max_position() -> None:
@@ -273,7 +275,7 @@ def test_per_position_cap_uses_the_smaller_limit_minus_what_is_held() -> None:
     assert assert_copy(d).usd_amount == D("200")
     assert d.details["binding_cap"] == "per-position limit"
     # the operator's cap is lower than the strategy's
-    assert assert_copy(entry(tun=Tunables(max_position_usd=D("150")))).usd_amount == D("150")
+    assert assert_copy(entry(tun=Tunables(kill_switch=False, max_position_usd=D("150")))).usd_amount == D("150")
     # $1,000 limit, $700 already in this token → $300 room
     p = portfolio("10000", "0", holding(cost="700"))
     assert assert_copy(entry(p=p)).usd_amount == D("300")
@@ -291,7 +293,7 @@ def test_cap_that_makes_the_size_too_small_is_named() -> None:
 
 
 def test_total_exposure_cap() -> None:
-    tun = Tunables(max_total_exposure_usd=D("1000"))
+    tun = Tunables(kill_switch=False, max_total_exposure_usd=D("1000"))
     p = portfolio("10000", "0", holding(token="2222", cost="880"))  # $120 room
     d = entry(p=p, tun=tun)
     assert assert_copy(d).usd_amount == D("120")

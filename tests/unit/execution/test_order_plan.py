@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from omegacopy.domain.models import OrderStyle, TradeAction
@@ -70,6 +70,7 @@ def on_grid(price: Decimal, tick: Decimal) -> bool:
 
 
 # --- tick snapping ---------------------------------------------------------------------------------
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(tick=ticks, price=raw_prices)
 def test_snap_to_tick_lands_on_the_grid_on_the_asked_side_within_one_tick(tick: Decimal, price: Decimal) -> None:
     down, up = snap_to_tick(price, tick, up=False), snap_to_tick(price, tick, up=True)
@@ -78,6 +79,7 @@ def test_snap_to_tick_lands_on_the_grid_on_the_asked_side_within_one_tick(tick: 
     assert price - down < tick and up - price < tick
 
 
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(tick=ticks, worst=raw_prices, style=marketable_styles)
 def test_buy_price_is_on_grid_never_above_worst_and_within_one_tick(
     tick: Decimal, worst: Decimal, style: OrderStyle
@@ -90,12 +92,13 @@ def test_buy_price_is_on_grid_never_above_worst_and_within_one_tick(
         if tick <= snapped <= 1 - tick:
             # in range: only a fine-tick price with no whole-cent size is refused (tested below)
             assert "whole-cent" in str(exc)
-        return
-    assert on_grid(p.price, tick)
-    assert p.price <= worst
-    assert worst - p.price < tick
+    else:
+        assert on_grid(p.price, tick)
+        assert p.price <= worst
+        assert worst - p.price < tick
 
 
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(tick=ticks, worst=raw_prices, style=marketable_styles)
 def test_sell_price_is_on_grid_never_below_worst_and_within_one_tick(
     tick: Decimal, worst: Decimal, style: OrderStyle
@@ -106,10 +109,10 @@ def test_sell_price_is_on_grid_never_below_worst_and_within_one_tick(
     except OrderRejected:
         snapped = snap_to_tick(worst, tick, up=True)
         assert not tick <= snapped <= 1 - tick
-        return
-    assert on_grid(p.price, tick)
-    assert p.price >= worst
-    assert p.price - worst < tick
+    else:
+        assert on_grid(p.price, tick)
+        assert p.price >= worst
+        assert p.price - worst < tick
 
 
 @pytest.mark.parametrize(
@@ -154,6 +157,7 @@ def grid_prices(draw: st.DrawFn) -> tuple[Decimal, Decimal]:
     return tick, tick * draw(st.integers(1, steps - 1))
 
 
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(tp=grid_prices(), usd=usd_amounts)
 @example(tp=(CENT, D("0.62")), usd=D("60"))
 def test_marketable_buy_cost_is_whole_cents_within_budget_and_maximal(
@@ -167,18 +171,19 @@ def test_marketable_buy_cost_is_whole_cents_within_budget_and_maximal(
         top = (usd / price).quantize(CENT, rounding=ROUND_DOWN)
         candidates = [top - CENT * k for k in range(101) if top - CENT * k > 0]
         assert all((c * price) % CENT != 0 for c in candidates)
-        return
-    cost = shares * price
-    assert shares > 0 and shares % CENT == 0
-    assert cost % CENT == 0, f"cost {cost} is not whole cents"
-    assert cost <= usd
-    # maximal: no larger 2-decimal size within the budget has a whole-cent cost
-    bigger = shares + CENT
-    while bigger * price <= usd:
-        assert (bigger * price) % CENT != 0, f"{bigger} shares would also fit"
-        bigger += CENT
+    else:
+        cost = shares * price
+        assert shares > 0 and shares % CENT == 0
+        assert cost % CENT == 0, f"cost {cost} is not whole cents"
+        assert cost <= usd
+        # maximal: no larger 2-decimal size within the budget has a whole-cent cost
+        bigger = shares + CENT
+        while bigger * price <= usd:
+            assert (bigger * price) % CENT != 0, f"{bigger} shares would also fit"
+            bigger += CENT
 
 
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(tp=grid_prices(), usd=usd_amounts, style=marketable_styles)
 def test_marketable_buy_plan_never_spends_more_than_the_intent(
     tp: tuple[Decimal, Decimal], usd: Decimal, style: OrderStyle
@@ -188,7 +193,8 @@ def test_marketable_buy_plan_never_spends_more_than_the_intent(
     try:
         p = plan(s, tick=tick, min_size=D("0"))
     except OrderRejected:
-        return  # covered above: no whole-cent size exists
+        assume(False)  # no whole-cent size exists: covered above
+        raise
     assert p.notional_usd <= usd
     assert p.notional_usd % CENT == 0
 
@@ -232,6 +238,7 @@ def test_sell_min_size_boundary() -> None:
 
 
 # --- passive styles --------------------------------------------------------------------------------
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(tp=grid_prices(), usd=usd_amounts, style=passive_styles, slippage=st.integers(1, 5))
 def test_passive_buy_rests_at_the_leader_price(
     tp: tuple[Decimal, Decimal], usd: Decimal, style: OrderStyle, slippage: int
@@ -243,12 +250,12 @@ def test_passive_buy_rests_at_the_leader_price(
         p = plan(s, tick=tick, min_size=D("0"))
     except OrderRejected:
         assert (usd / leader).quantize(CENT, rounding=ROUND_DOWN) <= 0
-        return
-    assert p.price == leader
-    assert p.order_type == style.value
-    # a resting BUY: as many 2-decimal shares as the amount buys at the leader's price
-    assert p.size == (usd / leader).quantize(CENT, rounding=ROUND_DOWN)
-    assert p.notional_usd <= usd
+    else:
+        assert p.price == leader
+        assert p.order_type == style.value
+        # a resting BUY: as many 2-decimal shares as the amount buys at the leader's price
+        assert p.size == (usd / leader).quantize(CENT, rounding=ROUND_DOWN)
+        assert p.notional_usd <= usd
 
 
 @pytest.mark.parametrize(
@@ -266,6 +273,7 @@ def test_passive_price_snaps_the_leader_price_to_the_safe_side(
 
 
 # --- expiration ------------------------------------------------------------------------------------
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(now_s=st.integers(1_600_000_000, 2_000_000_000), style=styles)
 def test_gtd_expires_at_least_180_s_ahead_and_the_others_never(now_s: int, style: OrderStyle) -> None:
     p = plan(spec(style=style), now_s=now_s)
@@ -277,6 +285,7 @@ def test_gtd_expires_at_least_180_s_ahead_and_the_others_never(now_s: int, style
 
 
 # --- SELL sizes ------------------------------------------------------------------------------------
+@settings(deadline=None)  # pure CPU work: a busy machine must not fail it
 @given(shares=share_counts, style=styles)
 def test_sell_size_is_the_shares_rounded_down_to_cents(shares: Decimal, style: OrderStyle) -> None:
     s = spec(TradeAction.SELL, usd=None, shares=shares, leader=D("0.58"), worst=D("0.56"), style=style)
@@ -284,11 +293,11 @@ def test_sell_size_is_the_shares_rounded_down_to_cents(shares: Decimal, style: O
         p = plan(s, min_size=D("0"))
     except OrderRejected:
         assert shares.quantize(CENT, rounding=ROUND_DOWN) == 0  # only a size that rounds to nothing
-        return
-    assert p.side is OrderSide.SELL
-    assert p.size <= shares
-    assert shares - p.size < CENT
-    assert p.size % CENT == 0
+    else:
+        assert p.side is OrderSide.SELL
+        assert p.size <= shares
+        assert shares - p.size < CENT
+        assert p.size % CENT == 0
 
 
 def test_sell_ignores_any_usd_amount() -> None:

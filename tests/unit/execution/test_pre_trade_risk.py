@@ -24,6 +24,10 @@ TICK = D("0.01")
 TUNABLES = Tunables()  # max order $1,000, market exposure $2,500, daily loss 10 %, collar 0.05
 
 
+def _max_order(usd: str) -> Tunables:
+    return Tunables(**{**dict(TUNABLES), "max_order_usd": D(usd)})
+
+
 def order(
     side: OrderSide = OrderSide.BUY,
     *,
@@ -78,8 +82,8 @@ def test_max_order_value_exactly_is_allowed_one_cent_more_is_refused() -> None:
 
 def test_max_order_value_follows_the_tunable() -> None:
     plan = order(price=D("0.50"), size=D("200"))  # $100
-    assert_ok(check(plan, context(), tunables=replace(TUNABLES, max_order_usd=D("100"))))
-    assert_refused(check(plan, context(), tunables=replace(TUNABLES, max_order_usd=D("99.99"))), "max_order_value")
+    assert_ok(check(plan, context(), tunables=_max_order("100")))
+    assert_refused(check(plan, context(), tunables=_max_order("99.99")), "max_order_value")
 
 
 # --- balance -----------------------------------------------------------------------------------------
@@ -99,7 +103,7 @@ def test_market_exposure_up_to_the_limit_is_allowed_one_cent_beyond_is_refused()
 def test_market_exposure_counts_the_new_order_alone_too() -> None:
     plan = order(price=D("0.50"), size=D("5000.02"))  # $2,500.01 with nothing held
     assert_refused(
-        check(plan, context(), tunables=replace(TUNABLES, max_order_usd=D("10000"))),
+        check(plan, context(), tunables=_max_order("10000")),
         "market_exposure",
     )
 

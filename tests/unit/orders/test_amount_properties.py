@@ -16,7 +16,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from omegacopy.domain.order_amounts import (
@@ -71,25 +71,24 @@ def test_limit_orders_encode_the_price_exactly(tp: tuple[Decimal, Decimal], size
     if shares == 0:
         with pytest.raises(OrderRejected, match="zero"):
             order_amounts(side, OrderKind.LIMIT, price, tick, size=size)
-        return
-    result = order_amounts(side, OrderKind.LIMIT, price, tick, size=size)
-    assert result.shares == shares * UNIT
-    # On the grid: collateral / shares == price exactly, for both sides.
-    assert Fraction(result.collateral, result.shares) == Fraction(price)
-    if side is OrderSide.BUY:
-        assert Fraction(result.maker_amount, result.taker_amount) <= Fraction(price)
-        assert _decimals(result.taker_amount) <= 2
     else:
-        assert Fraction(result.taker_amount, result.maker_amount) >= Fraction(price)
-    check_precision(side, OrderKind.LIMIT, result.maker_amount, result.taker_amount)
+        result = order_amounts(side, OrderKind.LIMIT, price, tick, size=size)
+        assert result.shares == shares * UNIT
+        # On the grid: collateral / shares == price exactly, for both sides.
+        assert Fraction(result.collateral, result.shares) == Fraction(price)
+        if side is OrderSide.BUY:
+            assert Fraction(result.maker_amount, result.taker_amount) <= Fraction(price)
+            assert _decimals(result.taker_amount) <= 2
+        else:
+            assert Fraction(result.taker_amount, result.maker_amount) >= Fraction(price)
+        check_precision(side, OrderKind.LIMIT, result.maker_amount, result.taker_amount)
 
 
 @settings(max_examples=400, deadline=None)
 @given(tp=tick_and_price(), size=quantities)
 def test_market_sell_receives_exactly_its_price(tp: tuple[Decimal, Decimal], size: Decimal) -> None:
     tick, price = tp
-    if _floor_to(Fraction(size), 2) == 0:
-        return
+    assume(_floor_to(Fraction(size), 2) > 0)
     result = order_amounts(OrderSide.SELL, OrderKind.MARKET, price, tick, size=size)
     assert Fraction(result.taker_amount, result.maker_amount) == Fraction(price)
     assert _decimals(result.maker_amount) <= 2
@@ -113,16 +112,16 @@ def test_market_buy_against_an_exact_oracle(tp: tuple[Decimal, Decimal], amount:
     if expect_reject:
         with pytest.raises(OrderRejected):
             order_amounts(OrderSide.BUY, OrderKind.MARKET, price, tick, amount=amount)
-        return
-    result = order_amounts(OrderSide.BUY, OrderKind.MARKET, price, tick, amount=amount)
-    assert result.maker_amount == spend * UNIT
-    assert result.taker_amount == shares * UNIT
-    assert Fraction(result.maker_amount, UNIT) <= Fraction(amount)  # never spends more
-    ratio = Fraction(result.maker_amount, result.taker_amount)
-    assert Fraction(price) <= ratio < Fraction(price) + Fraction(MIN_TICK_SIZE)
-    assert _decimals(result.maker_amount) <= 2
-    assert _decimals(result.taker_amount) <= 4
-    check_precision(OrderSide.BUY, "FAK", result.maker_amount, result.taker_amount)
+    else:
+        result = order_amounts(OrderSide.BUY, OrderKind.MARKET, price, tick, amount=amount)
+        assert result.maker_amount == spend * UNIT
+        assert result.taker_amount == shares * UNIT
+        assert Fraction(result.maker_amount, UNIT) <= Fraction(amount)  # never spends more
+        ratio = Fraction(result.maker_amount, result.taker_amount)
+        assert Fraction(price) <= ratio < Fraction(price) + Fraction(MIN_TICK_SIZE)
+        assert _decimals(result.maker_amount) <= 2
+        assert _decimals(result.taker_amount) <= 4
+        check_precision(OrderSide.BUY, "FAK", result.maker_amount, result.taker_amount)
 
 
 @settings(max_examples=300, deadline=None)

@@ -134,9 +134,9 @@ def test_a_gamma_market_keeps_outcome_names_by_index() -> None:
     record = to_record(m)
     assert [(o.index, o.name, o.token_id) for o in record.outcomes] == [(0, "Lakers", "111"), (1, "Celtics", "222")]
     assert (record.category, record.tick_size, record.resolution) == ("sports", Decimal("0.01"), None)
-    assert to_record(
-        parse_row(WireMarket, _market(minimumTickSize="0.001", orderPriceMinTickSize=None), CTX)
-    ).tick_size == Decimal("0.001")  # type: ignore[arg-type]
+    legacy = parse_row(WireMarket, _market(minimumTickSize="0.001", orderPriceMinTickSize=None), CTX)
+    assert isinstance(legacy, WireMarket)
+    assert to_record(legacy).tick_size == Decimal("0.001")
 
 
 @pytest.mark.parametrize(
