@@ -16,5 +16,5 @@ from omegacopy.wiring import executor_deps, portfolio_store
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = executor_deps()
     summary = reconcile(deps)
-    marks = mark_to_market(portfolio_store(), deps.exchanges, deps.tunables)
+    marks = mark_to_market(portfolio_store(), deps.exchanges, deps.tunables, deps.telemetry)
     return {"examined": summary.examined, "outcomes": dict(summary.outcomes), "paused": marks.paused}

@@ -27,6 +27,7 @@ from omegacopy.adapters.ssm_tunables import SsmTunables
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
 from omegacopy.config import ExecutorEnv, MonitorEnv
+from omegacopy.observability import PowertoolsTelemetry
 from omegacopy.ports import TradeSource
 
 
@@ -61,6 +62,7 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
         queue=SqsIntentQueue(boto3.client("sqs"), env.execution_queue_url),
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=SystemClock(),
+        telemetry=PowertoolsTelemetry(),
         settings=MonitorSettings(
             overlap_s=env.overlap_s,
             initial_lookback_s=env.initial_lookback_s,
@@ -91,6 +93,7 @@ def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
         keys=vault,
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=SystemClock(),
+        telemetry=PowertoolsTelemetry(),
         settings=ExecutorSettings(
             chain_id=env.chain_id, builder_code=env.builder_code, deadline_margin_ms=env.deadline_margin_ms
         ),

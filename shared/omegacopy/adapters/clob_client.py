@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
-import logging
 import math
 import random
 import threading
@@ -59,6 +58,7 @@ from typing import Any, Final, Literal, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
+from omegacopy.adapters.clock import monotonic_s, wall_clock_s
 from omegacopy.domain.clob_auth import ApiCredentials, l1_headers, l2_headers
 from omegacopy.domain.clob_models import (
     BalanceAllowance,
@@ -74,12 +74,11 @@ from omegacopy.domain.clob_models import (
     PostResult,
     Trade,
 )
+from omegacopy.domain.money import parse_amount
 from omegacopy.domain.order_request import order_body, serialize_body
 from omegacopy.domain.order_v2 import POLYGON_CHAIN_ID, SignedOrderV2
 from omegacopy.domain.signer import Signer
-from omegacopy.observability import metrics
-
-logger = logging.getLogger(__name__)
+from omegacopy.observability import logger, metrics
 
 MAX_BATCH: Final = 15
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=3.0, read=10.0, write=5.0, pool=2.0)
@@ -334,7 +333,7 @@ class SignerRateLimiter:
         self,
         rate_per_s: float = 5.0,
         burst: float = 10.0,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = monotonic_s,
     ) -> None:
         self._rate = rate_per_s
         self._burst = burst
@@ -611,8 +610,8 @@ class ClobClient:
         max_rate_wait_s: float = 2.0,
         heartbeat_path: str = "/v1/heartbeats",
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = wall_clock_s,
+        monotonic: Callable[[], float] = monotonic_s,
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -671,8 +670,8 @@ class ClobClient:
         if isinstance(payload, bool) or not isinstance(payload, int | float | str):
             raise ClobBadResponseError("GET /time did not return a number")
         try:
-            return int(Decimal(str(payload)))
-        except ArithmeticError:
+            return int(parse_amount(payload))
+        except ValueError:
             raise ClobBadResponseError("GET /time did not return a number") from None
 
     def check_clock_skew(self) -> float:
@@ -1208,8 +1207,8 @@ def _decimal_field(payload: Any, key: str, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ClobBadResponseError(f"{where}: '{key}' is not a number")
     try:
-        return Decimal(str(value))
-    except ArithmeticError:
+        return parse_amount(value)
+    except ValueError:
         raise ClobBadResponseError(f"{where}: '{key}' is not a number") from None
 
 

@@ -5,16 +5,13 @@ Fallbacks, in order: fresh cache → compute → stale cache → neutral (which 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from omegacopy.domain.owrr import OwrrResult, compute_owrr, neutral_owrr
-from omegacopy.ports import MonitorSession, OwrrInputs
-
-log = logging.getLogger(__name__)
+from omegacopy.ports import MonitorSession, OwrrInputs, Telemetry
 
 
 class OwrrOrigin(StrEnum):
@@ -39,6 +36,8 @@ def lookup_owrr(
     inputs: OwrrInputs,
     now: datetime,
     ttl_s: int,
+    *,
+    telemetry: Telemetry,
 ) -> OwrrLookup:
     """`markets`: condition_id -> category (None: unknown category → neutral, never computed)."""
     results: dict[str, OwrrResult] = {}
@@ -63,7 +62,7 @@ def lookup_owrr(
     try:
         loaded = inputs.load(missing)
     except Exception as exc:  # any source failure degrades to stale/neutral, never blocks the tick
-        log.warning("owrr inputs unavailable, using stale or neutral values: %s", type(exc).__name__)
+        telemetry.warning("owrr inputs unavailable, using stale or neutral values", error=type(exc).__name__)
         for cid, cat in missing.items():
             stale = cached.get((cid, cat))
             if stale is not None:

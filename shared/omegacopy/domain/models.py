@@ -1,11 +1,11 @@
-"""The nouns of copy trading: leader trades, strategies, decisions, order intents.
+"""The nouns of copy trading: leader trades, strategies, portfolios, tunables (intents: `domain.intent`).
 
 Pure data. Money is Decimal; token ids are decimal strings; wallet addresses are lower-case hex.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -190,33 +190,3 @@ class Tunables:
     intent_max_age_s: int = 120
     iceberg_slice_usd: Decimal = Decimal("500")
     clock_skew_limit_s: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class IntentDraft:
-    """What a COPY asks the executor to do: buy `usd_amount` or sell `shares` of `token_id`.
-
-    `worst_price` is the limit the order may not cross: leader price ± the strategy's slippage
-    ceiling, clamped inside (0, 1).
-    """
-
-    action: TradeAction
-    token_id: str
-    condition_id: str
-    leader_price: Decimal
-    worst_price: Decimal
-    usd_amount: Decimal | None
-    shares: Decimal | None
-    order_style: OrderStyle
-    is_exit: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    action: DecisionAction
-    reason_code: str
-    reason: str
-    slider: int | None = None
-    confidence: Confidence | None = None
-    intent: IntentDraft | None = None
-    details: dict[str, str] = field(default_factory=dict)

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from omegacopy.app.execute_intent import execute_intent
 from tests.integration.executor.conftest import YES, ExecutorWorld, direct_event, old
-from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module
-
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+from tests.support.lambda_runtime import Invoke, fresh_container
 
 
 @pytest.fixture
 def invoke(world: ExecutorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
-    from omegacopy.wiring import executor_deps
-
-    for k, v in world.env.items():
-        monkeypatch.setenv(k, v)
-    executor_deps.cache_clear()
-    module = load_handler_module("executor")
-
-    def _invoke(event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
-        return result
-
-    yield _invoke
-    executor_deps.cache_clear()
+    with fresh_container("executor", world.env, monkeypatch) as run:
+        yield run
 
 
 def test_happy_path_one_order_filled_position_and_balance(world: ExecutorWorld, invoke: Invoke) -> None:
@@ -54,6 +40,15 @@ def test_happy_path_one_order_filled_position_and_balance(world: ExecutorWorld, 
     assert position is not None
     assert position["shares"] == venue_shares and position["cost_usd"] == venue_spent
     assert world.balance() == Decimal("1000") - venue_spent
+    # Our reason and the exchange's word are kept apart.
+    assert (row["reason_code"], row["exchange_status"]) == ("exchange_reply", "matched")
+    # The fill is booked once, under the exchange's own trade ids.
+    venue_trade_ids = sorted(f.trade_id for f in orders[0].fills)
+    assert venue_trade_ids and row["filled_trade_ids"] == venue_trade_ids
+    trades = world.pg.execute(
+        "SELECT exchange_trade_id, side, shares, usd_value FROM strategy_trades WHERE intent_id = %s", (intent_id,)
+    ).fetchall()
+    assert trades == [(",".join(venue_trade_ids), "BUY", venue_shares, venue_spent)]
 
 
 def test_redelivered_three_times_still_one_order(world: ExecutorWorld, invoke: Invoke) -> None:
