@@ -99,3 +99,29 @@ def test_a_business_rejection_is_final_and_not_retried(world: ExecutorWorld) -> 
     assert "balance" in world.row(intent_id)["last_error"]
     assert world.exchange.requests["/order"] == 1
     assert world.exchange.ledger() == []
+
+
+def test_a_stale_or_unclear_reply_never_reopens_a_settled_intent(world: ExecutorWorld) -> None:
+    from omegacopy.app.execute_intent import apply_post_result
+    from omegacopy.domain.clob_models import PostOutcome, PostReason, PostResult
+
+    intent_id = world.intent()
+    deps = world.deps()
+    assert execute_intent(deps, intent_id, lambda: 20_000).state == "FILLED"
+    settled = world.row(intent_id)
+    books = (world.position(), world.balance())
+
+    live = PostResult(PostOutcome.ACCEPTED, PostReason.OK, settled["order_hash"], status="live")
+    unclear = PostResult(PostOutcome.UNKNOWN, PostReason.TIMEOUT, settled["order_hash"])
+    assert apply_post_result(deps, intent_id, live).state == "FILLED"
+    assert apply_post_result(deps, intent_id, unclear).state == "FILLED"
+
+    row = world.row(intent_id)
+    assert (row["state"], row["reason_code"], row["filled_shares"]) == (
+        "FILLED",
+        "exchange_reply",
+        settled["filled_shares"],
+    )
+    assert (world.position(), world.balance()) == books
+    trades = world.pg.execute("SELECT count(*) FROM strategy_trades WHERE intent_id = %s", (intent_id,)).fetchone()
+    assert trades == (1,)

@@ -7,7 +7,7 @@ from collections import deque
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omegacopy.domain.intent import (
@@ -89,7 +89,7 @@ def test_the_moves_the_executor_makes_are_legal(current: IntentState, target: In
     assert next_state(current, target) is target
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None)
 @given(st.lists(states, max_size=20))
 def test_once_terminal_always_terminal(path: list[IntentState]) -> None:
     state = S.NEW
