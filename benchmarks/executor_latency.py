@@ -41,10 +41,9 @@ from benchmarks.executor_world import (
     quiet,
 )
 from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
-from omegacopy.app.run_tick import intent_id_for
-from omegacopy.domain.models import Tunables
+from omegacopy.domain.intent import Intent, IntentDraft, intent_id_for
+from omegacopy.domain.models import OrderStyle, TradeAction, Tunables
 from omegacopy.observability import metrics
-from omegacopy.ports import IntentRow
 
 DEFAULT_INTENTS = 1_200
 WARMUP = 20
@@ -54,32 +53,28 @@ TUNABLES = Tunables(kill_switch=False, intent_max_age_s=3_600)  # the run lasts 
 STEPS = ("lock", "book", "risk_inputs", "identity", "kms_unwrap", "sign", "commit")
 
 
-def _rows(world: World, rng: random.Random, count: int) -> list[IntentRow]:
-    rows: list[IntentRow] = []
+def _rows(world: World, rng: random.Random, count: int) -> list[Intent]:
+    rows: list[Intent] = []
     for seq in range(count):
         w = seq % WALLETS
         market = rng.choice(world.markets)
         side = rng.randrange(2)
         mid = market.mids[side]
         trade_id = f"latency-trade-{seq}"
+        usd = Decimal(rng.randint(1_000, 3_000)) / 100
+        draft = IntentDraft(
+            TradeAction.BUY,
+            market.tokens[side],
+            market.condition_id,
+            mid + CENT,
+            mid + 3 * CENT,
+            usd,
+            None,
+            OrderStyle.FAK,
+        )
+        strategy_id = f"s-lat-{w}"
         rows.append(
-            IntentRow(
-                intent_id=intent_id_for(f"s-lat-{w}", trade_id),
-                strategy_id=f"s-lat-{w}",
-                wallet_id=f"w-lat-{w}",
-                source_trade_id=trade_id,
-                correlation_id=f"c-lat-{seq}",
-                action="BUY",
-                is_exit=False,
-                token_id=market.tokens[side],
-                condition_id=market.condition_id,
-                neg_risk=False,
-                usd_amount=Decimal(rng.randint(1_000, 3_000)) / 100,
-                shares=None,
-                leader_price=mid + CENT,
-                worst_price=mid + 3 * CENT,
-                order_style="FAK",
-            )
+            Intent(intent_id_for(strategy_id, trade_id), strategy_id, f"w-lat-{w}", trade_id, f"c-lat-{seq}", draft)
         )
     return rows
 
@@ -110,7 +105,7 @@ class Samples:
 
 
 def _execute_all(
-    deps: ExecutorDeps, rows: Sequence[IntentRow], probe: PostProbe, times: StepTimes, profiler: cProfile.Profile | None
+    deps: ExecutorDeps, rows: Sequence[Intent], probe: PostProbe, times: StepTimes, profiler: cProfile.Profile | None
 ) -> Samples:
     samples = Samples()
     for i, row in enumerate(rows):

@@ -42,11 +42,10 @@ from typing import Any
 from benchmarks.executor_world import CENT, ControlledClock, PostProbe, SimulatedCrash, World, executor_world, quiet
 from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
-from omegacopy.app.run_tick import intent_id_for
 from omegacopy.devstack.paper_exchange import FaultMode, LedgerOrder
-from omegacopy.domain.models import Tunables
+from omegacopy.domain.intent import TERMINAL_STATES, Intent, IntentDraft, IntentState, intent_id_for
+from omegacopy.domain.models import OrderStyle, TradeAction, Tunables
 from omegacopy.observability import metrics
-from omegacopy.ports import IntentRow
 
 DEFAULT_INTENTS = 10_000
 WALLETS = 4
@@ -58,8 +57,9 @@ CRASH_PROBABILITY = 0.05
 DROP_PROBABILITY = 0.05
 MAX_RECEIVES = 10  # failures (not crashes) before the message would sit in the DLQ
 RECONCILES = 3
-NON_TERMINAL = frozenset({"NEW", "SUBMITTING", "UNKNOWN", "LOST"})
-SETTLED = frozenset({"FILLED", "PARTIALLY_FILLED", "REJECTED", "CANCELLED", "EXPIRED"})
+# Left in flight (a passive order resting as ACCEPTED is settled for this purpose), and settled.
+NON_TERMINAL = frozenset(IntentState) - TERMINAL_STATES - {IntentState.ACCEPTED}
+SETTLED = TERMINAL_STATES
 # Every intent is minutes old by the end of the run: the age rule must not expire them.
 TUNABLES = Tunables(kill_switch=False, intent_max_age_s=3_600)  # the longest the model allows: an hour
 
@@ -76,11 +76,11 @@ class StreamStats:
     kinds: Counter[str] = field(default_factory=Counter)
 
 
-def _intents(world: World, rng: random.Random, count: int) -> tuple[list[IntentRow], Counter[str]]:
+def _intents(world: World, rng: random.Random, count: int) -> tuple[list[Intent], Counter[str]]:
     """A leader-trade stream as the monitor turns it into intents, strategies interleaved."""
     strategies = [(f"s-soak-{w}-{k}", f"w-soak-{w}") for w in range(WALLETS) for k in range(STRATEGIES_PER_WALLET)]
     bought: Counter[tuple[str, str]] = Counter()
-    rows: list[IntentRow] = []
+    rows: list[Intent] = []
     kinds: Counter[str] = Counter()
     for seq in range(count):
         strategy_id, wallet_id = rng.choice(strategies)
@@ -108,24 +108,11 @@ def _intents(world: World, rng: random.Random, count: int) -> tuple[list[IntentR
             kind, style = "buy", "FOK" if rng.random() < 0.1 else "FAK"
             bought[(strategy_id, token)] += 1
         trade_id = f"leader-trade-{seq}"
+        draft = IntentDraft(
+            TradeAction(action), token, market.condition_id, leader, worst, usd, shares, OrderStyle(style), is_exit
+        )
         rows.append(
-            IntentRow(
-                intent_id=intent_id_for(strategy_id, trade_id),
-                strategy_id=strategy_id,
-                wallet_id=wallet_id,
-                source_trade_id=trade_id,
-                correlation_id=f"c-soak-{seq}",
-                action=action,
-                is_exit=is_exit,
-                token_id=token,
-                condition_id=market.condition_id,
-                neg_risk=False,
-                usd_amount=usd,
-                shares=shares,
-                leader_price=leader,
-                worst_price=worst,
-                order_style=style,
-            )
+            Intent(intent_id_for(strategy_id, trade_id), strategy_id, wallet_id, trade_id, f"c-soak-{seq}", draft)
         )
         kinds[kind] += 1
     return rows, kinds
@@ -140,7 +127,7 @@ def _seed(world: World, rng: random.Random) -> None:
         world.add_market(m, yes_mid=Decimal(rng.randint(20, 80)) / 100, depth=BOOK_DEPTH)
 
 
-def _stream(deps: ExecutorDeps, probe: PostProbe, rows: Sequence[IntentRow], rng: random.Random) -> StreamStats:
+def _stream(deps: ExecutorDeps, probe: PostProbe, rows: Sequence[Intent], rng: random.Random) -> StreamStats:
     """Deliver every message at least once, some again, in the simulated queue's order."""
     stats = StreamStats()
     n = len(rows)
@@ -254,7 +241,7 @@ def soak(
         # left in flight without a single reconcile look (a look either settles it or counts a miss)
         never_examined = world.conn.execute(
             "SELECT count(*) FROM order_intents WHERE state = ANY(%s) AND reconcile_attempts = 0",
-            (sorted(NON_TERMINAL),),
+            (sorted(s.value for s in NON_TERMINAL),),
         ).fetchone()
         exchanges.close()
     total_s = time.perf_counter() - started

@@ -48,17 +48,16 @@ from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
+from omegacopy.domain.intent import Intent, IntentProgress, IntentState, Submission
 from omegacopy.domain.models import Tunables
+from omegacopy.domain.positions import BookedFill, Position
 from omegacopy.domain.signer import LocalKeySigner, Signer, new_private_key
-from omegacopy.observability import logger, metrics
+from omegacopy.observability import PowertoolsTelemetry, logger, metrics
 from omegacopy.ports import (
     Exchange,
-    Fill,
-    IntentRecord,
-    IntentRow,
     IntentTransaction,
     KeyVault,
-    Submission,
+    RiskInputs,
     TickWrite,
     WalletIdentity,
 )
@@ -80,6 +79,9 @@ class ControlledClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._offset.total_seconds()
 
     def advance(self, seconds: float) -> None:
         self._offset += timedelta(seconds=seconds)
@@ -230,28 +232,31 @@ class _TimedTransaction:
         self._times = times
 
     @property
-    def intent(self) -> IntentRecord:
+    def intent(self) -> Intent:
         return self._inner.intent
 
-    @intent.setter
-    def intent(self, value: IntentRecord) -> None:
-        self._inner.intent = value
+    @property
+    def progress(self) -> IntentProgress:
+        return self._inner.progress
 
-    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+    def risk_inputs(self) -> RiskInputs:
         started = time.perf_counter()
         inputs = self._inner.risk_inputs()
         if self._times.risk_inputs_s is None:
             self._times.risk_inputs_s = time.perf_counter() - started
         return inputs
 
+    def position(self) -> Position:
+        return self._inner.position()
+
     def mark_submitting(self, submission: Submission) -> None:
         self._inner.mark_submitting(submission)
 
-    def finish(self, state: str, *, reason_code: str, message: str, exchange_status: str | None = None) -> None:
+    def finish(self, state: IntentState, *, reason_code: str, message: str, exchange_status: str | None = None) -> None:
         self._inner.finish(state, reason_code=reason_code, message=message, exchange_status=exchange_status)
 
-    def record_fill(self, fill: Fill, *, exchange_status: str | None) -> Decimal:
-        return self._inner.record_fill(fill, exchange_status=exchange_status)
+    def record_fill(self, booked: BookedFill, *, exchange_status: str | None) -> None:
+        self._inner.record_fill(booked, exchange_status=exchange_status)
 
     def note_reconcile_miss(self) -> int:
         return self._inner.note_reconcile_miss()
@@ -341,7 +346,7 @@ class World:
         self.markets.append(market)
         return market
 
-    def write_intents(self, rows: Sequence[IntentRow], *, chunk: int = 2_000) -> None:
+    def write_intents(self, rows: Sequence[Intent], *, chunk: int = 2_000) -> None:
         """Insert NEW intents the way the monitor's tick does (one transaction per chunk)."""
         session = PgMonitorSession(self.conn)
         now = datetime.now(UTC)
@@ -368,6 +373,7 @@ class World:
             keys=vault if times is None else TimedKeyVault(vault, times),
             tunables=FixedTunables(tunables),
             clock=clock,
+            telemetry=PowertoolsTelemetry(),
             settings=ExecutorSettings(),
         )
         return deps, exchanges

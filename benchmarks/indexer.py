@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from omegacopy.adapters.clickhouse_index_store import ClickHouseIndexStore
+from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.pg_index_books import PgIndexBooks
 from omegacopy.adapters.polymarket import PolymarketPublicData, RateLimiter
 from omegacopy.adapters.schema import clickhouse_init, find_infra_dir, migrate
@@ -50,11 +51,6 @@ CATEGORIES = ("politics", "sports", "crypto", "economics")
 
 def _wallet(i: int) -> str:
     return f"0x{i:040x}"
-
-
-class _Clock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def _publish(api: Any, rng: random.Random) -> None:
@@ -107,7 +103,7 @@ def _pass() -> list[tuple[str, float, str]]:
             client = PolymarketPublicData(data_api_url=api.data_url, gamma_api_url=api.gamma_url,
                                           limiter=RateLimiter())  # fmt: skip
             books = PgIndexBooks(pg.url)
-            deps = IndexDeps(client, ClickHouseIndexStore(ch), books, _Clock(), IndexSettings(workers=4))
+            deps = IndexDeps(client, ClickHouseIndexStore(ch), books, SystemClock(), IndexSettings(workers=4))
             began = time.perf_counter()
             summary = run_index(deps, "bench")
             seconds = time.perf_counter() - began

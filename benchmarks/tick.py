@@ -23,7 +23,8 @@ from omegacopy.devstack.clickhouse import start_clickhouse
 from omegacopy.devstack.postgres import start_postgres
 from omegacopy.devstack.seed import StrategySeed, insert_strategies, insert_wallet
 from omegacopy.domain.models import Tunables
-from omegacopy.ports import SendResult
+from omegacopy.observability import PowertoolsTelemetry
+from omegacopy.ports import NullTelemetry, SendResult
 
 HISTORY_ROWS = 5_000_000
 ALL_WALLETS = 50_000
@@ -57,6 +58,9 @@ class _Clock:
 
     def now(self) -> datetime:
         return self._now
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 def _seed_clickhouse(ch: Any, now: datetime) -> None:
@@ -159,6 +163,7 @@ def run() -> list[tuple[str, float, str]]:
             queue=_Queue(),
             tunables=_Tunables(),
             clock=_Clock(now),
+            telemetry=PowertoolsTelemetry(),
             settings=MonitorSettings(overlap_s=120),
         )
         watched = [wallet(w) for w in range(WATCHED)]
@@ -284,6 +289,7 @@ def run_copies() -> list[tuple[str, float, str]]:
                 queue=_Queue(),
                 tunables=_CopyTunables(),
                 clock=_Clock(now),
+                telemetry=NullTelemetry(),
                 settings=MonitorSettings(outbox_batch_limit=10_000),
             )
             t0 = time.perf_counter()

@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omegacopy.adapters.intent_message import IntentMessage
 from omegacopy.app.execute_intent import execute_intent
-from omegacopy.app.intent_message import IntentMessage
 from omegacopy.observability import logger, metrics, tracer
 from omegacopy.redaction import redacted_errors
 from omegacopy.wiring import executor_deps

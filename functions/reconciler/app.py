@@ -18,5 +18,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     with redacted_errors():  # an error leaving the function never carries a secret
         deps = executor_deps()
         summary = reconcile(deps)
-        marks = mark_to_market(portfolio_store(), deps.exchanges, deps.tunables)
+        marks = mark_to_market(portfolio_store(), deps.exchanges, deps.tunables, deps.telemetry)
     return {"examined": summary.examined, "outcomes": dict(summary.outcomes), "paused": marks.paused}

@@ -2,6 +2,10 @@
 
 Every log record is serialized through `redaction.redact`: a registered secret (database or
 ClickHouse URL, CLOB API secret, passphrase) or a URL password never reaches a log line.
+
+Use cases get `PowertoolsTelemetry` (the `Telemetry` port) through their dependencies; adapters and
+handlers use `logger` and `metrics` directly. One logger for everything: the keys a handler appends
+(correlation id, tick id, intent id) are on every line.
 """
 
 from __future__ import annotations
@@ -24,3 +28,22 @@ def _serialize(record: dict[str, Any]) -> str:
 logger = Logger(service=SERVICE, json_serializer=_serialize)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class PowertoolsTelemetry:
+    """Metrics as CloudWatch EMF, log lines as structured JSON (located at the use case's line)."""
+
+    def count(self, name: str, value: float = 1) -> None:
+        metrics.add_metric(name=name, unit="Count", value=value)
+
+    def measure(self, name: str, value: float, unit: str) -> None:
+        metrics.add_metric(name=name, unit=unit, value=value)
+
+    def info(self, message: str, **fields: object) -> None:
+        logger.info(message, extra=fields, stacklevel=3)
+
+    def warning(self, message: str, **fields: object) -> None:
+        logger.warning(message, extra=fields, stacklevel=3)
+
+    def error(self, message: str, **fields: object) -> None:
+        logger.error(message, extra=fields, stacklevel=3)

@@ -10,9 +10,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
+from omegacopy.domain.intent import Intent, IntentProgress, IntentState, Submission
 from omegacopy.domain.models import (
     InvalidTrade,
     LeaderTrade,
@@ -21,6 +22,7 @@ from omegacopy.domain.models import (
     Tunables,
 )
 from omegacopy.domain.owrr import OwrrResult, WalletMetric, WalletPosition
+from omegacopy.domain.positions import BookedFill, Position
 from omegacopy.domain.public_data import (
     HolderPosition,
     InvalidRecord,
@@ -34,6 +36,7 @@ from omegacopy.domain.signer import Signer
 from omegacopy.domain.wallet_metrics import CategoryMetrics
 
 _T = TypeVar("_T")
+MeasureUnit = Literal["Milliseconds", "Percent"]
 
 
 class SourceUnavailableError(RuntimeError):
@@ -128,35 +131,6 @@ class SignalRow:
     intent_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IntentRow:
-    intent_id: str
-    strategy_id: str
-    wallet_id: str
-    source_trade_id: str
-    correlation_id: str
-    action: str
-    is_exit: bool
-    token_id: str
-    condition_id: str
-    neg_risk: bool
-    usd_amount: Decimal | None
-    shares: Decimal | None
-    leader_price: Decimal
-    worst_price: Decimal
-    order_style: str
-    parent_intent_id: str | None = None  # iceberg slices point at the first slice
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedIntent:
-    """An outbox entry: what goes on the queue (ids only) and its FIFO group."""
-
-    intent_id: str
-    correlation_id: str
-    group_id: str
-
-
 @dataclass
 class TickWrite:
     """Everything one tick persists, in one transaction."""
@@ -167,7 +141,7 @@ class TickWrite:
     watermark: datetime
     seen_trade_ids: list[str] = field(default_factory=list)
     signals: list[SignalRow] = field(default_factory=list)
-    intents: list[IntentRow] = field(default_factory=list)
+    intents: list[Intent] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +167,9 @@ class MonitorSession(Protocol):
 
     def write_tick(self, write: TickWrite) -> TickWriteResult: ...
 
-    def pending_intents(self, limit: int) -> list[QueuedIntent]: ...
+    def pending_intents(self, limit: int) -> list[Intent]:
+        """NEW intents not sent yet, in send order (creation time, exits first, id)."""
+        ...
 
     def mark_sent(self, intent_ids: Sequence[str], at: datetime) -> None: ...
 
@@ -209,7 +185,9 @@ class SendResult:
 
 
 class IntentQueue(Protocol):
-    def send(self, intents: Sequence[QueuedIntent]) -> SendResult: ...
+    def send(self, intents: Sequence[Intent]) -> SendResult:
+        """One message per intent, grouped by its wallet, deduplicated by its id."""
+        ...
 
 
 class TunablesSource(Protocol):
@@ -219,79 +197,88 @@ class TunablesSource(Protocol):
 
 
 class Clock(Protocol):
+    """Time, from one source: the wall clock (UTC) for what is stored or sent, the monotonic one
+    for durations (it never jumps when the wall clock is set)."""
+
     def now(self) -> datetime: ...
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin; only differences mean anything."""
+        ...
+
+
+class Telemetry(Protocol):
+    """Metrics and the structured log of a use case (each line carries the invocation's keys:
+    correlation id, tick id, intent id)."""
+
+    def count(self, name: str, value: float = 1) -> None: ...
+
+    def measure(self, name: str, value: float, unit: MeasureUnit) -> None: ...
+
+    def info(self, message: str, **fields: object) -> None: ...
+
+    def warning(self, message: str, **fields: object) -> None: ...
+
+    def error(self, message: str, **fields: object) -> None: ...
+
+
+class NullTelemetry:
+    """Publishes and logs nothing: for replays (the backtest), whose ticks are not the live system's."""
+
+    def count(self, name: str, value: float = 1) -> None:
+        pass
+
+    def measure(self, name: str, value: float, unit: MeasureUnit) -> None:
+        pass
+
+    def info(self, message: str, **fields: object) -> None:
+        pass
+
+    def warning(self, message: str, **fields: object) -> None:
+        pass
+
+    def error(self, message: str, **fields: object) -> None:
+        pass
 
 
 # --- executor -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class IntentRecord:
-    """An order intent as the executor sees it (order_intents row)."""
+class RiskInputs:
+    """What pre-trade risk reads from the books, under the intent's lock."""
 
-    intent_id: str
-    strategy_id: str
-    wallet_id: str
-    source_trade_id: str
-    correlation_id: str
-    action: str
-    is_exit: bool
-    token_id: str
-    condition_id: str
-    neg_risk: bool
-    usd_amount: Decimal | None
-    shares: Decimal | None
-    leader_price: Decimal
-    worst_price: Decimal
-    order_style: str
-    state: str
-    created_at: datetime
-    updated_at: datetime
-    order_hash: str | None = None
-    order_body: str | None = None
-    order_type: str | None = None
-    order_size: Decimal | None = None
-    expiration: int = 0
-    filled_shares: Decimal = Decimal("0")
-    filled_usd: Decimal = Decimal("0")
-    reconcile_attempts: int = 0
-    submitted_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """A cumulative fill observation of one order: what it has filled in total so far."""
-
-    total_shares: Decimal
-    total_usd: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    order_hash: str
-    order_body: str
-    order_type: str
-    order_size: Decimal
-    expiration: int
-    salt: int
-    timestamp_ms: int
+    balance_usd: Decimal
+    starting_balance_usd: Decimal
+    shares_held: Decimal  # in the intent's token
+    market_cost_usd: Decimal  # cost held in the intent's market (all outcomes)
+    realized_today_usd: Decimal
 
 
 class IntentTransaction(Protocol):
-    """One PostgreSQL transaction holding the intent row's lock."""
+    """One PostgreSQL transaction holding the intent row's lock. It persists what it is given;
+    `progress` follows what it persisted."""
 
-    intent: IntentRecord
+    @property
+    def intent(self) -> Intent: ...
 
-    def risk_inputs(self) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
-        """(balance, starting balance, shares held in the token, cost held in the market, realized P&L today)."""
+    @property
+    def progress(self) -> IntentProgress: ...
+
+    def risk_inputs(self) -> RiskInputs: ...
+
+    def position(self) -> Position:
+        """The strategy's position in the intent's token (locked until the transaction ends)."""
         ...
 
     def mark_submitting(self, submission: Submission) -> None: ...
 
-    def finish(self, state: str, *, reason_code: str, message: str, exchange_status: str | None = None) -> None: ...
+    def finish(
+        self, state: IntentState, *, reason_code: str, message: str, exchange_status: str | None = None
+    ) -> None: ...
 
-    def record_fill(self, fill: Fill, *, exchange_status: str | None) -> Decimal:
-        """Apply the part of `fill` not yet recorded (position, balance, trade row); returns new shares."""
+    def record_fill(self, booked: BookedFill, *, exchange_status: str | None) -> None:
+        """Persist a booked fill: the position, the balance, the trade row, the intent's fill so far."""
         ...
 
     def note_reconcile_miss(self) -> int: ...
@@ -372,7 +359,7 @@ class PortfolioStore(Protocol):
 
     def pause_strategy(self, strategy_id: str, reason: str) -> bool: ...
 
-    def queue_exit(self, intent: IntentRow) -> bool:
+    def queue_exit(self, intent: Intent) -> bool:
         """Write a NEW exit intent (the monitor's outbox sends it); False when it already exists."""
         ...
 

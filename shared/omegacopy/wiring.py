@@ -32,6 +32,7 @@ from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.app.index_run import IndexDeps, IndexSettings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
 from omegacopy.config import ExecutorEnv, IndexerEnv, MonitorEnv
+from omegacopy.observability import PowertoolsTelemetry
 from omegacopy.ports import TradeSource
 from omegacopy.redaction import register
 
@@ -75,6 +76,7 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
         queue=SqsIntentQueue(boto3.client("sqs"), env.execution_queue_url),
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=clock,
+        telemetry=PowertoolsTelemetry(),
         settings=MonitorSettings(
             overlap_s=env.overlap_s,
             initial_lookback_s=env.initial_lookback_s,
@@ -106,6 +108,7 @@ def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
         keys=vault,
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=SystemClock(),
+        telemetry=PowertoolsTelemetry(),
         settings=ExecutorSettings(
             chain_id=env.chain_id, builder_code=env.builder_code, deadline_margin_ms=env.deadline_margin_ms
         ),

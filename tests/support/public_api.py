@@ -56,6 +56,9 @@ class EmulatorWallClock:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.now(), UTC)
 
+    def monotonic(self) -> float:
+        return self._clock.now()
+
 
 def condition_id() -> str:
     return "0x" + secrets.token_hex(32)

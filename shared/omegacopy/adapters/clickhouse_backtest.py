@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs, ClickHouseTradeSource, TableNames
 from omegacopy.domain.backtest import BookLevel, BookSnapshot, PricePoint, Resolution
+from omegacopy.domain.money import from_float
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def _utc(value: datetime) -> datetime:
 
 
 def _dec(value: Any) -> Decimal:
-    return Decimal(repr(float(value)))  # shortest text of the double: 0.55 stays 0.55
+    return from_float(float(value))
 
 
 class ClickHouseBacktest:

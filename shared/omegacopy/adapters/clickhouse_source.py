@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.consensus_rows import parse_metrics, parse_positions
 from omegacopy.adapters.data_api_source import MarketInfo
 from omegacopy.adapters.source_rows import invalid_reason_sql, parse_trade_row
@@ -36,11 +37,6 @@ class TableNames:
     metrics: str = "wallet_metrics_by_category"
     markets: str = "markets"
     holders: str = "market_holders"
-
-
-class _UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 # Wallets travel to ClickHouse as the UInt64 of their first 8 address bytes: the driver formats an
@@ -170,7 +166,7 @@ class ClickHouseTradeSource:
     ) -> None:
         self._client = client
         self._until = until
-        self._clock = clock or _UtcClock()
+        self._clock = clock or SystemClock()
         self._skew = timedelta(seconds=future_skew_s)
         t = tables or TableNames()
         self._new_trades = _NEW_TRADES.format(
@@ -274,7 +270,7 @@ class ClickHouseOwrrInputs:
     ) -> None:
         self._client = client
         self._as_of = as_of
-        self._clock = clock or _UtcClock()
+        self._clock = clock or SystemClock()
         self._skew = timedelta(seconds=future_skew_s)
         t = tables or TableNames()
         self._rejected: str | None

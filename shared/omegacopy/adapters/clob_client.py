@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import logging
 import math
 import random
 import threading
@@ -59,6 +58,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
 from omegacopy import strict_json
+from omegacopy.adapters.clock import monotonic_s, wall_clock_s
 from omegacopy.domain.clob_auth import ApiCredentials, l1_headers, l2_headers
 from omegacopy.domain.clob_models import (
     BalanceAllowance,
@@ -77,9 +77,7 @@ from omegacopy.domain.clob_models import (
 from omegacopy.domain.order_request import order_body, serialize_body
 from omegacopy.domain.order_v2 import POLYGON_CHAIN_ID, SignedOrderV2
 from omegacopy.domain.signer import Signer
-from omegacopy.observability import metrics
-
-logger = logging.getLogger(__name__)
+from omegacopy.observability import logger, metrics
 
 MAX_BATCH: Final = 15
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=3.0, read=10.0, write=5.0, pool=2.0)
@@ -362,7 +360,7 @@ class SignerRateLimiter:
         self,
         rate_per_s: float = 5.0,
         burst: float = 10.0,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = monotonic_s,
     ) -> None:
         self._rate = rate_per_s
         self._burst = burst
@@ -639,8 +637,8 @@ class ClobClient:
         max_rate_wait_s: float = 2.0,
         heartbeat_path: str = "/v1/heartbeats",
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = wall_clock_s,
+        monotonic: Callable[[], float] = monotonic_s,
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:

@@ -7,7 +7,7 @@ advisory lock, so a Lambda that dies mid-tick releases it when its connection dr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +17,14 @@ import psycopg
 from psycopg.rows import dict_row
 
 from omegacopy.adapters.pg_connection import PgConnection
+from omegacopy.adapters.pg_intent_rows import (
+    INTENT_COLUMNS,
+    INTENT_SELECT,
+    INTENT_TYPES,
+    intent_from_row,
+    intent_values,
+)
+from omegacopy.domain.intent import RESERVING_STATES, Intent, IntentState
 from omegacopy.domain.models import (
     Confidence,
     OrderStyle,
@@ -29,7 +37,6 @@ from omegacopy.domain.owrr import OwrrResult
 from omegacopy.ports import (
     CachedOwrr,
     FollowedStrategy,
-    QueuedIntent,
     TickWrite,
     TickWriteResult,
 )
@@ -52,7 +59,7 @@ WITH watched AS (
 ), pending AS (
     SELECT strategy_id, json_agg(json_build_object(
         'token_id', token_id, 'condition_id', condition_id, 'usd', usd_amount::text)) AS items
-    FROM order_intents WHERE NOT is_exit AND state IN ('NEW', 'SUBMITTING', 'UNKNOWN') GROUP BY strategy_id
+    FROM order_intents WHERE NOT is_exit AND state IN ({reserving}) GROUP BY strategy_id
 )
 SELECT s.strategy_id, s.name, s.wallet_id, st.*,
        COALESCE(w.wallets, '{}') AS watched,
@@ -65,7 +72,7 @@ LEFT JOIN holdings h ON h.strategy_id = s.strategy_id
 LEFT JOIN pending p ON p.strategy_id = s.strategy_id
 WHERE s.auto_execute_enabled AND s.paused_reason IS NULL
 ORDER BY s.strategy_id
-"""
+""".replace("{reserving}", ", ".join(f"'{s.value}'" for s in sorted(RESERVING_STATES)))
 
 _SIGNAL_COLUMNS = (
     "strategy_id", "source_trade_id", "leader_wallet", "decision", "reason_code", "reason",
@@ -75,15 +82,6 @@ _SIGNAL_COLUMNS = (
 _SIGNAL_TYPES = (
     "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "numeric",
     "numeric", "numeric", "timestamptz", "float8", "int4", "text", "uuid",
-)  # fmt: skip
-_INTENT_COLUMNS = (
-    "intent_id", "strategy_id", "wallet_id", "source_trade_id", "correlation_id", "action", "is_exit",
-    "token_id", "condition_id", "neg_risk", "usd_amount", "shares", "leader_price", "worst_price",
-    "order_style", "parent_intent_id",
-)  # fmt: skip
-_INTENT_TYPES = (
-    "uuid", "text", "text", "text", "text", "text", "bool", "text", "text", "bool", "numeric", "numeric",
-    "numeric", "numeric", "text", "uuid",
 )  # fmt: skip
 
 
@@ -101,7 +99,7 @@ def _recordset_insert(table: str, columns: Sequence[str], types: Sequence[str], 
 _INSERT_SIGNALS = _recordset_insert(
     "wallet_monitor_signals", _SIGNAL_COLUMNS, _SIGNAL_TYPES, "(strategy_id, source_trade_id)"
 )
-_INSERT_INTENTS = _recordset_insert("order_intents", _INTENT_COLUMNS, _INTENT_TYPES, "(intent_id)")
+_INSERT_INTENTS = _recordset_insert("order_intents", INTENT_COLUMNS, INTENT_TYPES, "(intent_id)")
 
 
 def _json_default(value: object) -> str:
@@ -110,8 +108,8 @@ def _json_default(value: object) -> str:
     return str(value)  # Decimal keeps its exact text; PostgreSQL parses it as numeric
 
 
-def _recordset(rows: Sequence[Any], names: Sequence[str]) -> str:
-    return json.dumps([{n: getattr(r, n) for n in names} for r in rows], default=_json_default)
+def _recordset(rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps(list(rows), default=_json_default)
 
 
 class PgMonitorSession:
@@ -174,11 +172,12 @@ class PgMonitorSession:
         with self._conn.transaction():
             intents = 0
             if write.intents:
-                cur = self._conn.execute(_INSERT_INTENTS, (_recordset(write.intents, _INTENT_COLUMNS),))
+                cur = self._conn.execute(_INSERT_INTENTS, (_recordset([intent_values(i) for i in write.intents]),))
                 intents = max(cur.rowcount, 0)
             signals = 0
             if write.signals:
-                cur = self._conn.execute(_INSERT_SIGNALS, (_recordset(write.signals, _SIGNAL_COLUMNS),))
+                signal_rows = [{c: getattr(sig, c) for c in _SIGNAL_COLUMNS} for sig in write.signals]
+                cur = self._conn.execute(_INSERT_SIGNALS, (_recordset(signal_rows),))
                 signals = max(cur.rowcount, 0)
             if write.seen_trade_ids:
                 self._conn.execute(
@@ -206,15 +205,16 @@ class PgMonitorSession:
             )
         return TickWriteResult(signals_written=signals, intents_created=intents)
 
-    def pending_intents(self, limit: int) -> list[QueuedIntent]:
+    def pending_intents(self, limit: int) -> list[Intent]:
         # Exits first within a wallet's FIFO group: they must never wait behind entries.
-        rows = self._conn.execute(
-            "SELECT intent_id::text, correlation_id, wallet_id FROM order_intents"
-            " WHERE state = 'NEW' AND last_sent_at IS NULL"
-            " ORDER BY created_at, is_exit DESC, intent_id LIMIT %s",
-            (limit,),
-        ).fetchall()
-        return [QueuedIntent(intent_id=r[0], correlation_id=r[1], group_id=r[2]) for r in rows]
+        with self._conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(
+                f"SELECT {INTENT_SELECT} FROM order_intents"  # noqa: S608 - constant columns
+                " WHERE state = %s AND last_sent_at IS NULL"
+                " ORDER BY created_at, is_exit DESC, intent_id LIMIT %s",
+                (IntentState.NEW, limit),
+            ).fetchall()
+        return [intent_from_row(r) for r in rows]
 
     def mark_sent(self, intent_ids: Sequence[str], at: datetime) -> None:
         self._conn.execute(

@@ -14,10 +14,10 @@ from typing import Any
 
 import psycopg
 
+from omegacopy.domain import positions
+from omegacopy.domain.money import ZERO
 from omegacopy.reporting.formatting import money, num, pct, ratio, tone
 from omegacopy.reporting.report_model import Card, Cell, DecisionPoint, ReportModel, Series, Table
-
-_ZERO = Decimal("0")
 
 # `(%(start)s IS NULL OR col >= %(start)s)`: one static text whether or not a bound is given.
 _SIGNALS = """
@@ -78,9 +78,7 @@ WITH sig AS (
       AND (%(end)s::timestamptz IS NULL OR filled_at < %(end)s)
     GROUP BY strategy_id
 ), pos AS (
-    SELECT strategy_id, count(*) FILTER (WHERE shares > 0) AS open_positions,
-           COALESCE(sum(shares * mark_price - cost_usd) FILTER (WHERE shares > 0 AND mark_price IS NOT NULL), 0)
-               AS unrealized
+    SELECT strategy_id, count(*) FILTER (WHERE shares > 0) AS open_positions
     FROM strategy_positions GROUP BY strategy_id
 )
 SELECT s.strategy_id, s.name, st.balance_usd, COALESCE(st.starting_balance_usd, st.balance_usd) AS starting,
@@ -88,7 +86,7 @@ SELECT s.strategy_id, s.name, st.balance_usd, COALESCE(st.starting_balance_usd, 
        COALESCE(sig.signals, 0) AS signals, COALESCE(sig.copies, 0) AS copies,
        COALESCE(ord.orders, 0) AS orders, COALESCE(ord.filled, 0) AS filled, COALESCE(ord.rejected, 0) AS rejected,
        COALESCE(fills.bought, 0) AS bought, COALESCE(fills.realized, 0) AS realized,
-       COALESCE(pos.open_positions, 0) AS open_positions, COALESCE(pos.unrealized, 0) AS unrealized
+       COALESCE(pos.open_positions, 0) AS open_positions
 FROM strategies s
 JOIN strategy_settings st ON st.strategy_id = s.strategy_id
 LEFT JOIN sig ON sig.strategy_id = s.strategy_id
@@ -96,6 +94,12 @@ LEFT JOIN ord ON ord.strategy_id = s.strategy_id
 LEFT JOIN fills ON fills.strategy_id = s.strategy_id
 LEFT JOIN pos ON pos.strategy_id = s.strategy_id
 ORDER BY s.strategy_id
+"""
+
+
+# Open positions at their last mark-to-market price (unrealized P&L is computed by the domain).
+_MARKED_POSITIONS = """
+SELECT strategy_id, shares, cost_usd, mark_price FROM strategy_positions WHERE shares > 0
 """
 
 
@@ -112,6 +116,11 @@ class PgReportSource:
         realized_rows = conn.execute(_REALIZED, window).fetchall()
         with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             strategies = cur.execute(_STRATEGIES, window).fetchall()
+        open_pnl: dict[str, Decimal] = defaultdict(Decimal)
+        for sid, shares, cost, mark in conn.execute(_MARKED_POSITIONS).fetchall():
+            open_pnl[sid] += positions.unrealized(shares, cost, mark)
+        for r in strategies:
+            r["unrealized"] = open_pnl[r["strategy_id"]]
 
         names = {r["strategy_id"]: r["name"] or r["strategy_id"] for r in strategies}
         curves: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
@@ -154,8 +163,8 @@ class PgReportSource:
 def _cards(
     strategies: list[dict[str, Any]], signals: int, rejections: list[tuple[str, int]], latencies: list[float]
 ) -> tuple[Card, ...]:
-    realized = sum((Decimal(r["realized"]) for r in strategies), _ZERO)
-    unrealized = sum((Decimal(r["unrealized"]) for r in strategies), _ZERO)
+    realized = sum((Decimal(r["realized"]) for r in strategies), ZERO)
+    unrealized = sum((Decimal(r["unrealized"]) for r in strategies), ZERO)
     copies = sum(int(r["copies"]) for r in strategies)
     orders = sum(int(r["orders"]) for r in strategies)
     filled = sum(int(r["filled"]) for r in strategies)

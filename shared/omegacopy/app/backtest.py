@@ -23,12 +23,10 @@ Everything is a pure function of the data: replaying a period twice gives identi
 from __future__ import annotations
 
 import heapq
-import logging
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -36,7 +34,6 @@ from typing import Any, Protocol
 from omegacopy.app.backtest_store import BacktestQueue, BacktestStore, FixedTunables, RecordedSignal, TickClock
 from omegacopy.app.run_tick import MonitorSettings, TickDeps, run_tick
 from omegacopy.domain.backtest import (
-    ZERO,
     BookSnapshot,
     FillParams,
     Ledger,
@@ -51,16 +48,22 @@ from omegacopy.domain.backtest import (
     rejected,
     simulate_fill,
 )
-from omegacopy.domain.decisions import ReasonCode, exit_fraction, exit_shares, size_entry, worst_buy_price
+from omegacopy.domain.decisions import ReasonCode, copy_draft, exit_fraction, exit_shares, size_entry
+from omegacopy.domain.intent import Intent
 from omegacopy.domain.models import LeaderTrade, PortfolioState, PositionHolding, TradeAction, Tunables
+from omegacopy.domain.money import HUNDRED, RATIO_STEP, ZERO, quantize, to_micros
 from omegacopy.domain.owrr import neutral_owrr
-from omegacopy.observability import logger, metrics
-from omegacopy.ports import FollowedStrategy, IntentRow, OwrrInputs, SaleRef, TradeBatch, TradeSource
+from omegacopy.domain.positions import unrealized
+from omegacopy.ports import (
+    FollowedStrategy,
+    NullTelemetry,
+    OwrrInputs,
+    SaleRef,
+    TradeBatch,
+    TradeSource,
+)
 
 _MS = timedelta(milliseconds=1)
-_HUNDRED = Decimal("100")
-_RATIO = Decimal("0.0001")  # ratios and percentages in the JSON
-_MICRO = Decimal("0.000001")
 
 SIZING_RULE = "sizing rule"
 LEADER_NOTIONAL_RULE = "leader notional capped at max position"
@@ -118,12 +121,7 @@ class OrderRecord:
     traded_at: datetime | None
     sent_at: datetime
     placed_at: datetime
-    status: str
-    reason: str
-    shares: Decimal
-    notional: Decimal
-    fee: Decimal
-    from_book: bool
+    fill: SimFill  # what it got: filled, partly, or rejected (and why)
 
     @property
     def latency_s(self) -> float | None:
@@ -230,7 +228,7 @@ class BacktestResult:
 
 
 def _ratio(value: Decimal | None) -> Decimal | None:
-    return value.quantize(_RATIO) if value is not None else None
+    return quantize(value, RATIO_STEP) if value is not None else None
 
 
 def _book_dict(b: BookResult) -> dict[str, Any]:
@@ -282,12 +280,7 @@ def _order_dict(o: OrderRecord) -> dict[str, Any]:
         "token_id": o.token_id,
         "traded_at": o.traded_at,
         "placed_at": o.placed_at,
-        "status": o.status,
-        "reason": o.reason,
-        "shares": o.shares,
-        "notional": o.notional,
-        "fee": o.fee,
-        "from_book": o.from_book,
+        **{k: getattr(o.fill, k) for k in ("status", "reason", "shares", "notional", "fee", "from_book")},
     }
 
 
@@ -299,7 +292,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         # at most 6 decimals, like the numeric(…, 6) columns (float prices can leave long tails)
         exponent = value.as_tuple().exponent
-        return str(value.quantize(_MICRO) if isinstance(exponent, int) and exponent < -6 else value)
+        return str(to_micros(value) if isinstance(exponent, int) and exponent < -6 else value)
     if isinstance(value, datetime):
         return value.isoformat()
     return value
@@ -359,11 +352,12 @@ class _Replay:
         config: BacktestConfig,
     ) -> None:
         self.config = config
+        self.telemetry = NullTelemetry()
         self.sources = sources
         self.market = market
         self.strategies = {s.config.strategy_id: s for s in strategies}
         self.ledgers = {sid: Ledger.with_cash(s.config.balance_usd) for sid, s in self.strategies.items()}
-        self.pending: dict[str, dict[str, IntentRow]] = {sid: {} for sid in self.strategies}
+        self.pending: dict[str, dict[str, Intent]] = {sid: {} for sid in self.strategies}
         self.stats = {sid: _Stats() for sid in self.strategies}
         self.rejections: dict[str, Counter[str]] = {sid: Counter() for sid in self.strategies}
         self.orders: list[OrderRecord] = []
@@ -378,7 +372,7 @@ class _Replay:
         self.before: dict[str, Decimal] = {}
         self.clock = TickClock(config.start)
         self.store = BacktestStore(strategies, self._portfolio_of)
-        self.queue = BacktestQueue(self.store, self.clock.now, self._on_send)
+        self.queue = BacktestQueue(self.clock.now, self._on_send)
         self._events: list[tuple[datetime, int, int]] = []
         self._handlers: dict[int, Callable[[], None]] = {}
         self._seq = 0
@@ -407,53 +401,46 @@ class _Replay:
         }
         reserved = ZERO
         for intent in self.pending[sid].values():
-            if intent.is_exit:
+            d = intent.draft
+            if d.is_exit:
                 continue
-            usd = intent.usd_amount or ZERO
+            usd = d.usd_amount or ZERO
             reserved += usd
             # as the PostgreSQL loader counts a pending entry: its cost, but no shares until filled
-            prev = holdings.get(intent.token_id)
-            holdings[intent.token_id] = (
-                PositionHolding(intent.token_id, intent.condition_id, ZERO, usd)
+            prev = holdings.get(d.token_id)
+            holdings[d.token_id] = (
+                PositionHolding(d.token_id, d.condition_id, ZERO, usd)
                 if prev is None
                 else PositionHolding(prev.token_id, prev.condition_id, prev.shares, prev.cost_usd + usd)
             )
         return PortfolioState(balance_usd=ledger.cash, reserved_usd=reserved, holdings=tuple(holdings.values()))
 
     # -- strategy orders
-    def _on_send(self, intent: IntentRow, sent_at: datetime) -> None:
+    def _on_send(self, intent: Intent, sent_at: datetime) -> None:
         self.pending[intent.strategy_id][intent.intent_id] = intent
         placed_at = sent_at + timedelta(seconds=self.config.latency_s)
         self._schedule(placed_at, 1, lambda: self._fill_intent(intent, sent_at, placed_at))
 
-    def _fill_intent(self, intent: IntentRow, sent_at: datetime, placed_at: datetime) -> None:
+    def _fill_intent(self, intent: Intent, sent_at: datetime, placed_at: datetime) -> None:
         sid = intent.strategy_id
         self.pending[sid].pop(intent.intent_id, None)
         ledger = self.ledgers[sid]
+        d = intent.draft
         fill: SimFill
-        if intent.condition_id in self.resolved:
+        if d.condition_id in self.resolved:
             fill = rejected(NoFillReason.MARKET_RESOLVED)
-        elif intent.action == TradeAction.SELL and ledger.shares(intent.token_id) <= 0:
+        elif d.action is TradeAction.SELL and ledger.shares(d.token_id) <= 0:
             fill = rejected(NoFillReason.NO_POSITION)
         else:
-            shares = intent.shares
-            if intent.action == TradeAction.SELL and shares is not None:
-                shares = min(shares, ledger.shares(intent.token_id))
-            order = order_for_intent(
-                action=intent.action,
-                usd_amount=intent.usd_amount,
-                shares=shares,
-                leader_price=intent.leader_price,
-                worst_price=intent.worst_price,
-                order_style=intent.order_style,
-                params=self.config.fill,
-            )
-            fill = self._simulate(order, intent.token_id, intent.leader_price, placed_at)
+            if d.action is TradeAction.SELL and d.shares is not None:
+                d = replace(d, shares=min(d.shares, ledger.shares(d.token_id)))
+            order = order_for_intent(d, self.config.fill)
+            fill = self._simulate(order, d.token_id, d.leader_price, placed_at)
             if fill.shares > 0:
-                if intent.action == TradeAction.BUY:
-                    ledger.buy(intent.token_id, intent.token_id, intent.condition_id, fill, placed_at)
+                if d.action is TradeAction.BUY:
+                    ledger.buy(d.token_id, d.token_id, d.condition_id, fill, placed_at)
                 else:
-                    ledger.sell(intent.token_id, fill, placed_at)
+                    ledger.sell(d.token_id, fill, placed_at)
         self.stats[sid].count(fill)
         if fill.status == "rejected":
             self.rejections[sid][fill.reason] += 1
@@ -463,17 +450,12 @@ class _Replay:
                 strategy_id=sid,
                 intent_id=intent.intent_id,
                 source_trade_id=intent.source_trade_id,
-                action=intent.action,
-                token_id=intent.token_id,
+                action=d.action.value,
+                token_id=d.token_id,
                 traded_at=trade.traded_at if trade else None,
                 sent_at=sent_at,
                 placed_at=placed_at,
-                status=fill.status,
-                reason=fill.reason,
-                shares=fill.shares,
-                notional=fill.notional,
-                fee=fill.fee,
-                from_book=fill.from_book,
+                fill=fill,
             )
         )
 
@@ -552,16 +534,9 @@ class _Replay:
         if row.condition_id in self.resolved:
             self.shadow_stats[shadow_key].count(rejected(NoFillReason.MARKET_RESOLVED))
             return
-        strat = self.strategies[sid].config
-        order = order_for_intent(
-            action=TradeAction.BUY,
-            usd_amount=usd,
-            shares=None,
-            leader_price=row.leader_price,
-            worst_price=worst_buy_price(row.leader_price, strat.slippage_ceiling),
-            order_style=strat.order_style,
-            params=self.config.fill,
-        )
+        # every signal's trade came through the recording source
+        draft = copy_draft(self.trades[row.source_trade_id], self.strategies[sid].config, usd_amount=usd)
+        order = order_for_intent(draft, self.config.fill)
         fill = self._simulate(order, row.token_id, row.leader_price, at)
         self.shadow_stats[shadow_key].count(fill)
         if fill.shares > 0:
@@ -610,10 +585,10 @@ class _Replay:
                 queue=self.queue,
                 tunables=FixedTunables(cfg.tunables),
                 clock=self.clock,
+                telemetry=self.telemetry,
                 settings=cfg.settings,
             )
             summary = run_tick(deps, tick_id=f"bt-{at:%Y%m%dT%H%M%S}Z")
-            metrics.clear_metrics()  # a replay's ticks are not the live system's: publish nothing
             self.trades_seen += summary.trades_seen
             self.copies += summary.copies
             self._after_tick()
@@ -644,26 +619,17 @@ def run_backtest(
     progress: ProgressFn | None = None,
 ) -> BacktestResult:
     """Replay [config.start, config.end) for `strategies` (their cash starts at their `balance_usd`,
-    flat: live holdings and pending intents are not carried into the replay)."""
+    flat: live holdings and pending intents are not carried into the replay).
+
+    The replayed ticks report to the null telemetry: a replay's ticks are not the live system's
+    (no metric is published, no line logged), and it runs thousands of them."""
     flat = [
         FollowedStrategy(s.config, s.watched_wallets, PortfolioState(balance_usd=s.config.balance_usd))
         for s in sorted(strategies, key=lambda s: s.config.strategy_id)
     ]
     replay = _Replay(flat, sources, market, config)
-    with _quiet_logs():
-        replay.run(progress)
+    replay.run(progress)
     return _results(replay)
-
-
-@contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """The tick logs a summary line per tick: thousands in a replay. Keep warnings only."""
-    level = logger.log_level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -733,15 +699,17 @@ def _results(r: _Replay) -> BacktestResult:
 
 def _book(ledger: Ledger, stats: _Stats, prices: Sequence[PricePoint], start: datetime) -> BookResult:
     curve = mark_to_market(ledger.events, prices, ledger.start_cash, start)
-    unrealized = sum(
-        (h.position.shares * curve.final_marks.get(h.token_id, ZERO) - h.position.cost_usd
-         for _, h in ledger.open_holdings()),
+    open_pnl = sum(
+        (
+            unrealized(h.position.shares, h.position.cost_usd, curve.final_marks.get(h.token_id, ZERO))
+            for _, h in ledger.open_holdings()
+        ),
         ZERO,
-    )  # fmt: skip
-    total = ledger.realized + ledger.resolution + unrealized
+    )
+    total = ledger.realized + ledger.resolution + open_pnl
     dd_usd, dd_pct = curve.max_drawdown()
     if ledger.start_cash <= 0:  # a book with no capital of its own: the fall per $ bought, like its return
-        dd_pct = dd_usd / ledger.bought_usd * _HUNDRED if ledger.bought_usd > 0 else ZERO
+        dd_pct = dd_usd / ledger.bought_usd * HUNDRED if ledger.bought_usd > 0 else ZERO
     return BookResult(
         orders=stats.orders,
         filled=stats.filled,
@@ -752,9 +720,9 @@ def _book(ledger: Ledger, stats: _Stats, prices: Sequence[PricePoint], start: da
         fees=ledger.fees,
         realized=ledger.realized,
         resolution=ledger.resolution,
-        unrealized=unrealized,
+        unrealized=open_pnl,
         total=total,
-        return_pct=(total / ledger.bought_usd * _HUNDRED) if ledger.bought_usd > 0 else None,
+        return_pct=(total / ledger.bought_usd * HUNDRED) if ledger.bought_usd > 0 else None,
         max_drawdown_usd=dd_usd,
         max_drawdown_pct=dd_pct,
         open_positions=len(ledger.open_holdings()),

@@ -63,7 +63,7 @@ def backtest_report(result: BacktestResult, *, generated_at: datetime | None = N
                 dashed=True,
             )
         )
-    rejections = Counter(o.reason for o in result.orders if o.status == "rejected")
+    rejections = Counter(o.fill.reason for o in result.orders if o.fill.status == "rejected")
     return ReportModel(
         title="OmegaCopy backtest",
         subtitle=(
@@ -105,6 +105,12 @@ NOTES = (
 )
 
 
+# The columns of `_book_cells`, in its order.
+_BOOK_COLUMNS = (
+    "Orders", "Fill rate", "Bought", "Realized", "Resolution", "Unrealized", "Total P&L", "Return", "Max drawdown",
+)  # fmt: skip
+
+
 def _book_cells(b: BookResult) -> tuple[Cell, ...]:
     return (
         num(f"{b.orders}"),
@@ -134,21 +140,7 @@ def _strategy_table(strategies: tuple[StrategyResult, ...]) -> Table:
         )
     return Table(
         "Strategies",
-        (
-            "Strategy",
-            "Signals",
-            "Copies",
-            "Orders",
-            "Fill rate",
-            "Bought",
-            "Realized",
-            "Resolution",
-            "Unrealized",
-            "Total P&L",
-            "Return",
-            "Max drawdown",
-            "Leaders' return",
-        ),
+        ("Strategy", "Signals", "Copies", *_BOOK_COLUMNS, "Leaders' return"),
         tuple(rows),
         "Return is total P&L per $ bought. Max drawdown: the largest fall of equity from a running peak.",
     )
@@ -204,18 +196,6 @@ def _leaders_table(strategies: tuple[StrategyResult, ...]) -> Table:
         rows.append((Cell(s.name or s.strategy_id), num(f"{len(s.leaders)}"), *_book_cells(s.leaders_book)))
     return Table(
         "Leaders copied blindly (every trade of the watched wallets, at their size, same fill model)",
-        (
-            "Strategy",
-            "Leaders",
-            "Orders",
-            "Fill rate",
-            "Bought",
-            "Realized",
-            "Resolution",
-            "Unrealized",
-            "Total P&L",
-            "Return",
-            "Max drawdown",
-        ),
+        ("Strategy", "Leaders", *_BOOK_COLUMNS),
         tuple(rows),
     )

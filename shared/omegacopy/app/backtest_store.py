@@ -14,13 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from omegacopy.domain.intent import Intent
 from omegacopy.domain.models import PortfolioState, Tunables
 from omegacopy.domain.owrr import OwrrResult
 from omegacopy.ports import (
     CachedOwrr,
     FollowedStrategy,
-    IntentRow,
-    QueuedIntent,
     SendResult,
     SignalRow,
     TickWrite,
@@ -42,7 +41,7 @@ class _State:
     owrr: dict[tuple[str, str], CachedOwrr] = field(default_factory=dict)
     signal_keys: set[tuple[str, str]] = field(default_factory=set)
     signals: list[RecordedSignal] = field(default_factory=list)
-    intents: dict[str, IntentRow] = field(default_factory=dict)
+    intents: dict[str, Intent] = field(default_factory=dict)
     intent_created: dict[str, datetime] = field(default_factory=dict)
     unsent: list[str] = field(default_factory=list)
     sent_at: dict[str, datetime] = field(default_factory=dict)
@@ -102,13 +101,13 @@ class BacktestSession:
         state.cursor[write.source] = write.watermark if previous is None else max(previous, write.watermark)
         return TickWriteResult(signals_written=signals, intents_created=intents)
 
-    def pending_intents(self, limit: int) -> list[QueuedIntent]:
+    def pending_intents(self, limit: int) -> list[Intent]:
         # The live order: creation time, exits first, then id.
         rows = sorted(
             (self._state.intents[i] for i in self._state.unsent),
-            key=lambda r: (self._state.intent_created[r.intent_id], not r.is_exit, r.intent_id),
+            key=lambda r: (self._state.intent_created[r.intent_id], not r.draft.is_exit, r.intent_id),
         )
-        return [QueuedIntent(r.intent_id, r.correlation_id, r.wallet_id) for r in rows[:limit]]
+        return rows[:limit]
 
     def mark_sent(self, intent_ids: Sequence[str], at: datetime) -> None:
         done = set(intent_ids)
@@ -147,18 +146,15 @@ class BacktestStore:
 class BacktestQueue:
     """Every intent sent goes to `on_send(intent, sent_at)`; sends never fail."""
 
-    def __init__(
-        self, store: BacktestStore, clock: Callable[[], datetime], on_send: Callable[[IntentRow, datetime], None]
-    ):
-        self._store = store
+    def __init__(self, clock: Callable[[], datetime], on_send: Callable[[Intent, datetime], None]) -> None:
         self._clock = clock
         self._on_send = on_send
 
-    def send(self, intents: Sequence[QueuedIntent]) -> SendResult:
+    def send(self, intents: Sequence[Intent]) -> SendResult:
         now = self._clock()
-        for queued in intents:
-            self._on_send(self._store.state.intents[queued.intent_id], now)
-        return SendResult(sent=tuple(q.intent_id for q in intents), failed={})
+        for intent in intents:
+            self._on_send(intent, now)
+        return SendResult(sent=tuple(i.intent_id for i in intents), failed={})
 
 
 class FixedTunables:
@@ -170,10 +166,14 @@ class FixedTunables:
 
 
 class TickClock:
-    """The replay's clock: set to each tick's instant."""
+    """The replay's clock: set to each tick's instant. Its monotonic time stands still: a replay
+    measures no durations."""
 
     def __init__(self, at: datetime) -> None:
         self.at = at
 
     def now(self) -> datetime:
         return self.at
+
+    def monotonic(self) -> float:
+        return 0.0

@@ -1,7 +1,9 @@
 """Execute one order intent: at most one exchange order, whatever fails on the way.
 
-State machine: NEW → SUBMITTING → ACCEPTED / FILLED / PARTIALLY_FILLED / REJECTED / CANCELLED /
-EXPIRED, with UNKNOWN for ambiguous submits (reconciled by order hash, never blindly re-posted).
+State machine (`domain.intent`, every move checked by `next_state`): NEW → SUBMITTING → ACCEPTED /
+FILLED / PARTIALLY_FILLED / REJECTED / CANCELLED / EXPIRED, with UNKNOWN for ambiguous submits
+(reconciled by order hash, never blindly re-posted). Fills are booked by `domain.positions.book_fill`
+and persisted as booked.
 
 Why it is exactly-once:
 - the order is signed with a salt and timestamp derived from the intent, and its exact bytes and
@@ -15,31 +17,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from omegacopy.domain.clob_models import OrderRecord, PostOutcome, PostResult
-from omegacopy.domain.models import OrderStyle, TradeAction, Tunables
+from omegacopy.domain.intent import (
+    IN_FLIGHT_STATES,
+    Intent,
+    IntentReason,
+    IntentState,
+    Submission,
+    next_state,
+    state_for_exchange_status,
+)
+from omegacopy.domain.models import Tunables
+from omegacopy.domain.money import ZERO
 from omegacopy.domain.order_amounts import OrderRejected
 from omegacopy.domain.order_fills import filled_usd
-from omegacopy.domain.order_plan import IntentOrderSpec, OrderPlan, plan_order
+from omegacopy.domain.order_plan import OrderPlan, plan_order
 from omegacopy.domain.order_request import order_body, serialize_body
 from omegacopy.domain.order_v2 import SignatureType, build_order, exchange_domain, salt_from_id, sign_order
+from omegacopy.domain.positions import CumulativeFill, book_fill
 from omegacopy.domain.pre_trade_risk import RiskContext, check_pre_trade
-from omegacopy.observability import logger, metrics
+from omegacopy.domain.timestamps import epoch_ms, epoch_s
 from omegacopy.ports import (
     Clock,
     Exchanges,
     ExecutorStore,
-    Fill,
-    IntentRecord,
     IntentTransaction,
     KeyVault,
-    Submission,
+    Telemetry,
     TunablesSource,
 )
-
-TERMINAL = frozenset({"FILLED", "PARTIALLY_FILLED", "REJECTED", "CANCELLED", "EXPIRED"})
-IN_FLIGHT = frozenset({"SUBMITTING", "UNKNOWN", "LOST"})
 
 
 class RetryLaterError(RuntimeError):
@@ -65,6 +72,7 @@ class ExecutorDeps:
     keys: KeyVault
     tunables: TunablesSource
     clock: Clock
+    telemetry: Telemetry
     settings: ExecutorSettings = field(default_factory=ExecutorSettings)
     halted_until: datetime | None = None  # container-local circuit breaker after a HALTED reply
 
@@ -72,7 +80,7 @@ class ExecutorDeps:
 @dataclass(frozen=True, slots=True)
 class ExecutionResult:
     intent_id: str
-    state: str
+    state: IntentState
     detail: str = ""
 
 
@@ -81,9 +89,9 @@ def execute_intent(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[]
         result = _execute(deps, intent_id, remaining_ms)
     except Exception:
         # the alarm's failure rate: anything that left the intent undecided (retried by SQS)
-        metrics.add_metric(name="ExecutionFailed", unit="Count", value=1)
+        deps.telemetry.count("ExecutionFailed")
         raise
-    metrics.add_metric(name="IntentsExecuted", unit="Count", value=1)
+    deps.telemetry.count("IntentsExecuted")
     return result
 
 
@@ -95,25 +103,25 @@ def _execute(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[], int]
     with deps.store.locked(intent_id) as tx:
         if tx is None:
             raise LookupError(f"intent {intent_id} does not exist")
-        intent = tx.intent
-        if intent.state in TERMINAL or intent.state == "ACCEPTED":
-            return ExecutionResult(intent_id, intent.state, "already done")
-        if intent.state in IN_FLIGHT:
-            body, order_hash = intent.order_body, intent.order_hash
+        intent, state = tx.intent, tx.progress.state
+        if state.is_terminal or state is IntentState.ACCEPTED:
+            return ExecutionResult(intent_id, state, "already done")
+        if state in IN_FLIGHT_STATES:
+            submission = tx.progress.submission
         else:
             prepared = _prepare_new(deps, tx, tunables, now, remaining_ms)
             if isinstance(prepared, ExecutionResult):
                 return prepared
-            body, order_hash = prepared.order_body, prepared.order_hash
-    assert body is not None and order_hash is not None
+            submission = prepared
+    assert submission is not None
     exchange = deps.exchanges.for_wallet(intent.wallet_id)
-    if intent.state in IN_FLIGHT:
+    if state in IN_FLIGHT_STATES:
         # A previous attempt may have reached the exchange: look before any re-send.
-        existing = exchange.get_order(order_hash)
+        existing = exchange.get_order(submission.order_hash)
         if existing is not None:
             return record_existing(deps, intent_id, existing)
     _deadline_guard(deps, remaining_ms)
-    result = exchange.post_order(body.encode(), order_hash=order_hash)
+    result = exchange.post_order(submission.order_body.encode(), order_hash=submission.order_hash)
     return apply_post_result(deps, intent_id, result)
 
 
@@ -122,56 +130,50 @@ def _prepare_new(
 ) -> Submission | ExecutionResult:
     intent = tx.intent
     if tunables.kill_switch:
-        metrics.add_metric(name="KillSwitchEngaged", unit="Count", value=1)
-        tx.finish("CANCELLED", reason_code="kill_switch", message="kill switch engaged: not executed")
-        return ExecutionResult(intent.intent_id, "CANCELLED", "kill_switch")
-    age_s = (now - intent.created_at).total_seconds()
+        deps.telemetry.count("KillSwitchEngaged")
+        return _finish(tx, IntentState.CANCELLED, IntentReason.KILL_SWITCH, "kill switch engaged: not executed")
+    age_s = (now - tx.progress.created_at).total_seconds()
     if age_s > tunables.intent_max_age_s:
-        tx.finish("EXPIRED", reason_code="intent_too_old", message=f"intent {age_s:.0f}s old: never executed late")
-        return ExecutionResult(intent.intent_id, "EXPIRED", "intent_too_old")
+        message = f"intent {age_s:.0f}s old: never executed late"
+        return _finish(tx, IntentState.EXPIRED, IntentReason.INTENT_TOO_OLD, message)
     _deadline_guard(deps, remaining_ms)
 
     exchange = deps.exchanges.for_wallet(intent.wallet_id)
-    book = exchange.order_book(intent.token_id)
-    spec = IntentOrderSpec(
-        action=TradeAction(intent.action),
-        usd_amount=intent.usd_amount,
-        shares=intent.shares,
-        leader_price=intent.leader_price,
-        worst_price=intent.worst_price,
-        order_style=OrderStyle(intent.order_style),
-    )
+    book = exchange.order_book(intent.draft.token_id)
     try:
-        plan = plan_order(spec, tick_size=book.tick_size, min_size=book.min_order_size, now_s=int(now.timestamp()))
+        plan = plan_order(intent.draft, tick_size=book.tick_size, min_size=book.min_order_size, now_s=epoch_s(now))
     except OrderRejected as exc:
-        return _reject(tx, "order_invalid", str(exc))
-    balance, starting_balance, held_shares, market_cost, pnl_today = tx.risk_inputs()
+        return _reject(deps, tx, IntentReason.ORDER_INVALID, str(exc))
+    books = tx.risk_inputs()
     best_bid, best_ask = book.best_bid, book.best_ask
     ctx = RiskContext(
-        balance_usd=balance,
-        position_shares=held_shares,
-        market_exposure_usd=market_cost,
-        realized_pnl_today_usd=pnl_today,
+        balance_usd=books.balance_usd,
+        position_shares=books.shares_held,
+        market_exposure_usd=books.market_cost_usd,
+        realized_pnl_today_usd=books.realized_today_usd,
         best_bid=best_bid.price if best_bid else None,
         best_ask=best_ask.price if best_ask else None,
-        capital_base_usd=starting_balance,
+        capital_base_usd=books.starting_balance_usd,
     )
-    verdict = check_pre_trade(plan, is_exit=intent.is_exit, ctx=ctx, tunables=tunables)
+    verdict = check_pre_trade(plan, is_exit=intent.draft.is_exit, ctx=ctx, tunables=tunables)
     if not verdict.ok:
-        return _reject(tx, verdict.reason_code, verdict.message)
+        return _reject(deps, tx, verdict.reason_code, verdict.message)
 
-    submission = _sign(deps, intent, plan, exchange.api_key, book.neg_risk)
+    submission = _sign(deps, intent, tx.progress.created_at, plan, owner=exchange.api_key, neg_risk=book.neg_risk)
+    next_state(tx.progress.state, IntentState.SUBMITTING)
     tx.mark_submitting(submission)
     return submission
 
 
-def _sign(deps: ExecutorDeps, intent: IntentRecord, plan: OrderPlan, owner: str, neg_risk: bool) -> Submission:
+def _sign(
+    deps: ExecutorDeps, intent: Intent, created_at: datetime, plan: OrderPlan, *, owner: str, neg_risk: bool
+) -> Submission:
     identity = deps.keys.identity(intent.wallet_id)
     salt = salt_from_id(intent.intent_id)
     # The intent's creation time is the order timestamp: re-signing the intent reproduces the hash.
-    timestamp_ms = int(intent.created_at.timestamp() * 1000)
+    timestamp_ms = epoch_ms(created_at)
     order = build_order(
-        token_id=intent.token_id,
+        token_id=intent.draft.token_id,
         side=plan.side,
         kind=plan.kind,
         price=plan.price,
@@ -206,31 +208,41 @@ def _deadline_guard(deps: ExecutorDeps, remaining_ms: Callable[[], int]) -> None
         raise RetryLaterError("too little Lambda time left to finish a POST: leaving it for redelivery")
 
 
-def _reject(tx: IntentTransaction, code: str, message: str) -> ExecutionResult:
-    metrics.add_metric(name="IntentsRejectedPreTrade", unit="Count", value=1)
-    tx.finish("REJECTED", reason_code=code, message=message)
-    return ExecutionResult(tx.intent.intent_id, "REJECTED", code)
+def _reject(deps: ExecutorDeps, tx: IntentTransaction, code: str, message: str) -> ExecutionResult:
+    deps.telemetry.count("IntentsRejectedPreTrade")
+    return _finish(tx, IntentState.REJECTED, code, message)
+
+
+def _finish(
+    tx: IntentTransaction, state: IntentState, code: str, message: str, exchange_status: str | None = None
+) -> ExecutionResult:
+    """Move the intent to `state` if its state machine allows it (IllegalTransitionError if not)."""
+    target = next_state(tx.progress.state, state)
+    tx.finish(target, reason_code=code, message=message, exchange_status=exchange_status)
+    return ExecutionResult(tx.intent.intent_id, target, exchange_status or code)
 
 
 def apply_post_result(deps: ExecutorDeps, intent_id: str, result: PostResult) -> ExecutionResult:
     outcome = result.outcome
-    metrics.add_metric(name=f"Post_{outcome.value}", unit="Count", value=1)
+    deps.telemetry.count(f"Post_{outcome.value}")
     if outcome is PostOutcome.ACCEPTED:
         return _record(deps, intent_id, result)
     if outcome is PostOutcome.DUPLICATE:
         if result.existing is not None:
             return record_existing(deps, intent_id, result.existing)
-        return _mark(deps, intent_id, "UNKNOWN", "duplicate", "exchange says the order exists; reconcile by hash")
+        message = "exchange says the order exists; reconcile by hash"
+        return _mark(deps, intent_id, IntentState.UNKNOWN, IntentReason.DUPLICATE, message)
     if outcome is PostOutcome.REJECTED:
-        metrics.add_metric(name="OrdersRejected", unit="Count", value=1)
-        return _mark(deps, intent_id, "REJECTED", result.reason.value, result.message or "rejected by the exchange")
+        deps.telemetry.count("OrdersRejected")
+        message = result.message or "rejected by the exchange"
+        return _mark(deps, intent_id, IntentState.REJECTED, result.reason.value, message)
     if outcome is PostOutcome.UNKNOWN:
-        metrics.add_metric(name="OrdersUnknown", unit="Count", value=1)
-        return _mark(deps, intent_id, "UNKNOWN", result.reason.value, "no definite reply: reconcile by hash")
+        deps.telemetry.count("OrdersUnknown")
+        return _mark(deps, intent_id, IntentState.UNKNOWN, result.reason.value, "no definite reply: reconcile by hash")
     if outcome is PostOutcome.HALTED:
-        metrics.add_metric(name="ExchangeHalted", unit="Count", value=1)
+        deps.telemetry.count("ExchangeHalted")
         deps.halted_until = deps.clock.now() + timedelta(seconds=deps.settings.halt_pause_s)
-        logger.error("exchange halted: pausing new intents", extra={"reason": result.reason.value})
+        deps.telemetry.error("exchange halted: pausing new intents", reason=result.reason.value)
         raise ExchangeHaltedError(f"exchange halted ({result.reason.value})")
     # NOT_SENT / THROTTLED: provably not processed; the same bytes go out on redelivery.
     raise RetryLaterError(f"order not processed ({outcome.value}): retry later")
@@ -240,52 +252,46 @@ def _record(deps: ExecutorDeps, intent_id: str, result: PostResult) -> Execution
     status = result.status or "live"
     with deps.store.locked(intent_id) as tx:
         assert tx is not None
-        # makingAmount / takingAmount: what matched at once. A BUY makes USD and takes shares; a
-        # SELL makes shares and takes USD.
-        if tx.intent.action == "SELL":
-            fill = Fill(total_shares=result.making_amount, total_usd=result.taking_amount)
-        else:
-            fill = Fill(total_shares=result.taking_amount, total_usd=result.making_amount)
-        tx.record_fill(fill, exchange_status=status)
-        state = _state_after(tx.intent, status, fill.total_shares)
-        tx.finish(state, reason_code=status, message=f"exchange status {status}", exchange_status=status)
-        return ExecutionResult(intent_id, state, status)
+        observed = CumulativeFill.from_post_reply(
+            tx.intent.draft.action, making=result.making_amount, taking=result.taking_amount, trade_ids=result.trade_ids
+        )
+        return _book(tx, observed, status, IntentReason.EXCHANGE_REPLY, f"exchange status {status}")
 
 
 def record_existing(deps: ExecutorDeps, intent_id: str, record: OrderRecord) -> ExecutionResult:
     """Book what the exchange says an order of ours did (found by hash)."""
     with deps.store.locked(intent_id) as tx:
         assert tx is not None
-        intent = tx.intent
-        usd = Decimal("0")
+        intent, progress = tx.intent, tx.progress
+        usd = ZERO
         if record.size_matched > 0:
-            since = int((intent.submitted_at or intent.created_at).timestamp()) - 60
-            trades = deps.exchanges.for_wallet(intent.wallet_id).trades(token_id=intent.token_id, after=since)
+            since = epoch_s(progress.submitted_at or progress.created_at) - 60
+            trades = deps.exchanges.for_wallet(intent.wallet_id).trades(token_id=intent.draft.token_id, after=since)
             usd = filled_usd(record, trades)
-        tx.record_fill(Fill(total_shares=record.size_matched, total_usd=usd), exchange_status=record.status)
-        state = _state_after(tx.intent, record.status, record.size_matched)
+        observed = CumulativeFill(record.size_matched, usd, record.associate_trades)
         message = f"reconciled: exchange status {record.status}"
-        tx.finish(state, reason_code=record.status, message=message, exchange_status=record.status)
-        return ExecutionResult(intent_id, state, record.status)
+        return _book(tx, observed, record.status, IntentReason.EXCHANGE_RECORD, message)
 
 
-def _state_after(intent: IntentRecord, status: str, filled: Decimal) -> str:
-    """Where an order's exchange status leaves the intent. A FAK that matched part of its size
-    is over (the rest was killed): PARTIALLY_FILLED is terminal for it."""
-    ordered = intent.order_size or Decimal("0")
-    if status == "matched":
-        return "PARTIALLY_FILLED" if 0 < filled < ordered else "FILLED"
-    if status in ("live", "delayed"):
-        return "ACCEPTED"
-    if status in ("canceled", "cancelled", "expired", "unmatched"):
-        if filled > 0:
-            return "PARTIALLY_FILLED"
-        return "EXPIRED" if status == "expired" else "CANCELLED"
-    return "ACCEPTED"
+def _book(
+    tx: IntentTransaction, observed: CumulativeFill, status: str, reason: IntentReason, message: str
+) -> ExecutionResult:
+    """Book what `observed` adds to the intent's fills, then move it where the exchange's status says.
+    A terminal intent keeps its state (a stale reply never reopens it)."""
+    booked = book_fill(tx.intent.draft.action, booked=tx.progress.filled, observed=observed, position=tx.position())
+    if booked is not None:
+        tx.record_fill(booked, exchange_status=status)
+    if tx.progress.state.is_terminal:
+        return ExecutionResult(tx.intent.intent_id, tx.progress.state, status)
+    submission = tx.progress.submission
+    ordered = submission.order_size if submission is not None else ZERO
+    state = state_for_exchange_status(status, filled=observed.total_shares, ordered=ordered)
+    return _finish(tx, state, reason, message, exchange_status=status)
 
 
-def _mark(deps: ExecutorDeps, intent_id: str, state: str, code: str, message: str) -> ExecutionResult:
+def _mark(deps: ExecutorDeps, intent_id: str, state: IntentState, code: str, message: str) -> ExecutionResult:
     with deps.store.locked(intent_id) as tx:
         assert tx is not None
-        tx.finish(state, reason_code=code, message=message)
-    return ExecutionResult(intent_id, state, code)
+        if tx.progress.state.is_terminal:  # settled meanwhile (another delivery, reconcile): it stays so
+            return ExecutionResult(intent_id, tx.progress.state, code)
+        return _finish(tx, state, code, message)

@@ -17,7 +17,6 @@ what was written is never written twice (trades are filtered by id before the in
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -102,7 +101,7 @@ class _BudgetSpentError(Exception):
 
 
 def run_index(deps: IndexDeps, run_id: str) -> IndexSummary:
-    began = time.perf_counter()
+    began = deps.clock.monotonic()
     summary = IndexSummary(run_id=run_id)
     now = deps.clock.now()
     if not deps.books.start_run(run_id, now):
@@ -117,7 +116,7 @@ def run_index(deps: IndexDeps, run_id: str) -> IndexSummary:
         raise
     finally:
         summary.requests = deps.requests_made()
-        summary.duration_ms = round((time.perf_counter() - began) * 1000, 1)
+        summary.duration_ms = round((deps.clock.monotonic() - began) * 1000, 1)
         deps.books.finish_run(run_id, summary.status, summary.as_dict(), deps.clock.now())
         _emit(summary)
     return summary

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from omegacopy.domain.owrr import OwrrResult, compute_owrr, neutral_owrr
-from omegacopy.observability import logger, metrics
-from omegacopy.ports import CachedOwrr, MarketOwrrInputs, MonitorSession, OwrrInputs
+from omegacopy.ports import CachedOwrr, MarketOwrrInputs, MonitorSession, OwrrInputs, Telemetry
 
 
 class OwrrOrigin(StrEnum):
@@ -40,6 +39,8 @@ def lookup_owrr(
     inputs: OwrrInputs,
     now: datetime,
     ttl_s: int,
+    *,
+    telemetry: Telemetry,
 ) -> OwrrLookup:
     """`markets`: condition_id -> category (None: unknown category → neutral, never computed)."""
     results: dict[str, OwrrResult] = {}
@@ -64,19 +65,19 @@ def lookup_owrr(
     try:
         loaded = inputs.load(missing)
     except Exception as exc:  # any source failure degrades to stale/neutral, never blocks the tick
-        logger.warning("owrr inputs unavailable, using stale or neutral values", extra={"error": type(exc).__name__})
+        telemetry.warning("owrr inputs unavailable, using stale or neutral values", error=type(exc).__name__)
         for cid, cat in missing.items():
             _fall_back(cid, cat, cached.get((cid, cat)), results, origins)
         return OwrrLookup(results, origins)
 
-    _report_rejected(loaded)
+    _report_rejected(loaded, telemetry)
     computed: list[tuple[str, str, OwrrResult]] = []
     for cid, cat in missing.items():
         market = loaded.get(cid) or MarketOwrrInputs((), ())
         try:
             result = compute_owrr(cat, market.positions, market.metrics)
         except Exception as exc:  # this market only: the others keep their computed values
-            logger.warning("owrr computation failed", extra={"condition_id": cid, "error": type(exc).__name__})
+            telemetry.warning("owrr computation failed", condition_id=cid, error=type(exc).__name__)
             _fall_back(cid, cat, cached.get((cid, cat)), results, origins)
             continue
         results[cid], origins[cid] = result, OwrrOrigin.COMPUTED
@@ -98,7 +99,7 @@ def _fall_back(
         results[cid], origins[cid] = neutral_owrr(cat), OwrrOrigin.NEUTRAL
 
 
-def _report_rejected(loaded: Mapping[str, MarketOwrrInputs]) -> None:
+def _report_rejected(loaded: Mapping[str, MarketOwrrInputs], telemetry: Telemetry) -> None:
     reasons: Counter[str] = Counter()
     markets = 0
     for inputs in loaded.values():
@@ -107,7 +108,5 @@ def _report_rejected(loaded: Mapping[str, MarketOwrrInputs]) -> None:
             reasons.update(r.reason for r in inputs.rejected)
     if not reasons:
         return
-    metrics.add_metric(name="InvalidConsensusRows", unit="Count", value=sum(reasons.values()))
-    logger.warning(
-        "consensus rows rejected: no vote", extra={"markets": markets, "reasons": dict(reasons.most_common(10))}
-    )
+    telemetry.count("InvalidConsensusRows", sum(reasons.values()))
+    telemetry.warning("consensus rows rejected: no vote", markets=markets, reasons=dict(reasons.most_common(10)))

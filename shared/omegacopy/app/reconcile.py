@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from omegacopy.app.execute_intent import ExecutorDeps, apply_post_result, record_existing
-from omegacopy.observability import logger, metrics
-from omegacopy.ports import IntentRecord
+from omegacopy.domain.intent import Intent, IntentProgress, IntentReason, IntentState, next_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +42,11 @@ def reconcile(deps: ExecutorDeps, settings: ReconcileSettings | None = None) -> 
             summary.outcomes[_one(deps, cfg, intent_id)] += 1
         except Exception as exc:  # one bad order never stops the others
             summary.outcomes["error"] += 1
-            metrics.add_metric(name="ReconcileErrors", unit="Count", value=1)
+            deps.telemetry.count("ReconcileErrors")
             deps.store.postpone(intent_id)
-            logger.warning("reconcile failed", extra={"intent_id": intent_id, "error": type(exc).__name__})
+            deps.telemetry.warning("reconcile failed", intent_id=intent_id, error=type(exc).__name__)
     for outcome, count in summary.outcomes.items():
-        metrics.add_metric(name=f"Reconciled_{outcome}", unit="Count", value=count)
+        deps.telemetry.count(f"Reconciled_{outcome}", count)
     return summary
 
 
@@ -55,54 +54,63 @@ def _one(deps: ExecutorDeps, cfg: ReconcileSettings, intent_id: str) -> str:
     with deps.store.locked(intent_id) as tx:
         if tx is None:
             return "missing"
-        intent = tx.intent
-    if intent.order_hash is None or intent.order_body is None:
+        intent, progress = tx.intent, tx.progress
+    submission = progress.submission
+    if submission is None:
         return _unsigned(deps, intent)
     exchange = deps.exchanges.for_wallet(intent.wallet_id)
-    record = exchange.get_order(intent.order_hash)
+    record = exchange.get_order(submission.order_hash)
     if record is not None:
-        if intent.state == "ACCEPTED" and record.status == "live" and _age_s(deps, intent) > cfg.resting_lifetime_s:
-            exchange.cancel_order(intent.order_hash)
-            record = exchange.get_order(intent.order_hash) or record
+        resting = progress.state is IntentState.ACCEPTED and record.status == "live"
+        if resting and _age_s(deps, progress) > cfg.resting_lifetime_s:
+            exchange.cancel_order(submission.order_hash)
+            record = exchange.get_order(submission.order_hash) or record
         return record_existing(deps, intent_id, record).state
-    return _not_found(deps, cfg, intent)
+    return _not_found(deps, cfg, intent, progress)
 
 
-def _unsigned(deps: ExecutorDeps, intent: IntentRecord) -> str:
+def _unsigned(deps: ExecutorDeps, intent: Intent) -> str:
     # SUBMITTING is only ever written together with the signed bytes; a row without them is corrupt.
     with deps.store.locked(intent.intent_id) as tx:
         assert tx is not None
-        tx.finish("REJECTED", reason_code="no_signed_order", message="in flight without a stored order")
-    return "REJECTED"
+        state = next_state(tx.progress.state, IntentState.REJECTED)
+        tx.finish(state, reason_code=IntentReason.NO_SIGNED_ORDER, message="in flight without a stored order")
+    return state
 
 
-def _not_found(deps: ExecutorDeps, cfg: ReconcileSettings, intent: IntentRecord) -> str:
+def _not_found(deps: ExecutorDeps, cfg: ReconcileSettings, intent: Intent, progress: IntentProgress) -> str:
     with deps.store.locked(intent.intent_id) as tx:
         assert tx is not None
         misses = tx.note_reconcile_miss()
-        young = _age_s(deps, intent) <= deps.tunables.get().intent_max_age_s
-        if intent.state in ("SUBMITTING", "UNKNOWN") and young:
+        young = _age_s(deps, progress) <= deps.tunables.get().intent_max_age_s
+        state = progress.state
+        if state in (IntentState.SUBMITTING, IntentState.UNKNOWN) and young:
             resend = True
         else:
             resend = False
-            if misses >= cfg.max_misses and intent.state != "LOST":
-                tx.finish("LOST", reason_code="not_found", message=f"not at the exchange after {misses} lookups")
-            elif intent.state == "LOST" and _age_s(deps, intent) > cfg.lost_watch_s:
-                tx.finish("EXPIRED", reason_code="lost", message="never appeared at the exchange")
-                return "EXPIRED"
+            if misses >= cfg.max_misses and state is not IntentState.LOST:
+                message = f"not at the exchange after {misses} lookups"
+                tx.finish(
+                    next_state(tx.progress.state, IntentState.LOST), reason_code=IntentReason.NOT_FOUND, message=message
+                )
+            elif state is IntentState.LOST and _age_s(deps, progress) > cfg.lost_watch_s:
+                expired = next_state(tx.progress.state, IntentState.EXPIRED)
+                tx.finish(expired, reason_code=IntentReason.NEVER_APPEARED, message="never appeared at the exchange")
+                return IntentState.EXPIRED
     if not resend:
-        return "LOST" if misses >= cfg.max_misses else intent.state
+        return IntentState.LOST if misses >= cfg.max_misses else state
     # Identical bytes: if the first POST did land after all, this is answered as a duplicate.
-    assert intent.order_body is not None and intent.order_hash is not None
+    submission = progress.submission
+    assert submission is not None
     result = deps.exchanges.for_wallet(intent.wallet_id).post_order(
-        intent.order_body.encode(), order_hash=intent.order_hash
+        submission.order_body.encode(), order_hash=submission.order_hash
     )
-    metrics.add_metric(name="ReconcileResent", unit="Count", value=1)
+    deps.telemetry.count("ReconcileResent")
     try:
         return apply_post_result(deps, intent.intent_id, result).state
     except Exception:
-        return intent.state
+        return state
 
 
-def _age_s(deps: ExecutorDeps, intent: IntentRecord) -> float:
-    return (deps.clock.now() - intent.created_at).total_seconds()
+def _age_s(deps: ExecutorDeps, progress: IntentProgress) -> float:
+    return (deps.clock.now() - progress.created_at).total_seconds()

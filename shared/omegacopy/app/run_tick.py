@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import time
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 from omegacopy.app.owrr_lookup import OwrrLookup, OwrrOrigin, lookup_owrr
-from omegacopy.domain.decisions import config_unavailable, decide, invalid_source
+from omegacopy.domain.decisions import Decision, config_unavailable, decide, invalid_source
 from omegacopy.domain.iceberg import slice_amounts
+from omegacopy.domain.intent import Intent, intent_id_for, slice_intent_id
 from omegacopy.domain.models import (
-    Decision,
     DecisionAction,
     InvalidTrade,
     LeaderTrade,
@@ -31,30 +30,22 @@ from omegacopy.domain.models import (
 )
 from omegacopy.domain.owrr import neutral_owrr
 from omegacopy.domain.portfolio_book import PortfolioBook
-from omegacopy.observability import logger, metrics
 from omegacopy.ports import (
     Clock,
     FollowedStrategy,
     IntentQueue,
-    IntentRow,
     MonitorSession,
     MonitorStore,
     OwrrInputs,
     SaleRef,
     SignalRow,
     SourceUnavailableError,
+    Telemetry,
     TickWrite,
     TradeSource,
     TunablesSource,
     TunablesUnavailableError,
 )
-
-# Intent ids are UUIDs derived from (strategy, source trade): a replayed trade maps to the same id.
-INTENT_NAMESPACE = uuid.UUID("6f6d6567-6163-6f70-7969-6e74656e7473")
-
-
-def intent_id_for(strategy_id: str, source_trade_id: str) -> str:
-    return str(uuid.uuid5(INTENT_NAMESPACE, f"{strategy_id}\x1f{source_trade_id}"))
 
 
 def correlation_id_for(tick_id: str, source_trade_id: str) -> str:
@@ -79,6 +70,7 @@ class TickDeps:
     queue: IntentQueue
     tunables: TunablesSource
     clock: Clock
+    telemetry: Telemetry
     settings: MonitorSettings = field(default_factory=MonitorSettings)
 
 
@@ -104,24 +96,24 @@ class TickSummary:
 
 
 def run_tick(deps: TickDeps, tick_id: str) -> TickSummary:
-    started = time.perf_counter()
+    started = deps.clock.monotonic()
     summary = TickSummary(tick_id=tick_id)
     try:
         with deps.store.session() as db:
             if not db.try_lock():
                 summary.status = "overlap"
-                metrics.add_metric(name="TickOverlapSkipped", unit="Count", value=1)
-                logger.info("tick skipped: another tick holds the lock", extra={"tick_id": tick_id})
+                deps.telemetry.count("TickOverlapSkipped")
+                deps.telemetry.info("tick skipped: another tick holds the lock", tick_id=tick_id)
                 return summary
             _decide_and_record(deps, db, tick_id, summary)
             _send_outbox(deps, db, summary)
     except Exception:
         summary.status = "failed"
-        metrics.add_metric(name="TickFailed", unit="Count", value=1)
+        deps.telemetry.count("TickFailed")
         raise
     finally:
-        summary.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        _emit(summary)
+        summary.duration_ms = round((deps.clock.monotonic() - started) * 1000, 1)
+        _emit(deps.telemetry, summary)
     return summary
 
 
@@ -158,7 +150,7 @@ def _decide_and_record(deps: TickDeps, session: MonitorSession, tick_id: str, su
         tunables = None
         summary.status = "config_unavailable"
     if tunables is None or tunables.kill_switch:
-        metrics.add_metric(name="KillSwitchEngaged", unit="Count", value=1)  # every tick while nothing may trade
+        deps.telemetry.count("KillSwitchEngaged")  # every tick while nothing may trade
     tick = _Tick(
         tick_id=tick_id,
         now=now,
@@ -188,7 +180,7 @@ def _read_new_trades(
     try:
         batch = deps.source.fetch_new_trades(sorted(tick.followers), since)
     except SourceUnavailableError:
-        metrics.add_metric(name="SourceErrors", unit="Count", value=1)
+        deps.telemetry.count("SourceErrors")
         raise
     if batch.watermark is not None:
         ceiling = tick.now + timedelta(seconds=deps.settings.future_skew_s)
@@ -201,7 +193,7 @@ def _read_new_trades(
     tick.write.seen_trade_ids = sorted({t.trade_id for t in trades} | {t.trade_id for t in invalid})
     tick.summary.trades_seen, tick.summary.invalid_rows = len(trades), len(invalid)
     if invalid:
-        metrics.add_metric(name="InvalidSourceRows", unit="Count", value=len(invalid))
+        deps.telemetry.count("InvalidSourceRows", len(invalid))
     return trades, invalid
 
 
@@ -218,7 +210,9 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
         _skip_all_unconfigured(tick, trades)
         return
     entry_markets = {t.condition_id: t.category for t in trades if t.action is TradeAction.BUY}
-    lookup = lookup_owrr(entry_markets, session, deps.owrr_inputs, tick.now, tunables.owrr_cache_ttl_s)
+    lookup = lookup_owrr(
+        entry_markets, session, deps.owrr_inputs, tick.now, tunables.owrr_cache_ttl_s, telemetry=deps.telemetry
+    )
     tick.summary.owrr_markets = len(entry_markets)
     tick.summary.owrr_cache_hits = lookup.count(OwrrOrigin.CACHE)
     tick.summary.owrr_fallbacks = lookup.count(OwrrOrigin.STALE) + lookup.count(OwrrOrigin.NEUTRAL)
@@ -249,7 +243,7 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
             if decision.action is DecisionAction.COPY and decision.intent is not None:
                 intent_id = intent_id_for(sid, trade.trade_id)
                 tick.write.intents.extend(_iceberg(_intent_row(intent_id, trade, strat, decision, corr), tunables))
-                book.apply(decision)
+                book.apply(decision.intent)
                 tick.summary.copies += 1
             else:
                 tick.reasons[decision.reason_code] += 1
@@ -276,8 +270,8 @@ def _send_outbox(deps: TickDeps, session: MonitorSession, summary: TickSummary) 
     summary.intents_queued = len(result.sent)
     summary.send_failures = len(result.failed)
     if result.failed:
-        metrics.add_metric(name="IntentSendFailed", unit="Count", value=len(result.failed))
-        logger.warning("intents not queued, retried next tick", extra={"failed": len(result.failed)})
+        deps.telemetry.count("IntentSendFailed", len(result.failed))
+        deps.telemetry.warning("intents not queued, retried next tick", failed=len(result.failed))
 
 
 _Row = TypeVar("_Row", LeaderTrade, InvalidTrade)
@@ -293,36 +287,25 @@ def _first_each(items: list[_Row]) -> list[_Row]:
     return out
 
 
-def _intent_row(
-    intent_id: str, trade: LeaderTrade, strat: FollowedStrategy, decision: Decision, corr: str
-) -> IntentRow:
-    draft = decision.intent
-    assert draft is not None
-    return IntentRow(
+def _intent_row(intent_id: str, trade: LeaderTrade, strat: FollowedStrategy, decision: Decision, corr: str) -> Intent:
+    assert decision.intent is not None
+    return Intent(
         intent_id=intent_id,
         strategy_id=strat.config.strategy_id,
         wallet_id=strat.config.follower_wallet_id,
         source_trade_id=trade.trade_id,
         correlation_id=corr,
-        action=draft.action.value,
-        is_exit=draft.is_exit,
-        token_id=draft.token_id,
-        condition_id=draft.condition_id,
+        draft=decision.intent,
         neg_risk=trade.neg_risk,
-        usd_amount=draft.usd_amount,
-        shares=draft.shares,
-        leader_price=draft.leader_price,
-        worst_price=draft.worst_price,
-        order_style=draft.order_style.value,
     )
 
 
-def _iceberg(intent: IntentRow, tunables: Tunables) -> list[IntentRow]:
+def _iceberg(intent: Intent, tunables: Tunables) -> list[Intent]:
     """An entry above the slice size becomes slices (`domain.iceberg`), each its own intent with an
     id derived from the first: the book is not swept at once, and every slice is still
     exactly-once on its own."""
-    usd = intent.usd_amount
-    if intent.is_exit or usd is None:
+    usd = intent.draft.usd_amount
+    if intent.draft.is_exit or usd is None:
         return [intent]
     amounts = slice_amounts(
         usd,
@@ -332,12 +315,14 @@ def _iceberg(intent: IntentRow, tunables: Tunables) -> list[IntentRow]:
     )
     if len(amounts) == 1:
         return [intent]
-    slices = [dataclasses.replace(intent, usd_amount=amounts[0])]
+
+    def sized(amount: Decimal) -> Intent:
+        return dataclasses.replace(intent, draft=dataclasses.replace(intent.draft, usd_amount=amount))
+
+    slices = [sized(amounts[0])]
     for index, amount in enumerate(amounts[1:], start=1):
-        child_id = str(uuid.uuid5(INTENT_NAMESPACE, f"{intent.intent_id}\x1fslice\x1f{index}"))
-        slices.append(
-            dataclasses.replace(intent, intent_id=child_id, usd_amount=amount, parent_intent_id=intent.intent_id)
-        )
+        child_id = slice_intent_id(intent.intent_id, index)
+        slices.append(dataclasses.replace(sized(amount), intent_id=child_id, parent_intent_id=intent.intent_id))
     return slices
 
 
@@ -386,22 +371,22 @@ def _invalid_signal(bad: InvalidTrade, strat: FollowedStrategy, decision: Decisi
     )
 
 
-def _emit(summary: TickSummary) -> None:
-    metrics.add_metric(name="TickDurationMs", unit="Milliseconds", value=summary.duration_ms)
-    metrics.add_metric(name="TradesSeen", unit="Count", value=summary.trades_seen)
-    metrics.add_metric(name="SignalsCopy", unit="Count", value=summary.copies)
-    metrics.add_metric(name="SignalsSkip", unit="Count", value=summary.skips)
-    metrics.add_metric(name="IntentsQueued", unit="Count", value=summary.intents_queued)
-    metrics.add_metric(name="OwrrCacheHits", unit="Count", value=summary.owrr_cache_hits)
-    metrics.add_metric(name="OwrrCacheMisses", unit="Count", value=summary.owrr_markets - summary.owrr_cache_hits)
+def _emit(telemetry: Telemetry, summary: TickSummary) -> None:
+    telemetry.measure("TickDurationMs", summary.duration_ms, "Milliseconds")
+    telemetry.count("TradesSeen", summary.trades_seen)
+    telemetry.count("SignalsCopy", summary.copies)
+    telemetry.count("SignalsSkip", summary.skips)
+    telemetry.count("IntentsQueued", summary.intents_queued)
+    telemetry.count("OwrrCacheHits", summary.owrr_cache_hits)
+    telemetry.count("OwrrCacheMisses", summary.owrr_markets - summary.owrr_cache_hits)
     for reason, count in summary.skip_reasons.items():
         # one metric per reason keeps dimensions low-cardinality (reason codes are a closed set)
-        metrics.add_metric(name=f"Skip_{reason}", unit="Count", value=count)
-    logger.info("tick summary", extra={"tick": _as_dict(summary)})
+        telemetry.count(f"Skip_{reason}", count)
+    telemetry.info("tick summary", tick=_as_dict(summary))
 
 
 def _as_dict(summary: TickSummary) -> dict[str, object]:
     return {k: getattr(summary, k) for k in summary.__dataclass_fields__}
 
 
-__all__ = ["MonitorSettings", "TickDeps", "TickSummary", "intent_id_for", "run_tick"]
+__all__ = ["MonitorSettings", "TickDeps", "TickSummary", "run_tick"]

@@ -22,13 +22,13 @@ import argparse
 import json
 import os
 import sys
-import time
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TextIO
 
+from omegacopy.adapters.clock import SystemClock
 from omegacopy.cli.report import parse_instant, write_html
+from omegacopy.domain.money import CENT
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -65,7 +65,7 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("--from", dest="start", type=parse_instant, required=True, help="start (ISO-8601, UTC)")
     cmd.add_argument("--to", dest="end", type=parse_instant, required=True, help="end, exclusive (ISO-8601, UTC)")
     cmd.add_argument("--strategy", action="append", default=[], metavar="ID", help="only these strategies")
-    cmd.add_argument("--slippage", type=_decimal, default=Decimal("0.01"), help="price slippage without a book")
+    cmd.add_argument("--slippage", type=_decimal, default=CENT, help="price slippage without a book")
     cmd.add_argument("--fee-bps", type=_decimal, default=Decimal("0"), help="fees in basis points of notional")
     cmd.add_argument("--out", type=Path, help="HTML report (default: backtest_<from>_<to>.html)")
     cmd.add_argument("--json", type=Path, help="also write the numbers as JSON")
@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("--clickhouse-url", help="ClickHouse URL (default: $CLICKHOUSE_URL)")
     cmd.add_argument("--tunables", type=Path, help="JSON file of tunables (default: the built-in defaults)")
     cmd.add_argument("--latency-s", type=_seconds, default=30, help="tick → order placed (default 30)")
-    cmd.add_argument("--tick-size", type=_decimal, default=Decimal("0.01"), help="market price tick")
+    cmd.add_argument("--tick-size", type=_decimal, default=CENT, help="market price tick")
     cmd.add_argument("--min-size", type=_decimal, default=Decimal("5"), help="market minimum order, shares")
     cmd.add_argument("--book-max-age-s", type=_seconds, default=300, help="ignore older book snapshots")
     cmd.add_argument(
@@ -115,7 +115,8 @@ class Progress:
         self._stream = stream
         self._width = width
         self._tty = stream.isatty()
-        self._started = time.monotonic()
+        self._clock = SystemClock()
+        self._started = self._clock.monotonic()
         self._last = -1
 
     def __call__(self, done: int, total: int, trades: int, copies: int) -> None:
@@ -125,7 +126,7 @@ class Progress:
             return
         self._last = step
         filled = self._width * done // max(total, 1)
-        elapsed = time.monotonic() - self._started
+        elapsed = self._clock.monotonic() - self._started
         eta = elapsed / done * (total - done) if done else 0.0
         line = (
             f"backtest [{'#' * filled}{'.' * (self._width - filled)}] {pct:3d}% {done}/{total} ticks"
@@ -171,7 +172,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         return refused.code
 
     out = args.out or Path(f"backtest_{args.start:%Y%m%dT%H%M}_{args.end:%Y%m%dT%H%M}.html")
-    write_html(out, render_report(backtest_report(result, generated_at=datetime.now(UTC))))
+    write_html(out, render_report(backtest_report(result, generated_at=SystemClock().now())))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")

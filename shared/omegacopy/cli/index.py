@@ -11,12 +11,12 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from omegacopy.app.index_run import run_index  # noqa: PLC0415 - the other commands need none of this
+    from omegacopy.adapters.clock import SystemClock  # noqa: PLC0415 - the other commands need none of this
+    from omegacopy.app.index_run import run_index  # noqa: PLC0415
     from omegacopy.wiring import indexer_deps  # noqa: PLC0415
 
     missing = [n for n in ("DATABASE_URL", "CLICKHOUSE_URL") if not os.environ.get(n)]
@@ -24,7 +24,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"omegacopy index run: set {' and '.join(missing)} (the stores the pass writes)", file=sys.stderr)
         return 2
     while True:
-        run_id = "index-cli-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        run_id = "index-cli-" + SystemClock().now().strftime("%Y%m%dT%H%M%S.%fZ")
         try:
             summary = run_index(indexer_deps(), run_id)
         except Exception as exc:

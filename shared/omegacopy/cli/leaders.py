@@ -61,6 +61,7 @@ def _fail(command: str, exc: Exception) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from omegacopy.adapters.clock import SystemClock  # noqa: PLC0415
     from omegacopy.app.leaders import card_json, leader_card  # noqa: PLC0415
 
     try:
@@ -69,7 +70,7 @@ def _show(args: argparse.Namespace) -> int:
         print("omegacopy leaders show: ADDRESS must be a wallet address, 0x and 40 hex digits", file=sys.stderr)
         return 2
     try:
-        card = leader_card(_client(), parsed.address, now=datetime.now(UTC))
+        card = leader_card(_client(), parsed.address, now=SystemClock().now())
     except Exception as exc:
         return _fail("show", exc)
     if args.json:
@@ -85,6 +86,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _discover(args: argparse.Namespace) -> int:
+    from omegacopy.adapters.clock import SystemClock  # noqa: PLC0415
     from omegacopy.app.leaders import discover  # noqa: PLC0415
 
     try:
@@ -96,7 +98,7 @@ def _discover(args: argparse.Namespace) -> int:
         return 2
     try:
         ranked = discover(_client(), category=parsed.category, min_resolved=parsed.min_resolved, limit=parsed.limit,
-                          now=datetime.now(UTC))  # fmt: skip
+                          now=SystemClock().now())  # fmt: skip
     except Exception as exc:
         return _fail("discover", exc)
     category = parsed.category or "overall"

@@ -16,7 +16,6 @@ import json
 import re
 import secrets
 import sys
-import time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -30,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from omegacopy.adapters.clock import wall_clock_s
 from omegacopy.domain.clob_auth import ApiCredentials, l2_headers
 from omegacopy.domain.order_amounts import OrderKind, OrderRejected, OrderSide
 from omegacopy.domain.order_request import (
@@ -163,7 +163,7 @@ def _secrets_of(text: str) -> list[str]:
 
 def sign_request(spec: OrderSpec, *, now_s: int | None = None) -> dict[str, Any]:
     """The request for one spec (the command's stdout document)."""
-    clock_s = int(time.time()) if now_s is None else now_s
+    clock_s = int(wall_clock_s()) if now_s is None else now_s
     header_timestamp = spec.header_timestamp if spec.header_timestamp is not None else clock_s
     if spec.order_type == "GTD":
         check_gtd_expiration(spec.expiration, header_timestamp)
@@ -173,7 +173,7 @@ def sign_request(spec: OrderSpec, *, now_s: int | None = None) -> dict[str, Any]
         salt = salt_from_id(spec.intent_id)
     else:
         salt = secrets.randbits(53)
-    timestamp_ms = spec.timestamp_ms if spec.timestamp_ms is not None else int(time.time() * 1000)
+    timestamp_ms = spec.timestamp_ms if spec.timestamp_ms is not None else int(wall_clock_s() * 1000)
     creds = ApiCredentials(spec.api_key, spec.api_secret.get_secret_value(), spec.api_passphrase.get_secret_value())
     signer = LocalKeySigner.from_hex(spec.private_key.get_secret_value())
     try:

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from omegacopy.adapters.clock import SystemClock
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -69,7 +71,7 @@ def run_report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         with connect(url, autocommit=True, connect_timeout=10) as conn:
-            model = PgReportSource(conn).load(start=args.start, end=args.end, generated_at=datetime.now(UTC))
+            model = PgReportSource(conn).load(start=args.start, end=args.end, generated_at=SystemClock().now())
     except SecretSafeError as exc:
         print(f"omegacopy report: database error: {exc}", file=sys.stderr)
         return EXIT_FAILED

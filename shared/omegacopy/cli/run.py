@@ -13,9 +13,10 @@ import math
 import os
 import signal
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+
+from omegacopy.adapters.clock import SystemClock
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -85,12 +86,13 @@ def _run(args: argparse.Namespace) -> int:
     # Powertools outside Lambda: no X-Ray daemon (set before the handlers' modules load).
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
     signal.signal(signal.SIGTERM, _terminate)
-    began = time.perf_counter()
+    clock = SystemClock()
+    began = clock.monotonic()
     try:
         # The dev stack (chDB, moto, …) loads only for this command, never for `omegacopy --help`.
         from omegacopy.devstack import local_run  # noqa: PLC0415
 
-        summary_path: Path = args.summary_json or local_run.default_report_dir(datetime.now(UTC)) / "summary.json"
+        summary_path: Path = args.summary_json or local_run.default_report_dir(clock.now()) / "summary.json"
         paths = local_run.ReportPaths.beside(summary_path)
         _say(
             f"omegacopy run: seed {args.seed}, {args.ticks} ticks, speed {args.speed:g}x; reports in {paths.directory}"

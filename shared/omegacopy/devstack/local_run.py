@@ -821,7 +821,9 @@ def run_session(
     *, seed: int, ticks: int, speed: float, paths: ReportPaths, out: Callable[[str], None], began: float
 ) -> Iterator[RunResult]:
     """Start the stack, seed, run `ticks` ticks, write the summary and the ledger; the stack stays
-    up inside the `with` (for `--keep`) and is stopped on leaving it, however it is left."""
+    up inside the `with` (for `--keep`) and is stopped on leaving it, however it is left.
+
+    `began`: the monotonic time the command started at (the summary's total)."""
     from omegacopy.devstack.scenario import generate_scenario
 
     scenario = generate_scenario(seed=seed, ticks=ticks)
@@ -832,7 +834,7 @@ def run_session(
         run = LocalRun(stack, scenario, speed=speed, out=out, log=log)
         run.setup()
         run.run()
-        summary = run.summary(stack_started_s=stack.timings.total_s, total_s=round(time.perf_counter() - began, 3))
+        summary = run.summary(stack_started_s=stack.timings.total_s, total_s=round(time.monotonic() - began, 3))
         write_json(paths.summary, summary)
         write_ledger(stack, paths)
         report = write_report(stack, paths)

@@ -19,13 +19,12 @@ import httpx
 from psycopg.rows import dict_row
 
 from omegacopy.devstack.scenario import TICK_SPACING_S, Scenario
+from omegacopy.domain import positions as positions_domain
+from omegacopy.domain.money import ZERO, parse_amount, to_cents
 from omegacopy.domain.order_v2 import salt_from_id
 
 if TYPE_CHECKING:
     from omegacopy.devstack.local_run import LocalRun, LocalStack
-
-_ZERO = Decimal("0")
-_CENT = Decimal("0.01")
 
 
 def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | None) -> dict[str, Any]:
@@ -137,8 +136,8 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
             "partially_filled": states.get("PARTIALLY_FILLED", 0),
             "resting": states.get("ACCEPTED", 0),
             "ledger_by_status": dict(ledger_status),
-            "bought_usd": str(sum((o.filled_usd for o in ledger if o.side == "BUY"), _ZERO)),
-            "sold_usd": str(sum((o.filled_usd for o in ledger if o.side == "SELL"), _ZERO)),
+            "bought_usd": str(sum((o.filled_usd for o in ledger if o.side == "BUY"), ZERO)),
+            "sold_usd": str(sum((o.filled_usd for o in ledger if o.side == "SELL"), ZERO)),
         },
         "positions": position_rows,
         "pnl": pnl,
@@ -194,11 +193,11 @@ def _marks(stack: LocalStack, sc: Scenario, positions: list[dict[str, Any]]) -> 
             found = sc.market_of_token(token)
             if found is not None and found[0].key in resolved:
                 market, outcome = found
-                out[token] = (Decimal(1) if outcome == market.resolution else _ZERO, "payout")
+                out[token] = (Decimal(1) if outcome == market.resolution else ZERO, "payout")
                 continue
             reply = client.get("/midpoint", params={"token_id": token})
             if reply.status_code == 200:
-                out[token] = (Decimal(str(reply.json()["mid"])), "mid")
+                out[token] = (parse_amount(reply.json()["mid"]), "mid")
     return out
 
 
@@ -216,11 +215,11 @@ def _positions_and_pnl(
         sid, shares, cost = p["strategy_id"], Decimal(p["shares"]), Decimal(p["cost_usd"])
         realized[sid] += Decimal(p["realized_pnl_usd"])
         found = sc.market_of_token(p["token_id"])
-        mark, source = marks.get(p["token_id"], (p["avg_entry_price"], "cost"))
-        worth = (shares * mark).quantize(_CENT)
-        if shares > 0:
-            unrealized[sid] += worth - cost
-            value[sid] += worth
+        mark, source = marks.get(p["token_id"], (None, "cost"))
+        gain = positions_domain.unrealized(shares, cost, mark)  # no mark: valued at cost
+        worth = cost + gain if shares > 0 else ZERO
+        unrealized[sid] += gain
+        value[sid] += worth
         rows.append(
             {
                 "strategy_id": sid,
@@ -230,10 +229,10 @@ def _positions_and_pnl(
                 "shares": str(shares),
                 "avg_entry_price": str(p["avg_entry_price"]),
                 "cost_usd": str(cost),
-                "mark": str(mark),
+                "mark": str(p["avg_entry_price"] if mark is None else mark),
                 "mark_source": source,
-                "value_usd": str(worth),
-                "unrealized_pnl_usd": str((worth - cost).quantize(_CENT)) if shares > 0 else "0",
+                "value_usd": str(to_cents(worth)),
+                "unrealized_pnl_usd": str(to_cents(gain)) if shares > 0 else "0",
                 "realized_pnl_usd": str(p["realized_pnl_usd"]),
                 "reconciler_mark": None if p["mark_price"] is None else str(p["mark_price"]),
             }
@@ -257,8 +256,8 @@ def _positions_and_pnl(
         for k in ("starting_balance_usd", "cash_usd", "positions_value_usd", "realized_pnl_usd",
                   "unrealized_pnl_usd", "total_pnl_usd", "equity_usd"):  # fmt: skip
             totals[k] += entry[k]
-        pnl[sid] = {k: (str(v.quantize(_CENT)) if isinstance(v, Decimal) else v) for k, v in entry.items()}
-    pnl["total"] = {k: str(v.quantize(_CENT)) for k, v in totals.items()}
+        pnl[sid] = {k: (str(to_cents(v)) if isinstance(v, Decimal) else v) for k, v in entry.items()}
+    pnl["total"] = {k: str(to_cents(v)) for k, v in totals.items()}
     return rows, pnl
 
 

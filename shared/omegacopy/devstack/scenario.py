@@ -27,10 +27,11 @@ from typing import Any
 
 from omegacopy.devstack.seed import MarketSeed, StrategySeed, TradeSeed
 from omegacopy.domain.models import Confidence
+from omegacopy.domain.money import CENT, from_float, to_cents
 from omegacopy.domain.owrr import LIFETIME_WINDOW, MIN_RESOLVED_BETS, WalletMetric, WalletPosition, compute_owrr
 
 CATEGORIES = ("politics", "sports", "crypto", "economics", "culture")
-TICK_SIZE = Decimal("0.01")
+TICK_SIZE = CENT
 MIN_SIZE = Decimal("5")
 FOLLOWER_WALLET_ID = "w-follower"
 FOLLOWER_PUSD = Decimal("20000")
@@ -40,7 +41,6 @@ SCRIPTED_TICKS = 4
 TICK_SPACING_S = 30  # the schedule: a monitor tick now and one 30 s later, every minute
 STALENESS_LIMIT_S = 120  # the run's staleness tunable: a leader trade older than 2 minutes is never copied
 STALE_AGE_S = 900.0  # the backfilled trade: 15 minutes old when it arrives
-_CENT = Decimal("0.01")
 _PRICE_STEPS = (Decimal("-0.02"), Decimal("-0.01"), Decimal("0"), Decimal("0"), Decimal("0.01"), Decimal("0.02"))
 
 
@@ -121,7 +121,7 @@ class LeaderTradeEvent:
 
     @property
     def usd(self) -> Decimal:
-        return (self.shares * self.price).quantize(_CENT)
+        return to_cents(self.shares * self.price)
 
 
 # An existing position: wallet, market key, outcome, shares, entry price, age in days, closed.
@@ -331,7 +331,7 @@ def generate_scenario(seed: int = 7, ticks: int = 12) -> Scenario:
             condition_id=f"0x{rng.getrandbits(256):064x}",
             yes_token=_token_id(rng),
             no_token=_token_id(rng),
-            start_yes_price=Decimal(str(price)),
+            start_yes_price=from_float(price),
             yes_voters=yes_n,
             no_voters=no_n,
             slider_band=band,
@@ -415,8 +415,8 @@ def _price_paths(rng: random.Random, markets: Sequence[MarketSpec], ticks: int) 
 
 def _ladder(yes_price: Decimal, rng: random.Random) -> Book:
     """Three levels each side around a fair price, a cent apart."""
-    bids = tuple((yes_price - _CENT * i, Decimal(rng.randrange(300, 1600))) for i in (1, 2, 3))
-    asks = tuple((yes_price + _CENT * i, Decimal(rng.randrange(300, 1600))) for i in (1, 2, 3))
+    bids = tuple((yes_price - CENT * i, Decimal(rng.randrange(300, 1600))) for i in (1, 2, 3))
+    asks = tuple((yes_price + CENT * i, Decimal(rng.randrange(300, 1600))) for i in (1, 2, 3))
     return Book(tuple(b for b in bids if b[0] > 0), tuple(a for a in asks if a[0] < 1))
 
 
@@ -424,12 +424,12 @@ def _touch(yes_prices: Sequence[dict[str, Decimal]], tick: int, market: str, out
     """The price a leader trades at: the ask when buying, the bid when selling."""
     yes = yes_prices[min(tick, len(yes_prices) - 1)][market]
     fair = yes if outcome == "YES" else 1 - yes
-    return fair + _CENT if action == "BUY" else fair - _CENT
+    return fair + CENT if action == "BUY" else fair - CENT
 
 
 def _shares(rng: random.Random, median: float, sigma: float = 0.8, low: float = 20, high: float = 25_000) -> Decimal:
     value = min(max(rng.lognormvariate(math.log(median), sigma), low), high)
-    return Decimal(round(value)).quantize(_CENT)
+    return to_cents(Decimal(round(value)))
 
 
 # fmt: off
@@ -483,7 +483,7 @@ def _scripted(
                 market_key=market,
                 outcome=outcome,
                 action=action,
-                shares=Decimal(shares if shares is not None else 500).quantize(_CENT),
+                shares=to_cents(Decimal(shares if shares is not None else 500)),
                 price=price,
                 kind=kind,
                 note=note,
@@ -520,7 +520,7 @@ def _background(
             held = [(k, v) for k, v in holdings.items() if k[0] == leader.address and v >= 20]
             if held and rng.random() < 0.3:
                 (wallet, market, outcome), shares_held = rng.choice(held)
-                shares = (shares_held * Decimal(str(rng.uniform(0.3, 1.0)))).quantize(_CENT)
+                shares = to_cents(shares_held * from_float(rng.uniform(0.3, 1.0)))
                 action = "SELL"
             else:
                 spec = rng.choice(tradable)
@@ -581,7 +581,7 @@ def _history(
             for i, wallet in enumerate(picked):
                 outcome = "YES" if i < market.yes_voters else "NO"
                 fair = market.start_yes_price if outcome == "YES" else 1 - market.start_yes_price
-                price = min(max(fair + Decimal(rng.randrange(-6, 7)) * _CENT, Decimal("0.02")), Decimal("0.98"))
+                price = min(max(fair + Decimal(rng.randrange(-6, 7)) * CENT, Decimal("0.02")), Decimal("0.98"))
                 age = round(rng.uniform(1, 40), 3)
                 rows.append((wallet, market.key, outcome, _shares(rng, 1500, 0.7), price, age, False))
             positions = [WalletPosition(w, o, float(s), float(p), float(s * p)) for w, _, o, s, p, _, _ in rows]

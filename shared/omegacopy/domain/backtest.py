@@ -23,16 +23,14 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
 from omegacopy.domain.decisions import worst_buy_price, worst_sell_price
+from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import OrderStyle, TradeAction
+from omegacopy.domain.money import CENT, ONE, SHARE_STEP, ZERO, quantize, to_micros
 from omegacopy.domain.order_amounts import OrderRejected, OrderSide
-from omegacopy.domain.order_plan import IntentOrderSpec, plan_order, snap_to_tick
-from omegacopy.domain.positions import Position, apply_fill
+from omegacopy.domain.order_plan import plan_order, snap_to_tick
+from omegacopy.domain.positions import Position, apply_fill, order_side
 
-ZERO: Final = Decimal("0")
-ONE: Final = Decimal("1")
-SHARE_STEP: Final = Decimal("0.01")
 _BPS: Final = Decimal("10000")
-_PRICE_NOISE: Final = Decimal("0.000001")
 
 
 class NoFillReason:
@@ -49,9 +47,9 @@ class NoFillReason:
 
 @dataclass(frozen=True, slots=True)
 class FillParams:
-    slippage: Decimal = Decimal("0.01")
+    slippage: Decimal = CENT
     fee_bps: Decimal = ZERO
-    tick_size: Decimal = Decimal("0.01")
+    tick_size: Decimal = CENT
     min_size: Decimal = Decimal("5")
 
 
@@ -113,32 +111,15 @@ def rejected(reason: str) -> SimFill:
     return SimFill(status="rejected", reason=reason)
 
 
-def order_for_intent(
-    *,
-    action: str,
-    usd_amount: Decimal | None,
-    shares: Decimal | None,
-    leader_price: Decimal,
-    worst_price: Decimal,
-    order_style: str,
-    params: FillParams,
-) -> SimOrder | SimFill:
+def order_for_intent(draft: IntentDraft, params: FillParams) -> SimOrder | SimFill:
     """The order the executor would place for an intent, or the rejection it would meet."""
-    spec = IntentOrderSpec(
-        action=TradeAction(action),
-        usd_amount=usd_amount,
-        shares=shares,
-        leader_price=leader_price,
-        worst_price=worst_price,
-        order_style=OrderStyle(order_style),
-    )
     try:
-        plan = plan_order(spec, tick_size=params.tick_size, min_size=ZERO, now_s=0)
+        plan = plan_order(draft, tick_size=params.tick_size, min_size=ZERO, now_s=0)
     except OrderRejected:
         return rejected(NoFillReason.INVALID_ORDER)
     if plan.size < params.min_size or plan.size <= 0:
         return rejected(NoFillReason.BELOW_MIN_SIZE)
-    return SimOrder(plan.side, plan.price, plan.size, all_or_nothing=spec.order_style is OrderStyle.FOK)
+    return SimOrder(plan.side, plan.price, plan.size, all_or_nothing=draft.order_style is OrderStyle.FOK)
 
 
 def order_for_shares(
@@ -148,12 +129,12 @@ def order_for_shares(
     buy = action is TradeAction.BUY
     worst = worst_buy_price(leader_price, slippage_ceiling) if buy else worst_sell_price(leader_price, slippage_ceiling)
     limit = snap_to_tick(worst, params.tick_size, up=not buy)
-    size = shares.quantize(SHARE_STEP, rounding=ROUND_FLOOR)
+    size = quantize(shares, SHARE_STEP, ROUND_FLOOR)
     if not params.tick_size <= limit <= ONE - params.tick_size:
         return rejected(NoFillReason.INVALID_ORDER)
     if size < params.min_size or size <= 0:
         return rejected(NoFillReason.BELOW_MIN_SIZE)
-    return SimOrder(OrderSide.BUY if buy else OrderSide.SELL, limit, size)
+    return SimOrder(order_side(action), limit, size)
 
 
 def simulate_fill(order: SimOrder, leader_price: Decimal, book: BookSnapshot | None, params: FillParams) -> SimFill:
@@ -162,7 +143,7 @@ def simulate_fill(order: SimOrder, leader_price: Decimal, book: BookSnapshot | N
     buy = order.side is OrderSide.BUY
     raw = leader_price + params.slippage if buy else leader_price - params.slippage
     # a price read from a double (0.43000000000000005) must not cost a whole tick: 6 decimals first
-    raw = raw.quantize(_PRICE_NOISE)
+    raw = to_micros(raw)
     price = snap_to_tick(raw, params.tick_size, up=buy)  # against us
     price = min(max(price, params.tick_size), ONE - params.tick_size)
     if (buy and price > order.limit_price) or (not buy and price < order.limit_price):
@@ -181,7 +162,7 @@ def _walk_book(order: SimOrder, book: BookSnapshot, params: FillParams) -> SimFi
             break
         if (buy and level.price > order.limit_price) or (not buy and level.price < order.limit_price):
             break  # levels are best first: every later one is worse still
-        take = min(level.size, remaining).quantize(SHARE_STEP, rounding=ROUND_FLOOR)
+        take = quantize(min(level.size, remaining), SHARE_STEP, ROUND_FLOOR)
         if take <= 0:
             continue
         shares += take

@@ -23,11 +23,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import lru_cache
 from typing import Final
 
+from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import (
     Confidence,
-    Decision,
     DecisionAction,
-    IntentDraft,
     LeaderTrade,
     Outcome,
     PortfolioState,
@@ -37,8 +36,9 @@ from omegacopy.domain.models import (
     TradeAction,
     Tunables,
 )
+from omegacopy.domain.money import CENT, HUNDRED, ONE, PRICE_STEP, SHARE_STEP, WHOLE, ZERO, from_float, quantize
 from omegacopy.domain.owrr import OwrrResult
-from omegacopy.domain.portfolio_book import CENT, SHARE_GRID, PortfolioBook
+from omegacopy.domain.portfolio_book import PortfolioBook
 
 
 class ReasonCode:
@@ -63,14 +63,22 @@ class ReasonCode:
 
 
 MIN_CAPITAL_FRACTION: Final = Decimal("0.10")  # of max_position_size_usd, rule 5
-MIN_PRICE: Final = Decimal("0.01")
+MIN_PRICE: Final = CENT
 MAX_PRICE: Final = Decimal("0.99")
-PRICE_GRID: Final = Decimal("0.0001")  # finest Polymarket tick
-WHOLE_DOLLAR: Final = Decimal("1")
-_ZERO: Final = Decimal("0")
 _HALF: Final = Decimal("0.5")
-_ONE: Final = Decimal("1")
-_HUNDRED: Final = Decimal("100")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """COPY (with the intent it drafts) or SKIP, with a machine-readable reason and a sentence."""
+
+    action: DecisionAction
+    reason_code: str
+    reason: str
+    slider: int | None = None
+    confidence: Confidence | None = None
+    intent: IntentDraft | None = None
+    details: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +218,9 @@ def check_capital(strategy: StrategyConfig, portfolio: PortfolioView) -> Skip | 
 
 def owrr_strength(outcome: Outcome, owrr: float) -> Decimal:
     """How far the consensus leans the trade's way: 0 at 0.5 (or against), 1 at unanimity."""
-    value = Decimal(repr(owrr))  # shortest repr: 0.72 -> Decimal("0.72"), not its binary expansion
+    value = from_float(owrr)  # 0.72 -> Decimal("0.72"), not its binary expansion
     lean = (value - _HALF) / _HALF if outcome is Outcome.YES else (_HALF - value) / _HALF
-    return min(max(lean, _ZERO), _ONE)
+    return min(max(lean, ZERO), ONE)
 
 
 def base_size(
@@ -225,7 +233,7 @@ def base_size(
         return trade.usd_value * strategy.proportional_fraction, None
     # OWRR mode: balance × risk% × (0.5 + 0.5 × strength) — 50% to 100% of the risk budget.
     strength = owrr_strength(trade.outcome, owrr.owrr)
-    budget = portfolio.balance_usd * strategy.risk_per_trade_percent / _HUNDRED
+    budget = portfolio.balance_usd * strategy.risk_per_trade_percent / HUNDRED
     return budget * (_HALF + _HALF * strength), strength
 
 
@@ -239,18 +247,18 @@ def size_entry(
     """Base size, capped by per-position room, available capital and total-exposure room."""
     base, strength = base_size(trade, strategy, owrr, portfolio)
     held = portfolio.holding(trade.token_id)
-    held_cost = held.cost_usd if held is not None else _ZERO
+    held_cost = held.cost_usd if held is not None else ZERO
     caps = (
         ("per-position limit", min(strategy.max_position_size_usd, tunables.max_position_usd) - held_cost),
         ("available capital", portfolio.available_usd),
         ("total exposure cap", tunables.max_total_exposure_usd - portfolio.total_exposure_usd),
     )
-    capped = max(base, _ZERO)
+    capped = max(base, ZERO)
     binding: str | None = None
     for name, room in caps:
         if room < capped:
-            capped, binding = max(room, _ZERO), name
-    size = capped.quantize(WHOLE_DOLLAR, rounding=ROUND_FLOOR)
+            capped, binding = max(room, ZERO), name
+    size = quantize(capped, WHOLE, ROUND_FLOOR)
     return Sizing(base, capped, size, binding, strength)
 
 
@@ -272,12 +280,12 @@ def check_min_size(sizing: Sizing, tunables: Tunables) -> Skip | None:
 
 def worst_buy_price(leader_price: Decimal, slippage: Decimal) -> Decimal:
     """Leader price + slippage, floored to the grid (never above the ceiling), inside [0.01, 0.99]."""
-    return _clamp_price((leader_price + slippage).quantize(PRICE_GRID, rounding=ROUND_FLOOR))
+    return _clamp_price(quantize(leader_price + slippage, PRICE_STEP, ROUND_FLOOR))
 
 
 def worst_sell_price(leader_price: Decimal, slippage: Decimal) -> Decimal:
     """Leader price − slippage, raised to the grid (never below the floor), inside [0.01, 0.99]."""
-    return _clamp_price((leader_price - slippage).quantize(PRICE_GRID, rounding=ROUND_CEILING))
+    return _clamp_price(quantize(leader_price - slippage, PRICE_STEP, ROUND_CEILING))
 
 
 # --- composition ---------------------------------------------------------------------------------
@@ -310,17 +318,7 @@ def decide_entry(  # noqa: PLR0917 — positional signature is the tick's contra
     skip = check_min_size(sizing, tunables)
     if skip is not None:
         return _skip_decision(skip, slider, confidence)
-    intent = IntentDraft(
-        action=TradeAction.BUY,
-        token_id=trade.token_id,
-        condition_id=trade.condition_id,
-        leader_price=trade.price,
-        worst_price=worst_buy_price(trade.price, strategy.slippage_ceiling),
-        usd_amount=sizing.size_usd,
-        shares=None,
-        order_style=strategy.order_style,
-        is_exit=False,
-    )
+    intent = copy_draft(trade, strategy, usd_amount=sizing.size_usd)
     return Decision(
         action=DecisionAction.COPY,
         reason_code=ReasonCode.COPY,
@@ -332,18 +330,38 @@ def decide_entry(  # noqa: PLR0917 — positional signature is the tick's contra
     )
 
 
+def copy_draft(
+    trade: LeaderTrade, strategy: StrategyConfig, *, usd_amount: Decimal | None = None, shares: Decimal | None = None
+) -> IntentDraft:
+    """The order a COPY of `trade` drafts: an entry buys `usd_amount`, an exit sells `shares`, in the
+    strategy's style, never beyond the leader's price moved by the strategy's slippage ceiling."""
+    price, slippage = trade.price, strategy.slippage_ceiling
+    exit_ = shares is not None
+    return IntentDraft(
+        action=TradeAction.SELL if exit_ else TradeAction.BUY,
+        token_id=trade.token_id,
+        condition_id=trade.condition_id,
+        leader_price=price,
+        worst_price=worst_sell_price(price, slippage) if exit_ else worst_buy_price(price, slippage),
+        usd_amount=usd_amount,
+        shares=shares,
+        order_style=strategy.order_style,
+        is_exit=exit_,
+    )
+
+
 def exit_fraction(trade_shares: Decimal, leader_shares_before: Decimal | None) -> Decimal | None:
     """Fraction of their position the leader sold; None means everything (unknown or ≥ 100%)."""
     if leader_shares_before is None or leader_shares_before <= 0:
         return None
     fraction = trade_shares / leader_shares_before
-    return None if fraction >= 1 else max(fraction, _ZERO)
+    return None if fraction >= 1 else max(fraction, ZERO)
 
 
 def exit_shares(held_shares: Decimal, fraction: Decimal | None) -> Decimal:
     """Shares to sell, rounded DOWN to 2 decimals (never more than held)."""
     raw = held_shares if fraction is None else held_shares * fraction
-    return raw.quantize(SHARE_GRID, rounding=ROUND_FLOOR)
+    return quantize(raw, SHARE_STEP, ROUND_FLOOR)
 
 
 def check_holding(trade: LeaderTrade, portfolio: PortfolioView) -> Skip | None:
@@ -385,17 +403,7 @@ def decide_exit(  # noqa: PLR0917 — positional signature is the tick's contrac
             None,
             None,
         )
-    intent = IntentDraft(
-        action=TradeAction.SELL,
-        token_id=trade.token_id,
-        condition_id=trade.condition_id,
-        leader_price=trade.price,
-        worst_price=worst_sell_price(trade.price, strategy.slippage_ceiling),
-        usd_amount=None,
-        shares=shares,
-        order_style=strategy.order_style,
-        is_exit=True,
-    )
+    intent = copy_draft(trade, strategy, shares=shares)
     return Decision(
         action=DecisionAction.COPY,
         reason_code=ReasonCode.COPY_EXIT,
@@ -444,8 +452,10 @@ def config_unavailable() -> Decision:
 def apply_decision(portfolio: PortfolioState, decision: Decision) -> PortfolioState:
     """The portfolio as later trades of the same tick must see it after `decision` (see
     `PortfolioBook.apply`; a tick keeps one book per strategy instead, so n COPYs cost O(n))."""
+    if decision.action is not DecisionAction.COPY or decision.intent is None:
+        return portfolio
     book = PortfolioBook(portfolio)
-    return book.snapshot() if book.apply(decision) else portfolio
+    return book.snapshot() if book.apply(decision.intent) else portfolio
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -486,7 +496,7 @@ def _usd(amount: Decimal) -> str:
 def _pct(fraction: Decimal | None) -> str:
     if fraction is None:
         return "100%"
-    return f"{_num((fraction * _HUNDRED).quantize(CENT))}%"
+    return f"{_num(quantize(fraction * HUNDRED, CENT))}%"
 
 
 def _num(value: Decimal) -> str:

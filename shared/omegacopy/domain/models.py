@@ -1,4 +1,4 @@
-"""The nouns of copy trading: leader trades, strategies, decisions, order intents.
+"""The nouns of copy trading: leader trades, strategies, portfolios, tunables (intents: `domain.intent`).
 
 Pure data. Money is Decimal; token ids are decimal strings; wallet addresses are lower-case hex.
 """
@@ -295,33 +295,3 @@ class Tunables(BaseModel):
     clock_skew_limit_s: int = Field(
         default=5, ge=1, le=300, description="max tolerated skew between our clock and the exchange's (seconds)"
     )
-
-
-@dataclass(frozen=True, slots=True)
-class IntentDraft:
-    """What a COPY asks the executor to do: buy `usd_amount` or sell `shares` of `token_id`.
-
-    `worst_price` is the limit the order may not cross: leader price ± the strategy's slippage
-    ceiling, clamped inside (0, 1).
-    """
-
-    action: TradeAction
-    token_id: str
-    condition_id: str
-    leader_price: Decimal
-    worst_price: Decimal
-    usd_amount: Decimal | None
-    shares: Decimal | None
-    order_style: OrderStyle
-    is_exit: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    action: DecisionAction
-    reason_code: str
-    reason: str
-    slider: int | None = None
-    confidence: Confidence | None = None
-    intent: IntentDraft | None = None
-    details: dict[str, str] = field(default_factory=dict)

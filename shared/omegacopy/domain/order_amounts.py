@@ -16,18 +16,11 @@ cannot change an order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import (
-    ROUND_CEILING,
-    ROUND_FLOOR,
-    ROUND_HALF_EVEN,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-)
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import IntEnum, StrEnum
 from typing import Final
+
+from omegacopy.domain.money import ORDER_MATH_CONTEXT
 
 
 class OrderRejected(ValueError):  # noqa: N818 - the name other modules code against
@@ -78,9 +71,8 @@ MAX_ORDER_QUANTITY: Final[Decimal] = Decimal(10**9)
 
 BASE_UNITS: Final[int] = 10**6  # 6 decimals, collateral and conditional tokens alike
 
-# prec 60 ≫ the ≤ 24 significant digits any order needs; every inexact step is rounded
-# explicitly with quantize, never by the context.
-_CTX: Final[Context] = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+# Every inexact step is rounded explicitly with quantize, never by the context.
+_CTX: Final = ORDER_MATH_CONTEXT
 _ONE: Final[Decimal] = Decimal(1)
 _QUANTIZERS: Final[dict[int, Decimal]] = {d: Decimal(1).scaleb(-d) for d in range(0, 16)}
 

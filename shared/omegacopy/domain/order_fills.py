@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from omegacopy.domain.clob_models import OrderRecord, Trade
+from omegacopy.domain.money import ZERO, to_micros
 
 
 def filled_usd(record: OrderRecord, trades: Iterable[Trade]) -> Decimal:
@@ -15,8 +16,8 @@ def filled_usd(record: OrderRecord, trades: Iterable[Trade]) -> Decimal:
     When the trade records do not account for the whole matched size (pagination, lag), the rest is
     valued at the order's limit price: the worst the order could have done, never better.
     """
-    shares = Decimal("0")
-    usd = Decimal("0")
+    shares = ZERO
+    usd = ZERO
     for trade in trades:
         if trade.taker_order_id == record.order_hash:
             shares += trade.size
@@ -29,4 +30,4 @@ def filled_usd(record: OrderRecord, trades: Iterable[Trade]) -> Decimal:
     remainder = record.size_matched - shares
     if remainder > 0:
         usd += remainder * record.price
-    return usd.quantize(Decimal("0.000001"))
+    return to_micros(usd)

@@ -8,20 +8,10 @@ snapshot the store loads and the tests build; `snapshot()` turns a book back int
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
-from typing import Final
 
-from omegacopy.domain.models import (
-    Decision,
-    DecisionAction,
-    PortfolioState,
-    PositionHolding,
-    TradeAction,
-    is_open,
-)
-
-SHARE_GRID: Final = Decimal("0.01")
-CENT: Final = Decimal("0.01")
-_ZERO: Final = Decimal("0")
+from omegacopy.domain.intent import IntentDraft
+from omegacopy.domain.models import PortfolioState, PositionHolding, TradeAction, is_open
+from omegacopy.domain.money import CENT, SHARE_STEP, ZERO, quantize
 
 
 class PortfolioBook:
@@ -34,7 +24,7 @@ class PortfolioBook:
         for h in state.holdings:
             self._holdings.setdefault(h.token_id, h)
         self._open = sum(1 for h in self._holdings.values() if is_open(h))
-        self._exposure = sum((h.cost_usd for h in self._holdings.values() if is_open(h)), _ZERO)
+        self._exposure = sum((h.cost_usd for h in self._holdings.values() if is_open(h)), ZERO)
 
     @property
     def available_usd(self) -> Decimal:
@@ -54,35 +44,32 @@ class PortfolioBook:
     def snapshot(self) -> PortfolioState:
         return PortfolioState(self.balance_usd, self.reserved_usd, tuple(self._holdings.values()))
 
-    def apply(self, decision: Decision) -> bool:
-        """Apply a COPY as later trades of the tick must see it; False when it changed nothing.
+    def apply(self, intent: IntentDraft) -> bool:
+        """Apply a COPY's intent as later trades of the tick must see it; False when it changed nothing.
 
         A COPY entry reserves its dollars and adds them to the token's cost basis (so position
         limits and the position count see it), but no shares: only filled shares can be sold, so an
         exit never mirrors a leader's sale against shares we do not hold yet. A COPY exit removes
         the sold shares and their share of the cost basis; sale proceeds are not counted until
-        filled. A SKIP changes nothing.
+        filled.
         """
-        intent = decision.intent
-        if decision.action is not DecisionAction.COPY or intent is None:
-            return False
         token = intent.token_id
         held = self._holdings.get(token)
         if intent.action is TradeAction.BUY:
-            amount = intent.usd_amount or _ZERO
+            amount = intent.usd_amount or ZERO
             if held is None:
-                self._put(token, PositionHolding(token, intent.condition_id, _ZERO, amount))
+                self._put(token, PositionHolding(token, intent.condition_id, ZERO, amount))
             else:
                 self._put(token, PositionHolding(held.token_id, held.condition_id, held.shares, held.cost_usd + amount))
             self.reserved_usd += amount
             return True
         if held is None or held.shares <= 0:
             return False
-        remaining = held.shares - (intent.shares or _ZERO)
-        if remaining < SHARE_GRID:  # sold out (dust below one share-cent cannot be sold anyway)
+        remaining = held.shares - (intent.shares or ZERO)
+        if remaining < SHARE_STEP:  # sold out (dust below one share-cent cannot be sold anyway)
             self._put(token, None)
         else:
-            cost = (held.cost_usd * remaining / held.shares).quantize(CENT, rounding=ROUND_CEILING)
+            cost = quantize(held.cost_usd * remaining / held.shares, CENT, ROUND_CEILING)
             self._put(token, PositionHolding(held.token_id, held.condition_id, remaining, cost))
         return True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from omegacopy.domain.money import TENTH, quantize, to_cents
 from omegacopy.reporting.report_model import Cell
 
 
@@ -16,7 +17,7 @@ def tone(v: Decimal) -> str:
 
 
 def money(v: Decimal) -> str:
-    q = v.quantize(Decimal("0.01"))
+    q = to_cents(v)
     sign = "−" if q < 0 else ""
     return f"{sign}${abs(q):,.2f}"
 
@@ -24,7 +25,7 @@ def money(v: Decimal) -> str:
 def pct(v: Decimal | None) -> str:
     if v is None:
         return "—"
-    return f"{v.quantize(Decimal('0.1'))}%".replace("-", "−")
+    return f"{quantize(v, TENTH)}%".replace("-", "−")
 
 
 def ratio(a: int, b: int) -> str:

@@ -19,7 +19,7 @@ from omegacopy.app.backtest import BacktestConfig, BacktestResult, StrategyResul
 from omegacopy.app.backtest_report import backtest_report
 from omegacopy.cli import main
 from omegacopy.devstack.seed import TradeSeed, insert_trades
-from omegacopy.domain.backtest import FillParams
+from omegacopy.domain.backtest import FillParams, SimFill
 from omegacopy.reporting.html_report import render_report
 from tests.integration.backtest.conftest import END, LEADER_TRADES, T0, BacktestWorld, at
 
@@ -57,7 +57,7 @@ def test_replay_gives_the_hand_computed_pnl(bt_world: BacktestWorld) -> None:
     #    T0+330 → $118.00; realized 118 − 98 = +20.00.
     # B resolves NO at T0+900: 125 YES shares pay $0 → resolution −98.75. Nothing open at the end.
     orders = [o for o in result.orders if o.strategy_id == "s-fixed"]
-    assert [(o.source_trade_id, o.action, o.status, o.shares, o.notional) for o in orders] == [
+    assert [(o.source_trade_id, o.action, o.fill.status, o.fill.shares, o.fill.notional) for o in orders] == [
         ("t1", "BUY", "filled", D("200.00"), D("98.0000")),
         ("t3", "BUY", "filled", D("125.00"), D("98.7500")),
         ("t4", "SELL", "filled", D("200.00"), D("118.0000")),
@@ -117,6 +117,20 @@ def test_replaying_the_same_period_twice_gives_identical_numbers(bt_world: Backt
     assert json.dumps(first.to_dict(), sort_keys=True) == json.dumps(second.to_dict(), sort_keys=True)
 
 
+def test_a_replay_publishes_no_metric_and_logs_no_line(bt_world: BacktestWorld, capsys: Any, caplog: Any) -> None:
+    from omegacopy.observability import metrics
+
+    metrics.clear_metrics()
+    capsys.readouterr()
+    caplog.clear()
+
+    result = _replay(bt_world)
+
+    assert result.ticks > 0 and result.trades_seen > 0  # the replay did run ticks that decided trades
+    assert metrics.metric_set == {}
+    assert capsys.readouterr().out == "" and caplog.records == []
+
+
 def test_a_longer_latency_places_every_order_later(bt_world: BacktestWorld) -> None:
     with psycopg.connect(bt_world.pg_url, autocommit=True) as conn:
         strategies = PgMonitorSession(conn).load_strategies()
@@ -165,7 +179,7 @@ def test_a_book_snapshot_is_walked_up_to_the_worst_price(bt_world: BacktestWorld
     )
     result = _replay(bt_world)
     order = next(o for o in result.orders if o.strategy_id == "s-fixed" and o.source_trade_id == "t3")
-    assert (order.status, order.shares, order.notional, order.from_book) == ("partial", D("100.00"), D("79.50"), True)
+    assert order.fill == SimFill("partial", D("100.00"), D("79.50"), D("0"), from_book=True)
     book = _strategy(result, "s-fixed").book
     assert book.resolution == D("-79.50")
     assert book.total == D("20.00") - D("79.50")

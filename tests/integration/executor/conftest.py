@@ -19,17 +19,18 @@ import pytest
 from psycopg.rows import dict_row
 
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
+from omegacopy.adapters.intent_message import IntentMessage
 from omegacopy.adapters.pg_monitor_store import PgMonitorSession
 from omegacopy.adapters.pg_wallets import WalletRow, save_wallet
-from omegacopy.adapters.sqs_intent_queue import intent_message_body
 from omegacopy.adapters.wallet_keys import wrap_private_key
 from omegacopy.app.execute_intent import ExecutorDeps
-from omegacopy.app.run_tick import intent_id_for
 from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
 from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials
+from omegacopy.domain.intent import Intent, IntentDraft, intent_id_for
+from omegacopy.domain.models import OrderStyle, TradeAction
 from omegacopy.domain.signer import LocalKeySigner, new_private_key
-from omegacopy.ports import IntentRow, QueuedIntent, TickWrite
+from omegacopy.ports import TickWrite
 from omegacopy.wiring import build_executor_deps
 
 CONDITION = "0x" + hashlib.sha256(b"executor-market").hexdigest()
@@ -74,23 +75,10 @@ class ExecutorWorld:
         self._seq += 1
         trade_id = f"leader-trade-{self._seq}-{uuid.uuid4().hex[:6]}"
         intent_id = intent_id_for(STRATEGY_ID, trade_id)
-        row = IntentRow(
-            intent_id=intent_id,
-            strategy_id=STRATEGY_ID,
-            wallet_id=wallet_id,
-            source_trade_id=trade_id,
-            correlation_id=f"c-{self._seq}",
-            action=action,
-            is_exit=is_exit,
-            token_id=token,
-            condition_id=CONDITION,
-            neg_risk=False,
-            usd_amount=usd,
-            shares=shares,
-            leader_price=leader,
-            worst_price=worst,
-            order_style=style,
+        draft = IntentDraft(
+            TradeAction(action), token, CONDITION, leader, worst, usd, shares, OrderStyle(style), is_exit
         )
+        row = Intent(intent_id, STRATEGY_ID, wallet_id, trade_id, f"c-{self._seq}", draft)
         session = PgMonitorSession(self.pg)
         now = datetime.now(UTC)
         session.write_tick(
@@ -101,7 +89,7 @@ class ExecutorWorld:
         return intent_id
 
     def message(self, intent_id: str) -> str:
-        return intent_message_body(QueuedIntent(intent_id, "c-test", WALLET_ID))
+        return IntentMessage(intent_id=uuid.UUID(intent_id), correlation_id="c-test", schema_version=1).body()
 
     def row(self, intent_id: str) -> dict[str, Any]:
         with self.pg.cursor(row_factory=dict_row) as cur:

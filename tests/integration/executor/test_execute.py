@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from omegacopy.app.execute_intent import execute_intent
 from tests.integration.executor.conftest import YES, ExecutorWorld, direct_event, old
-from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module
-
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+from tests.support.lambda_runtime import Invoke, fresh_container
 
 
 @pytest.fixture
 def invoke(world: ExecutorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
-    from omegacopy.wiring import executor_deps
-
-    for k, v in world.env.items():
-        monkeypatch.setenv(k, v)
-    executor_deps.cache_clear()
-    module = load_handler_module("executor")
-
-    def _invoke(event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
-        return result
-
-    yield _invoke
-    executor_deps.cache_clear()
+    with fresh_container("executor", world.env, monkeypatch) as run:
+        yield run
 
 
 def test_happy_path_one_order_filled_position_and_balance(world: ExecutorWorld, invoke: Invoke) -> None:
@@ -54,6 +40,15 @@ def test_happy_path_one_order_filled_position_and_balance(world: ExecutorWorld, 
     assert position is not None
     assert position["shares"] == venue_shares and position["cost_usd"] == venue_spent
     assert world.balance() == Decimal("1000") - venue_spent
+    # Our reason and the exchange's word are kept apart.
+    assert (row["reason_code"], row["exchange_status"]) == ("exchange_reply", "matched")
+    # The fill is booked once, under the exchange's own trade ids.
+    venue_trade_ids = sorted(f.trade_id for f in orders[0].fills)
+    assert venue_trade_ids and row["filled_trade_ids"] == venue_trade_ids
+    trades = world.pg.execute(
+        "SELECT exchange_trade_id, side, shares, usd_value FROM strategy_trades WHERE intent_id = %s", (intent_id,)
+    ).fetchall()
+    assert trades == [(",".join(venue_trade_ids), "BUY", venue_shares, venue_spent)]
 
 
 def test_redelivered_three_times_still_one_order(world: ExecutorWorld, invoke: Invoke) -> None:
@@ -104,3 +99,29 @@ def test_a_business_rejection_is_final_and_not_retried(world: ExecutorWorld) -> 
     assert "balance" in world.row(intent_id)["last_error"]
     assert world.exchange.requests["/order"] == 1
     assert world.exchange.ledger() == []
+
+
+def test_a_stale_or_unclear_reply_never_reopens_a_settled_intent(world: ExecutorWorld) -> None:
+    from omegacopy.app.execute_intent import apply_post_result
+    from omegacopy.domain.clob_models import PostOutcome, PostReason, PostResult
+
+    intent_id = world.intent()
+    deps = world.deps()
+    assert execute_intent(deps, intent_id, lambda: 20_000).state == "FILLED"
+    settled = world.row(intent_id)
+    books = (world.position(), world.balance())
+
+    live = PostResult(PostOutcome.ACCEPTED, PostReason.OK, settled["order_hash"], status="live")
+    unclear = PostResult(PostOutcome.UNKNOWN, PostReason.TIMEOUT, settled["order_hash"])
+    assert apply_post_result(deps, intent_id, live).state == "FILLED"
+    assert apply_post_result(deps, intent_id, unclear).state == "FILLED"
+
+    row = world.row(intent_id)
+    assert (row["state"], row["reason_code"], row["filled_shares"]) == (
+        "FILLED",
+        "exchange_reply",
+        settled["filled_shares"],
+    )
+    assert (world.position(), world.balance()) == books
+    trades = world.pg.execute("SELECT count(*) FROM strategy_trades WHERE intent_id = %s", (intent_id,)).fetchone()
+    assert trades == (1,)

@@ -21,7 +21,7 @@ from omegacopy.devstack.paper_exchange import FaultMode
 from omegacopy.domain.clob_models import PostOutcome, PostResult
 from omegacopy.ports import Exchange, Exchanges
 from tests.integration.executor.conftest import ExecutorWorld
-from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module
+from tests.support.lambda_runtime import fresh_container
 
 ALWAYS = 20_000
 RECONCILE_NOW = ReconcileSettings(grace_s=0)
@@ -181,40 +181,34 @@ def test_halt_stops_new_posts_and_alarms(world: ExecutorWorld, capsys: pytest.Ca
 
 
 def test_poison_goes_to_the_dlq_while_other_groups_flow(world: ExecutorWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    from omegacopy.wiring import executor_deps
+    with fresh_container("executor", world.env, monkeypatch) as invoke:
+        arn = world.sqs.get_queue_attributes(QueueUrl=world.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        good = [world.intent() for _ in range(2)]
+        world.sqs.send_message(QueueUrl=world.queue_url, MessageBody='{"intent_id": "not-a-uuid"}',
+                               MessageGroupId="w-poison", MessageDeduplicationId="poison")  # fmt: skip
+        for i, intent_id in enumerate(good):
+            world.sqs.send_message(QueueUrl=world.queue_url, MessageBody=world.message(intent_id),
+                                   MessageGroupId="w-follower", MessageDeduplicationId=intent_id + str(i))  # fmt: skip
 
-    for k, v in world.env.items():
-        monkeypatch.setenv(k, v)
-    executor_deps.cache_clear()
-    handler = load_handler_module("executor").lambda_handler
-    arn = world.sqs.get_queue_attributes(QueueUrl=world.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    good = [world.intent() for _ in range(2)]
-    world.sqs.send_message(QueueUrl=world.queue_url, MessageBody='{"intent_id": "not-a-uuid"}',
-                           MessageGroupId="w-poison", MessageDeduplicationId="poison")  # fmt: skip
-    for i, intent_id in enumerate(good):
-        world.sqs.send_message(QueueUrl=world.queue_url, MessageBody=world.message(intent_id),
-                               MessageGroupId="w-follower", MessageDeduplicationId=intent_id + str(i))  # fmt: skip
-
-    # The Lambda event source: receive, invoke, delete what succeeded, let failures become visible again.
-    for _ in range(8):
-        msgs = world.sqs.receive_message(QueueUrl=world.queue_url, MaxNumberOfMessages=10,
-                                         AttributeNames=["All"]).get("Messages", [])  # fmt: skip
-        if not msgs:
-            break
-        try:
-            reply = handler(lambda_sqs_event(msgs, arn), FakeLambdaContext())
-            failed = {f["itemIdentifier"] for f in reply["batchItemFailures"]}
-        except BatchProcessingError:  # every record failed: Lambda returns the whole batch
-            failed = {m["MessageId"] for m in msgs}
-        for m in msgs:
-            if m["MessageId"] in failed:
-                world.sqs.change_message_visibility(QueueUrl=world.queue_url, ReceiptHandle=m["ReceiptHandle"],
-                                                    VisibilityTimeout=0)  # fmt: skip
-            else:
-                world.sqs.delete_message(QueueUrl=world.queue_url, ReceiptHandle=m["ReceiptHandle"])
-    executor_deps.cache_clear()
+        # The Lambda event source: receive, invoke, delete what succeeded, let failures become visible again.
+        for _ in range(8):
+            msgs = world.sqs.receive_message(QueueUrl=world.queue_url, MaxNumberOfMessages=10,
+                                             AttributeNames=["All"]).get("Messages", [])  # fmt: skip
+            if not msgs:
+                break
+            try:
+                reply = invoke(lambda_sqs_event(msgs, arn))
+                failed = {f["itemIdentifier"] for f in reply["batchItemFailures"]}
+            except BatchProcessingError:  # every record failed: Lambda returns the whole batch
+                failed = {m["MessageId"] for m in msgs}
+            for m in msgs:
+                if m["MessageId"] in failed:
+                    world.sqs.change_message_visibility(QueueUrl=world.queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                                        VisibilityTimeout=0)  # fmt: skip
+                else:
+                    world.sqs.delete_message(QueueUrl=world.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
     assert [world.row(i)["state"] for i in good] == ["FILLED", "FILLED"]
     dead = world.sqs.receive_message(QueueUrl=world.dlq_url, MaxNumberOfMessages=10).get("Messages", [])

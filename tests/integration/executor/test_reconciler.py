@@ -4,31 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from omegacopy.app.execute_intent import execute_intent
 from omegacopy.devstack.paper_exchange import FaultMode
 from tests.integration.executor.conftest import YES, ExecutorWorld
-from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module
+from tests.support.lambda_runtime import Invoke, fresh_container
 
 
 @pytest.fixture
-def reconciler(world: ExecutorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from omegacopy.wiring import executor_deps, portfolio_store
-
-    for k, v in world.env.items():
-        monkeypatch.setenv(k, v)
-    executor_deps.cache_clear()
-    portfolio_store.cache_clear()
-    yield load_handler_module("reconciler").lambda_handler
-    executor_deps.cache_clear()
-    portfolio_store.cache_clear()
+def reconciler(world: ExecutorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+    with fresh_container("reconciler", world.env, monkeypatch) as run:
+        yield run
 
 
 def test_reconciler_settles_a_lost_reply_and_marks_to_market(
-    world: ExecutorWorld, reconciler: Any, capsys: pytest.CaptureFixture[str]
+    world: ExecutorWorld, reconciler: Invoke, capsys: pytest.CaptureFixture[str]
 ) -> None:
     intent_id = world.intent()
     world.exchange.faults.set(FaultMode.DROP_AFTER_ACCEPT, count=1, paths=["/order"])
@@ -37,9 +29,14 @@ def test_reconciler_settles_a_lost_reply_and_marks_to_market(
     world.exchange.set_book(YES, bids=[(Decimal("0.50"), Decimal("100"))], asks=[(Decimal("0.54"), Decimal("100"))])
     capsys.readouterr()
 
-    reply = reconciler({"scheduled_time": "2026-11-21T15:00:00Z"}, FakeLambdaContext())
+    reply = reconciler({"scheduled_time": "2026-11-21T15:00:00Z"})
 
     assert reply["outcomes"] == {"FILLED": 1} and reply["paused"] == []
+    row = world.row(intent_id)
+    # booked from the exchange's record of the order (found by hash), under its trade ids
+    assert (row["reason_code"], row["exchange_status"]) == ("exchange_record", "matched")
+    (order,) = world.orders_for(intent_id)
+    assert row["filled_trade_ids"] == sorted(f.trade_id for f in order.fills) != []
     position = world.position()
     assert position is not None and position["mark_price"] == Decimal("0.52")
     out = capsys.readouterr().out
@@ -47,21 +44,21 @@ def test_reconciler_settles_a_lost_reply_and_marks_to_market(
     assert '"PositionDrawdownPct":[13.33' in out
 
 
-def test_a_strategy_breaching_its_drawdown_limit_is_paused(world: ExecutorWorld, reconciler: Any) -> None:
+def test_a_strategy_breaching_its_drawdown_limit_is_paused(world: ExecutorWorld, reconciler: Invoke) -> None:
     intent_id = world.intent(usd=Decimal("300"))
     world.set_tunable("price_collar", "0.5")
     assert execute_intent(world.deps(), intent_id, lambda: 20_000).state == "FILLED"
     world.exchange.set_book(YES, bids=[(Decimal("0.01"), Decimal("100"))], asks=[(Decimal("0.03"), Decimal("100"))])
     world.set_tunable("drawdown_limit_pct", "20")
 
-    reply = reconciler({}, FakeLambdaContext())
+    reply = reconciler({})
 
     assert reply["paused"] == ["s-exec"]
     row = world.pg.execute("SELECT paused_reason FROM strategies WHERE strategy_id = 's-exec'").fetchone()
     assert row is not None and "drawdown" in row[0]
 
 
-def test_a_stop_loss_breach_queues_one_exit_that_closes_the_position(world: ExecutorWorld, reconciler: Any) -> None:
+def test_a_stop_loss_breach_queues_one_exit_that_closes_the_position(world: ExecutorWorld, reconciler: Invoke) -> None:
     world.pg.execute("UPDATE strategy_settings SET stop_loss_pct = 20 WHERE strategy_id = 's-exec'")
     entry = world.intent()
     assert execute_intent(world.deps(), entry, lambda: 20_000).state == "FILLED"
@@ -69,8 +66,8 @@ def test_a_stop_loss_breach_queues_one_exit_that_closes_the_position(world: Exec
     # bought at 0.60; the book falls to a 0.45 mid: 25 % down, past the 20 % stop
     world.exchange.set_book(YES, bids=[(Decimal("0.44"), Decimal("5000"))], asks=[(Decimal("0.46"), Decimal("5000"))])
 
-    first = reconciler({}, FakeLambdaContext())
-    second = reconciler({}, FakeLambdaContext())
+    first = reconciler({})
+    second = reconciler({})
 
     exits = world.pg.execute(
         "SELECT intent_id::text, action, is_exit, shares, worst_price, state FROM order_intents WHERE is_exit"

@@ -41,6 +41,9 @@ class StepClock:
     def now(self) -> datetime:
         return self.at
 
+    def monotonic(self) -> float:
+        return self.at.timestamp()
+
 
 def market(cid: str, category: str, *, winner: int | None = None, names: tuple[str, str] = ("Yes", "No"),
            days_ago: float = 20) -> MarketRecord:  # fmt: skip

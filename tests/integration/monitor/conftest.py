@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, LiteralString
 
 import psycopg
 import pytest
@@ -20,6 +20,9 @@ from omegacopy.devstack.seed import (
     insert_wallet,
     seed_consensus,
 )
+
+if TYPE_CHECKING:
+    from tests.support.lambda_runtime import Invoke
 
 LEADER = "0x" + "a1" * 20
 OTHER_LEADER = "0x" + "b2" * 20
@@ -42,18 +45,20 @@ class MonitorWorld:
     now: datetime
 
     def signals(self) -> list[dict[str, Any]]:
-        with self.pg.cursor(row_factory=psycopg.rows.dict_row) as cur:
-            return cur.execute(
-                "SELECT strategy_id, source_trade_id, decision, reason_code, reason, slider, intent_id::text"
-                " FROM wallet_monitor_signals ORDER BY strategy_id, source_trade_id"
-            ).fetchall()
+        return self._rows(
+            "SELECT strategy_id, source_trade_id, decision, reason_code, reason, slider, intent_id::text"
+            " FROM wallet_monitor_signals ORDER BY strategy_id, source_trade_id"
+        )
 
     def intents(self) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT intent_id::text, strategy_id, source_trade_id, action, token_id, usd_amount, shares,"
+            " worst_price, state, send_count, correlation_id FROM order_intents ORDER BY source_trade_id"
+        )
+
+    def _rows(self, sql: LiteralString) -> list[dict[str, Any]]:
         with self.pg.cursor(row_factory=psycopg.rows.dict_row) as cur:
-            return cur.execute(
-                "SELECT intent_id::text, strategy_id, source_trade_id, action, token_id, usd_amount, shares,"
-                " worst_price, state, send_count, correlation_id FROM order_intents ORDER BY source_trade_id"
-            ).fetchall()
+            return cur.execute(sql).fetchall()
 
     def drain(self) -> list[dict[str, Any]]:
         """Every message on the queue (received and deleted), with its FIFO attributes."""
@@ -113,21 +118,9 @@ def world(pg: Any, pg_url: str, ch: Any, ch_url: str, moto_server: Any, queues: 
 
 
 @pytest.fixture
-def invoke(
-    world: MonitorWorld, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
+def invoke(world: MonitorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """Run the real handler with the world's environment (a fresh container per test)."""
-    from omegacopy.wiring import monitor_deps
-    from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module
+    from tests.support.lambda_runtime import fresh_container
 
-    for k, v in world.env.items():
-        monkeypatch.setenv(k, v)
-    monitor_deps.cache_clear()
-    module = load_handler_module("wallet_monitor")
-
-    def _invoke(event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = module.lambda_handler(event, FakeLambdaContext())
-        return result
-
-    yield _invoke
-    monitor_deps.cache_clear()
+    with fresh_container("wallet_monitor", world.env, monkeypatch) as run:
+        yield run

@@ -13,6 +13,7 @@ from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
 from omegacopy.adapters.ssm_tunables import SsmTunables
 from omegacopy.app.run_tick import MonitorSettings, TickDeps, run_tick
 from omegacopy.devstack.seed import insert_raw_trades
+from omegacopy.observability import PowertoolsTelemetry
 from tests.integration.monitor.conftest import LEADER, POLITICS, MonitorWorld
 
 SKEW_S = 30
@@ -26,6 +27,9 @@ class DrivenClock:
 
     def now(self) -> datetime:
         return self.at
+
+    def monotonic(self) -> float:
+        return self.at.timestamp()
 
     def advance(self, seconds: float) -> None:
         self.at += timedelta(seconds=seconds)
@@ -52,6 +56,7 @@ def _deps(world: MonitorWorld, clock: DrivenClock) -> TickDeps:
         queue=SqsIntentQueue(world.sqs, world.queue_url),
         tunables=SsmTunables(world.ssm_prefix, ssm_client=world.ssm),
         clock=clock,
+        telemetry=PowertoolsTelemetry(),
         settings=MonitorSettings(overlap_s=OVERLAP_S, future_skew_s=SKEW_S),
     )
 

@@ -13,21 +13,27 @@ from omegacopy.app.run_tick import run_tick
 from omegacopy.devstack.seed import TradeSeed, insert_raw_trades, insert_trades
 from omegacopy.wiring import build_monitor_deps
 from tests.integration.monitor.conftest import LEADER, POLITICS, MonitorWorld
+from tests.support.telemetry import RecordingTelemetry
 
 
 def test_owrr_is_cached_across_containers_then_stale_then_neutral(world: MonitorWorld) -> None:
     store = PgMonitorStore(world.env["DATABASE_URL"])
     inputs = ClickHouseOwrrInputs(world.ch)
     markets = {POLITICS.condition_id: "politics"}
+    telemetry = RecordingTelemetry()
     with store.session() as db:
-        first = lookup_owrr(markets, db, inputs, world.now, ttl_s=300)
+        first = lookup_owrr(markets, db, inputs, world.now, ttl_s=300, telemetry=telemetry)
     # another container: a fresh connection, same PostgreSQL cache
     with PgMonitorStore(world.env["DATABASE_URL"]).session() as db:
-        cached = lookup_owrr(markets, db, inputs, world.now + timedelta(seconds=60), ttl_s=300)
+        cached = lookup_owrr(markets, db, inputs, world.now + timedelta(seconds=60), ttl_s=300, telemetry=telemetry)
+    assert telemetry.logged("warning") == []
     world.ch.command("RENAME TABLE trades_raw TO trades_offline")  # the source breaks
     with store.session() as db:
-        stale = lookup_owrr(markets, db, inputs, world.now + timedelta(seconds=600), ttl_s=300)
-        neutral = lookup_owrr({"0xnever-cached": "politics"}, db, inputs, world.now, ttl_s=300)
+        later = world.now + timedelta(seconds=600)
+        stale = lookup_owrr(markets, db, inputs, later, ttl_s=300, telemetry=telemetry)
+        neutral = lookup_owrr({"0xnever-cached": "politics"}, db, inputs, world.now, ttl_s=300, telemetry=telemetry)
+    # the fallback is logged (through the use case's telemetry), once per lookup that fell back
+    assert [m for m, _ in telemetry.logged("warning")] == ["owrr inputs unavailable, using stale or neutral values"] * 2
 
     assert first.origins == {POLITICS.condition_id: OwrrOrigin.COMPUTED}
     assert cached.origins == {POLITICS.condition_id: OwrrOrigin.CACHE}

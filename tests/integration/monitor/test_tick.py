@@ -6,10 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from omegacopy.app.run_tick import intent_id_for
+from omegacopy.app.run_tick import run_tick
 from omegacopy.devstack.seed import TradeSeed, insert_raw_trades, insert_trades
+from omegacopy.domain.intent import intent_id_for
+from omegacopy.wiring import build_monitor_deps
 from tests.integration.monitor.conftest import CLOSED, LEADER, POLITICS, SPORTS, MonitorWorld
 from tests.support.lambda_runtime import load_event
+from tests.support.telemetry import RecordingTelemetry
 
 TICK = load_event("wallet_monitor_tick.json")
 TICK_30 = load_event("wallet_monitor_tick_offset.json")
@@ -133,3 +136,21 @@ def test_an_entry_above_the_slice_size_becomes_iceberg_slices(world: MonitorWorl
     ).fetchone()
     assert rows == (2, 1)
     assert sorted(m["body"]["intent_id"] for m in world.drain()) == sorted(i["intent_id"] for i in intents)
+
+
+def test_the_tick_reports_through_the_telemetry_it_is_given(world: MonitorWorld) -> None:
+    _leader_trades(world)
+    deps = build_monitor_deps(world.env)
+    deps.telemetry = telemetry = RecordingTelemetry()
+
+    summary = run_tick(deps, "tick-telemetry")
+
+    assert telemetry.counts["TradesSeen"] == summary.trades_seen == 3
+    assert telemetry.counts["SignalsCopy"] == 1 and telemetry.counts["IntentsQueued"] == 1
+    assert telemetry.counts["InvalidSourceRows"] == 1
+    assert telemetry.counts["Skip_market_closed"] == 2
+    assert telemetry.measures["TickDurationMs"] == summary.duration_ms >= 0
+    ((message, fields),) = telemetry.logged("info")
+    assert message == "tick summary" and fields["tick"] == {
+        k: getattr(summary, k) for k in summary.__dataclass_fields__
+    }

@@ -26,7 +26,8 @@ from omegacopy.domain.backtest import (
     order_for_shares,
     simulate_fill,
 )
-from omegacopy.domain.models import TradeAction
+from omegacopy.domain.intent import IntentDraft
+from omegacopy.domain.models import OrderStyle, TradeAction
 from omegacopy.domain.order_amounts import OrderSide
 
 D = Decimal
@@ -35,10 +36,11 @@ PARAMS = FillParams()
 
 
 def _buy(usd: str, worst: str, style: str = "FAK", params: FillParams = PARAMS) -> SimOrder | SimFill:
-    return order_for_intent(
-        action="BUY", usd_amount=D(usd), shares=None, leader_price=D(worst) - D("0.02"), worst_price=D(worst),
-        order_style=style, params=params,
+    draft = IntentDraft(
+        action=TradeAction.BUY, token_id="1", condition_id="m1", leader_price=D(worst) - D("0.02"),
+        worst_price=D(worst), usd_amount=D(usd), shares=None, order_style=OrderStyle(style),
     )  # fmt: skip
+    return order_for_intent(draft, params)
 
 
 def _book(asks: Sequence[tuple[str, str]] = (), bids: Sequence[tuple[str, str]] = ()) -> BookSnapshot:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from omegacopy.domain.decisions import (
+    Decision,
     ReasonCode,
     decide,
     decide_entry,
@@ -16,11 +17,10 @@ from omegacopy.domain.decisions import (
     worst_buy_price,
     worst_sell_price,
 )
+from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import (
     Confidence,
-    Decision,
     DecisionAction,
-    IntentDraft,
     LeaderTrade,
     OrderStyle,
     Outcome,

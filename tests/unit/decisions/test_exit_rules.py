@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from omegacopy.domain.decisions import ReasonCode, decide, decide_exit, exit_fraction, invalid_source
+from omegacopy.domain.decisions import Decision, ReasonCode, decide, decide_exit, exit_fraction, invalid_source
+from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import (
-    Decision,
     DecisionAction,
-    IntentDraft,
     LeaderTrade,
     OrderStyle,
     PortfolioState,

@@ -1,4 +1,4 @@
-"""`plan_order`: from an intent to the exact price and size the executor signs.
+"""`plan_order`: from an intent's draft to the exact price and size the executor signs.
 
 Properties (hypothesis) and pinned examples:
 * the price is on the tick grid and never on the wrong side of the worst price (a BUY never
@@ -19,11 +19,11 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import OrderStyle, TradeAction
 from omegacopy.domain.order_amounts import TICK_SIZES, OrderKind, OrderRejected, OrderSide
 from omegacopy.domain.order_plan import (
     GTD_LIFETIME_S,
-    IntentOrderSpec,
     OrderPlan,
     marketable_buy_shares,
     plan_order,
@@ -53,15 +53,14 @@ def spec(
     leader: Decimal = Decimal("0.60"),
     worst: Decimal = Decimal("0.62"),
     style: OrderStyle = OrderStyle.FAK,
-) -> IntentOrderSpec:
-    return IntentOrderSpec(
-        action=action, usd_amount=usd, shares=shares, leader_price=leader, worst_price=worst, order_style=style
-    )
+) -> IntentDraft:
+    return IntentDraft(
+        action=action, token_id="1", condition_id="0xc", leader_price=leader, worst_price=worst, usd_amount=usd,
+        shares=shares, order_style=style,
+    )  # fmt: skip
 
 
-def plan(
-    s: IntentOrderSpec, *, tick: Decimal = CENT, min_size: Decimal = Decimal("5"), now_s: int = NOW_S
-) -> OrderPlan:
+def plan(s: IntentDraft, *, tick: Decimal = CENT, min_size: Decimal = Decimal("5"), now_s: int = NOW_S) -> OrderPlan:
     return plan_order(s, tick_size=tick, min_size=min_size, now_s=now_s)
 
 

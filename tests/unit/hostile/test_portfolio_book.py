@@ -7,11 +7,10 @@ from decimal import ROUND_CEILING, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omegacopy.domain.decisions import apply_decision
+from omegacopy.domain.decisions import Decision, apply_decision
+from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import (
-    Decision,
     DecisionAction,
-    IntentDraft,
     OrderStyle,
     PortfolioState,
     PositionHolding,
@@ -83,7 +82,8 @@ def test_the_book_matches_the_definition(start: list[PositionHolding], steps: li
     book = PortfolioBook(expected)
     for d in steps:
         expected = _reference(expected, d)
-        book.apply(d)
+        assert d.intent is not None
+        book.apply(d.intent)
         assert book.snapshot() == expected
         assert book.open_positions == expected.open_positions
         assert book.total_exposure_usd == expected.total_exposure_usd

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +32,7 @@ import httpx
 from pydantic import ValidationError
 
 from omegacopy.adapters.clob_client import parse_retry_after
+from omegacopy.adapters.clock import wall_clock_s
 from omegacopy.adapters.polymarket.limits import Host, RateLimiter, Timer, WouldWaitPastDeadlineError
 from omegacopy.adapters.polymarket.wire import WireError
 from omegacopy.ports import BudgetExhaustedError, PublicDataError
@@ -117,7 +117,7 @@ class PoliteHttp:
         limiter: RateLimiter,
         timeout_s: float = 8.0,
         retry: RetryPolicy | None = None,
-        wall_clock: Callable[[], float] = time.time,
+        wall_clock: Callable[[], float] = wall_clock_s,
         rng: random.Random | None = None,
         max_connections: int = 16,
         user_agent: str = "omegacopy",

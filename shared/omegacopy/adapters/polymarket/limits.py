@@ -39,6 +39,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from omegacopy.adapters.clock import monotonic_s
+
 Host = Literal["data", "gamma"]
 
 WINDOW_S = 10.0
@@ -102,7 +104,7 @@ class Timer(Protocol):
 
 class SystemTimer:
     def monotonic(self) -> float:
-        return time.monotonic()
+        return monotonic_s()
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

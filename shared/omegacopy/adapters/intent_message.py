@@ -1,18 +1,22 @@
-"""The SQS message body between monitor and executor: ids only, validated strictly.
+"""The SQS message between monitor and executor: ids only (the intent row is the truth), one type
+that both writes the body (`IntentMessage.of(intent).body()`) and reads it (`IntentMessage.parse`).
 
-Unknown fields, wrong types, non-finite numbers, NaN/Infinity literals, duplicate keys, huge
-integers and deep nesting are refused (`omegacopy.strict_json`): a body that fails here is a poison
-message and goes to the DLQ after the queue's maxReceiveCount.
+Reading is strict: unknown fields, wrong types, non-finite numbers, NaN/Infinity literals, duplicate
+keys, huge integers and deep nesting are refused (`omegacopy.strict_json`). A body that fails here
+is a poison message and goes to the DLQ after the queue's maxReceiveCount.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from omegacopy.domain.intent import Intent
 from omegacopy.strict_json import loads
+
+SCHEMA_VERSION: Final = 1
 
 
 class PoisonMessageError(ValueError):
@@ -24,7 +28,17 @@ class IntentMessage(BaseModel):
 
     intent_id: UUID
     correlation_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
-    schema_version: Annotated[StrictInt, Field(ge=1, le=1)]
+    schema_version: Annotated[StrictInt, Field(ge=SCHEMA_VERSION, le=SCHEMA_VERSION)]
+
+    @classmethod
+    def of(cls, intent: Intent) -> IntentMessage:
+        """The message for `intent` (ValidationError if its ids could never be read back)."""
+        return cls(
+            intent_id=UUID(intent.intent_id), correlation_id=intent.correlation_id, schema_version=SCHEMA_VERSION
+        )
+
+    def body(self) -> str:
+        return self.model_dump_json()
 
     @classmethod
     def parse(cls, body: str) -> IntentMessage:
