@@ -29,6 +29,7 @@ _GROUPS = {
     "strategy": "omegacopy.cli.strategy",
     "leader": "omegacopy.cli.leader",
     "apply": "omegacopy.cli.apply",
+    "doctor": "omegacopy.cli.doctor",
 }
 
 # group name -> its one line in `omegacopy --help` (the same text the module registers)
@@ -43,6 +44,7 @@ _SUMMARIES = {
     "strategy": "strategies: create, list, show, set, pause, resume, delete",
     "leader": "the leader wallets a strategy copies: follow, unfollow, list",
     "apply": "make the strategies match a strategies.yaml (idempotent; --dry-run prints the diff)",
+    "doctor": "preflight: check every dependency of a deployment or the local stack, with the fix",
 }
 
 _EPILOG = (
