@@ -209,8 +209,8 @@ class ClickHouseOwrrInputs:
                     "window": LIFETIME_WINDOW,
                 },
             ).result_rows
-        # Index metrics by (wallet, category), keeping read order (the spec's "last row wins"), so
-        # each market gets only the rows of its own wallets.
+        # Index metrics by (wallet, category), keeping read order (docs/owrr.md: the last row read
+        # counts), so each market gets only the rows of its own wallets.
         by_key: dict[tuple[str, str], list[WalletMetric]] = defaultdict(list)
         for w, c, win, omega, bets in metrics_rows:
             if w not in wallets:
