@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -217,8 +218,23 @@ def settings_input_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def settings_from_row(row: Mapping[str, Any]) -> StrategySettings:
-    """Validates a stored row; raises `ValidationError` as the CLI would for the same values."""
-    return StrategySettings.model_validate(settings_input_from_row(row))
+    """Validates a stored row; raises `ValidationError` as the CLI would for the same values.
+
+    The monitor loads every strategy every tick and the rows rarely change: a row already
+    validated is not validated again (the model is frozen, so sharing it is safe). A row that
+    fails is not remembered, so it is reported again each tick.
+    """
+    values = settings_input_from_row(row)
+    key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(values.items()))
+    try:
+        return _validated(key)
+    except TypeError:  # an unhashable value (a hand-written oddity): validate without the cache
+        return StrategySettings.model_validate(values)
+
+
+@lru_cache(maxsize=4096)
+def _validated(key: tuple[tuple[str, Any], ...]) -> StrategySettings:
+    return StrategySettings.model_validate(dict(key))
 
 
 class StrategySpec(StrategySettings):

@@ -1,6 +1,8 @@
 """A local stack left up for preflight and sample-event tests, like `omegacopy run --keep` leaves it.
 
-Started once per session: PostgreSQL (migrated), ClickHouse with fresh markets, metrics and leader
+Started once per test module, under a stage of its own (moto's state is shared by every server in
+a process, so two stacks must not share names; the stack's environment is the process's while it
+is up, so it must not outlive the module): PostgreSQL (migrated), ClickHouse with fresh markets, metrics and leader
 trades, moto with the template's resources, the paper exchange; a follower wallet imported through
 `omegacopy wallet import`; one finished indexer run. Tests that break a dependency put it back.
 """
@@ -36,11 +38,11 @@ class KeptStack:
     pg: Any
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def kept_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeptStack]:
     from omegacopy.devstack.local_run import LocalStack, ReportPaths, how_to_reach, import_follower_wallet
 
-    with LocalStack() as stack:
+    with LocalStack(stage=f"k{uuid.uuid4().hex[:6]}") as stack:
         wallet = import_follower_wallet(stack)
         now = datetime.now(UTC)
         market = MarketSeed("0x" + "5e" * 32, "politics", "7001", "7002")

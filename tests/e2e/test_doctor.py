@@ -262,7 +262,7 @@ def test_the_command_prints_ticks_and_crosses_and_exits_by_them(kept_stack: Kept
     healthy = run()
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     lines = healthy.stdout.splitlines()
-    assert lines[0] == "omegacopy doctor: stage local"
+    assert lines[0] == f"omegacopy doctor: stage {kept_stack.stack.stage}"
     assert all(line.lstrip().startswith("✓") for line in lines[1:-1])
     assert lines[-1] == "15 ok, 0 failed, 0 warning(s)"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 import psycopg
@@ -19,7 +20,7 @@ def databases(server_url: str) -> set[str]:
 
 def test_the_stack_runs_on_the_given_server_and_leaves_nothing_there(pg_server: Any) -> None:
     before = databases(pg_server.url)
-    with LocalStack(database_url=pg_server.url) as stack:
+    with LocalStack(stage=f"u{uuid.uuid4().hex[:6]}", database_url=pg_server.url) as stack:
         (created,) = databases(pg_server.url) - before
         assert stack.pg_url.rsplit("/", 1) == [pg_server.url.rsplit("/", 1)[0], created]
         applied = {r[0] for r in stack.pg_connect().execute("SELECT version FROM schema_migrations")}

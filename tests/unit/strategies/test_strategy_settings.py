@@ -158,3 +158,12 @@ def test_categories_either_validate_to_a_non_empty_set_or_are_refused(names: lis
         s = None
     assert (s is None) == (not cleaned)  # refused exactly when nothing is named
     assert s is None or s.categories == tuple(sorted(cleaned))
+
+
+def test_a_row_seen_again_is_not_validated_again_but_a_bad_one_always_is() -> None:
+    row = settings_with(categories=["crypto"], max_positions=7).to_row()
+    assert settings_from_row(dict(row)) is settings_from_row(dict(row))
+    broken = {**row, "owrr_threshold_no": 90}
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="must not exceed"):
+            settings_from_row(broken)
