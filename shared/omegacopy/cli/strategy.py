@@ -13,7 +13,7 @@ max_position_size_usd, max_positions, risk_per_trade_percent, categories (names,
 owrr_threshold_yes, owrr_threshold_no, min_owrr_confidence, markets_filter, sizing_mode (owrr |
 fixed | proportional), fixed_size_usd, proportional_fraction, slippage_ceiling, order_style (FAK |
 FOK | GTC | GTD), stop_loss_pct, take_profit_pct (`none`: off); `set` also takes name, wallet,
-enabled. Every value is validated like `omegacopy apply` and the monitor validate it.
+enabled. Every value is checked by the rules `omegacopy apply` and the monitor use.
 
 A strategy is traded only when it is enabled and not paused. `pause` is how trading stops for a
 strategy (the loss limits pause it too); `resume` lifts the pause (check first what made it stop).
@@ -368,7 +368,12 @@ def register(subparsers: Any) -> None:
     create.add_argument("--name", help="a readable name (default: the id)")
     create.add_argument("--leader", action="append", metavar="0x…", help="a leader to copy (repeat; any case)")
     create.add_argument("--disabled", action="store_true", help="create it disabled (the monitor ignores it)")
-    create.add_argument("settings", nargs="*", metavar="KEY=VALUE", help="settings (see above)")
+    create.add_argument(
+        "settings",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="settings, e.g. balance_usd=5000 categories=politics,sports (every key: omegacopy strategy --help)",
+    )
     create.set_defaults(func=_create, assignments_dest="settings")
 
     lst = cmds.add_parser("list", help="every strategy: enabled, state, wallet, leaders, capital, cash")
@@ -384,7 +389,7 @@ def register(subparsers: Any) -> None:
 
     st = cmds.add_parser("set", help="change settings, name, wallet or enabled (prints what changed)")
     st.add_argument("id", type=strategy_id)
-    st.add_argument("settings", nargs="+", metavar="KEY=VALUE")
+    st.add_argument("settings", nargs="+", metavar="KEY=VALUE", help="every key: omegacopy strategy --help")
     st.set_defaults(func=_set, assignments_dest="settings")
 
     pause = cmds.add_parser("pause", help="stop copying new trades (orders and positions stay)")
