@@ -98,8 +98,8 @@ deploy: sam-build ## sam deploy --config-env $(ENV) [OVERRIDES="Key=Value ..." o
 	PATH="$(SAM_PATH)" $(SAM) deploy --config-env $(ENV) \
 		$(if $(strip $(OVERRIDES)),--parameter-overrides "$$($(BIN)/python tools/sam_overrides.py $(ENV) $(OVERRIDES))")
 
-invoke: install ## run a handler in-process: make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json
-	$(BIN)/python tools/invoke.py $(FUNCTION) $(EVENT)
+invoke: install ## run a handler in-process: make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json [ENV_FILE=…/local.env]
+	$(BIN)/python tools/invoke.py $(FUNCTION) $(EVENT) $(if $(ENV_FILE),--env-file $(ENV_FILE))
 
 # ---- Executor soak (minutes): duplicates and non-terminal intents must both print 0 ----------------
 .PHONY: soak

@@ -30,7 +30,15 @@ _pattern: re.Pattern[str] | None = None
 
 
 class SecretSafeError(RuntimeError):
-    """A failure whose original text could carry a secret: the same message, scrubbed."""
+    """A failure whose original text could carry a secret: the same message, scrubbed.
+
+    `what` says what failed ("PostgreSQL connection failed"), `kind` the original exception's class
+    name, so callers can still tell an unreachable server from a refused query."""
+
+    def __init__(self, message: str, *, what: str = "", kind: str = "") -> None:
+        super().__init__(message)
+        self.what = what
+        self.kind = kind
 
 
 def register(*values: str | None) -> None:
@@ -73,7 +81,8 @@ def redact(text: str) -> str:
 def scrubbed(exc: BaseException, what: str) -> SecretSafeError:
     """A `SecretSafeError` saying what failed, with the driver's message scrubbed (raise it `from None`)."""
     detail = redact(" ".join(str(exc).split()))
-    return SecretSafeError(f"{what}: {type(exc).__name__}: {detail}" if detail else f"{what}: {type(exc).__name__}")
+    kind = type(exc).__name__
+    return SecretSafeError(f"{what}: {kind}: {detail}" if detail else f"{what}: {kind}", what=what, kind=kind)
 
 
 @contextmanager

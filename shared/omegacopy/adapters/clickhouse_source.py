@@ -320,8 +320,8 @@ class ClickHouseOwrrInputs:
                 },
             ).named_results()
             valid_metrics, bad_metrics = parse_metrics(metric_rows, source=self._metrics_source)
-        # Index metrics by (wallet, category), keeping read order (the spec's "last row wins"), so
-        # each market gets only the rows of its own wallets.
+        # Index metrics by (wallet, category), keeping read order (docs/owrr.md: the last row read
+        # counts), so each market gets only the rows of its own wallets.
         by_key: dict[tuple[str, str], list[WalletMetric]] = defaultdict(list)
         for m in valid_metrics:
             if m.wallet_address in wallets:

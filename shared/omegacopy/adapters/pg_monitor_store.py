@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from pydantic import ValidationError
 
 from omegacopy.adapters.pg_connection import PgConnection
 from omegacopy.adapters.pg_intent_rows import (
@@ -25,21 +26,16 @@ from omegacopy.adapters.pg_intent_rows import (
     intent_values,
 )
 from omegacopy.domain.intent import RESERVING_STATES, Intent, IntentState
-from omegacopy.domain.models import (
-    Confidence,
-    OrderStyle,
-    PortfolioState,
-    PositionHolding,
-    SizingMode,
-    StrategyConfig,
-)
+from omegacopy.domain.models import PortfolioState, PositionHolding
 from omegacopy.domain.owrr import OwrrResult
+from omegacopy.observability import logger, metrics
 from omegacopy.ports import (
     CachedOwrr,
     FollowedStrategy,
     TickWrite,
     TickWriteResult,
 )
+from omegacopy.strategy_settings import describe_errors, settings_from_row
 
 TICK_LOCK_KEY = 0x0C0_7100  # one monitor tick at a time, per database
 # Seen-trade ids are only needed for as long as the overlap window can re-read them.
@@ -130,7 +126,18 @@ class PgMonitorSession:
     def load_strategies(self) -> list[FollowedStrategy]:
         with self._conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(_LOAD_STRATEGIES).fetchall()
-        return [_followed(r) for r in rows]
+        followed: list[FollowedStrategy] = []
+        for r in rows:
+            try:
+                followed.append(_followed(r))
+            except ValidationError as exc:
+                # a row the CLI would refuse (written by hand): skip it, loudly, and trade the others
+                metrics.add_metric(name="StrategyInvalid", unit="Count", value=1)
+                logger.error(
+                    "strategy skipped: its settings do not validate",
+                    extra={"strategy_id": r["strategy_id"], "error": describe_errors(exc)},
+                )
+        return followed
 
     def get_cursor(self, source: str) -> datetime | None:
         row = self._conn.execute("SELECT watermark FROM monitor_cursor WHERE source = %s", (source,)).fetchone()
@@ -225,25 +232,9 @@ class PgMonitorSession:
 
 
 def _followed(r: dict[str, Any]) -> FollowedStrategy:
-    config = StrategyConfig(
-        strategy_id=r["strategy_id"],
-        name=r["name"],
-        follower_wallet_id=r["wallet_id"],
-        balance_usd=r["balance_usd"],
-        max_position_size_usd=r["max_position_size_usd"],
-        max_positions=r["max_positions"],
-        risk_per_trade_percent=r["risk_per_trade_percent"],
-        categories=frozenset(r["categories"]),
-        owrr_threshold_yes=r["owrr_threshold_yes"],
-        owrr_threshold_no=r["owrr_threshold_no"],
-        min_owrr_confidence=Confidence(r["min_owrr_confidence"]),
-        markets_filter=frozenset(r["markets_filter"]),
-        sizing_mode=SizingMode(r["sizing_mode"]),
-        fixed_size_usd=r["fixed_size_usd"],
-        proportional_fraction=r["proportional_fraction"],
-        slippage_ceiling=r["slippage_ceiling"],
-        order_style=OrderStyle(r["order_style"]),
-    )
+    """Raises `ValidationError` when the settings row breaks a rule of `StrategySettings`."""
+    # `balance_usd` here is the strategy's cash now, which is what sizing works from
+    config = settings_from_row(r).to_config(strategy_id=r["strategy_id"], name=r["name"], wallet_id=r["wallet_id"])
     holdings: dict[str, PositionHolding] = {}
     for h in r["holdings"]:
         holdings[h["token_id"]] = PositionHolding(

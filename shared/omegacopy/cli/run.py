@@ -1,8 +1,8 @@
 """`omegacopy run`: the whole system locally, end to end (no AWS account, no Docker).
 
-Starts PostgreSQL, ClickHouse (chDB), moto and the paper exchange on loopback, seeds a scenario,
-drives the three Lambda handlers tick by tick, prints a line per tick and a summary, and writes
-the summary as JSON. Ctrl-C stops everything; `--keep` leaves the stack up until Ctrl-C.
+Starts PostgreSQL (or uses DATABASE_URL's server), ClickHouse (chDB), moto and the paper exchange
+on loopback, seeds a scenario, drives the three Lambda handlers tick by tick, prints a line per
+tick and a summary, and writes the summary as JSON. Ctrl-C stops everything; `--keep` leaves the stack up until Ctrl-C.
 The work is in `omegacopy.devstack.local_run`; this module parses options and prints.
 """
 
@@ -12,6 +12,7 @@ import argparse
 import math
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -30,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "run",
         help="run the whole system locally: embedded stack, seeded scenario, real handlers",
         description=(
-            "Starts PostgreSQL, ClickHouse (chDB), moto and the paper exchange on free loopback ports, imports a "
+            "Starts PostgreSQL (a throwaway cluster; with DATABASE_URL set, a database of its own on that server, "
+            "dropped on exit), ClickHouse (chDB), moto and the paper exchange on free loopback ports, imports a "
             "follower wallet with `omegacopy wallet import`, seeds leaders, markets and strategies, then drives "
             "ticks like the Step Functions schedule: wallet monitor -> SQS -> executor -> reconciler. Ctrl-C stops "
             "everything cleanly. Exit 0 when every invariant check holds, 1 when one does not, 130 on Ctrl-C."
@@ -98,7 +100,13 @@ def _run(args: argparse.Namespace) -> int:
             f"omegacopy run: seed {args.seed}, {args.ticks} ticks, speed {args.speed:g}x; reports in {paths.directory}"
         )
         with local_run.run_session(
-            seed=args.seed, ticks=args.ticks, speed=args.speed, paths=paths, out=_say, began=began
+            seed=args.seed,
+            ticks=args.ticks,
+            speed=args.speed,
+            paths=paths,
+            out=_say,
+            began=began,
+            database_url=os.environ.get("DATABASE_URL") or None,  # the operator's server, if they named one
         ) as result:
             for line in result.lines:
                 _say(line)
@@ -112,6 +120,9 @@ def _run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, _Terminated) as stop:
         _say("\ninterrupted: the stack is stopped (PostgreSQL, ClickHouse, moto, paper exchange) and cleaned up")
         return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
+    except RuntimeError as exc:  # a service that cannot start says why and what to do
+        print(f"omegacopy run: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK if ok else EXIT_FAILED
 
 

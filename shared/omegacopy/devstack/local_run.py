@@ -29,6 +29,9 @@ import glob
 import json
 import logging
 import os
+import re
+import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -44,9 +47,12 @@ from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import psycopg
+from psycopg import sql as pg_sql
+from psycopg.conninfo import make_conninfo
 
 from omegacopy.adapters.schema import clickhouse_init, find_infra_dir, migrate
 from omegacopy.config import ExecutorEnv, MonitorEnv, tunable_text
@@ -104,11 +110,18 @@ class LocalStack:
         tunables: Mapping[str, str] | None = None,
         exchange_seed: int | None = None,
         progress: Callable[[str], None] | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.stage = stage
+        # a PostgreSQL server of the operator's (their DATABASE_URL): the run gets a database of
+        # its own there, dropped on exit; None = a throwaway cluster
+        self._server_url = database_url or None
+        self._run_database: str | None = None
         self.ssm_prefix = f"/omegacopy/{stage}"
         self.credentials_prefix = f"omegacopy/{stage}/clob"
-        self._tunable_overrides = dict(tunables or {})
+        # a local stack trades on the paper exchange: its kill switch starts released (a deployment's
+        # starts engaged: the built-in default and the template's)
+        self._tunable_overrides = {"kill_switch": "false", **(tunables or {})}
         self._exchange_seed = exchange_seed
         self._progress = progress or (lambda _line: None)
         self.timings = StartupTimings()
@@ -155,9 +168,13 @@ class LocalStack:
         werkzeug.setLevel(logging.WARNING)
 
         with _timed(self.timings, "postgres_s"):
-            self.postgres = _start_postgres_reaped()
-            self.postgres_dir, self.postgres_pid = _postgres_process(self.postgres)
-        self._progress(f"postgres        {self.pg_url}  ({self.timings.postgres_s:.1f} s)")
+            if self._server_url is None:
+                self.postgres = _start_postgres_reaped()
+                self.postgres_dir, self.postgres_pid = _postgres_process(self.postgres)
+            else:
+                self.postgres = self._database_on_server(self._server_url)
+        where = "(a database of its own on DATABASE_URL's server, dropped on exit) " if self._server_url else ""
+        self._progress(f"postgres        {mask_password(self.pg_url)}  {where}({self.timings.postgres_s:.1f} s)")
         with _timed(self.timings, "clickhouse_s"):
             self.clickhouse = start_clickhouse()
         self._progress(f"clickhouse      {self.ch_http}  pid {self.clickhouse.pid}  "
@@ -198,7 +215,7 @@ class LocalStack:
                 ("paper exchange", lambda: self.exchange_server.stop() if self.exchange_server else None),
                 ("moto", lambda: self.moto.stop() if self.moto else None),
                 ("clickhouse", lambda: self.clickhouse.stop() if self.clickhouse else None),
-                ("postgres", lambda: self.postgres.stop() if self.postgres else None),
+                ("postgres", self._stop_postgres),
                 ("environment", self._restore_environment),
             ]
             for name, step in steps:
@@ -294,7 +311,39 @@ class LocalStack:
             "clickhouse_secret_arn": self.clickhouse_secret_arn,
         }
 
+    def tool_env(self) -> dict[str, str]:
+        """What the operator's commands need beside the functions' environment (local.env): the
+        URLs themselves, so `omegacopy strategy …`, `report` and `doctor` work after sourcing it."""
+        return {
+            "DATABASE_URL": self.pg_url,
+            "CLICKHOUSE_URL": self.ch_url,
+            "GEOBLOCK_URL": f"{self.exchange.url}/api/geoblock",
+        }
+
     # --- internals -----------------------------------------------------------------------------------
+    def _database_on_server(self, server_url: str) -> PostgresServer:
+        name = f"omegacopy_run_{secrets.token_hex(4)}"
+        try:
+            with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(pg_sql.SQL("CREATE DATABASE {}").format(pg_sql.Identifier(name)))
+        except psycopg.Error as exc:
+            raise RuntimeError(
+                f"DATABASE_URL: cannot create the run's database there ({type(exc).__name__}: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); it needs a reachable server and the"
+                " CREATEDB privilege, or unset DATABASE_URL for a throwaway cluster"
+            ) from None
+        self._run_database = name
+        return PostgresServer(url=_with_database(server_url, name))
+
+    def _stop_postgres(self) -> None:
+        if self._run_database is not None and self._server_url is not None:
+            with psycopg.connect(self._server_url, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(pg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    pg_sql.Identifier(self._run_database)))  # fmt: skip
+            self._run_database = None
+        elif self.postgres is not None:
+            self.postgres.stop()
+
     def _isolate_environment(self) -> None:
         """Nothing of the operator's shell may point the handlers elsewhere (a real database, a real
         AWS account): variables the functions read are removed, AWS config files hidden."""
@@ -353,6 +402,18 @@ class LocalStack:
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=self.queues.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
+
+
+def _with_database(url: str, name: str) -> str:
+    """The same server, another database: a URL stays a URL, a keyword string stays one."""
+    if url.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+    return make_conninfo(url, dbname=name)
+
+
+def mask_password(url: str) -> str:
+    return re.sub(r"(://[^:/@\s]*:)[^\s/]+@", r"\1***@", url)
 
 
 def _tunable_texts(model: Tunables) -> dict[str, str]:
@@ -818,18 +879,29 @@ class RunResult:
 
 @contextlib.contextmanager
 def run_session(
-    *, seed: int, ticks: int, speed: float, paths: ReportPaths, out: Callable[[str], None], began: float
+    *,
+    seed: int,
+    ticks: int,
+    speed: float,
+    paths: ReportPaths,
+    out: Callable[[str], None],
+    began: float,
+    database_url: str | None = None,
 ) -> Iterator[RunResult]:
     """Start the stack, seed, run `ticks` ticks, write the summary and the ledger; the stack stays
     up inside the `with` (for `--keep`) and is stopped on leaving it, however it is left.
 
-    `began`: the monotonic time the command started at (the summary's total)."""
+    `began`: the monotonic time the command started at (the summary's total).
+    `database_url`: run on that PostgreSQL server (a database of its own) instead of a throwaway one."""
     from omegacopy.devstack.scenario import generate_scenario
 
     scenario = generate_scenario(seed=seed, ticks=ticks)
     paths.directory.mkdir(parents=True, exist_ok=True)
     out("starting the stack …")
-    with paths.log.open("w") as log, LocalStack(tunables=SCENARIO_TUNABLES, exchange_seed=seed, progress=out) as stack:
+    with (
+        paths.log.open("w") as log,
+        LocalStack(tunables=SCENARIO_TUNABLES, exchange_seed=seed, progress=out, database_url=database_url) as stack,
+    ):
         out(f"stack up in {stack.timings.total_s:.1f} s")
         run = LocalRun(stack, scenario, speed=speed, out=out, log=log)
         run.setup()
@@ -845,13 +917,15 @@ def run_session(
 
 def how_to_reach(stack: LocalStack, paths: ReportPaths) -> list[str]:
     """What `--keep` prints: every service's address and how to talk to it."""
-    paths.env.write_text("".join(f"{k}={v}\n" for k, v in sorted(stack.handler_env().items())))
+    env = {**stack.handler_env(), **stack.tool_env()}
+    paths.env.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(env.items())))
+    paths.env.chmod(0o600)  # DATABASE_URL may carry the password of the operator's own server
     s = stack.services()
     query = f"{s['clickhouse_http']}/?query=SELECT+count()+FROM+{CH_DATABASE}.trades_raw"
     return [
         "",
         "the stack stays up; Ctrl-C (or SIGTERM) stops it",
-        f"  PostgreSQL      psql {s['postgres_url']}",
+        f"  PostgreSQL      psql {mask_password(s['postgres_url'])}",
         f"  ClickHouse      {s['clickhouse_http']} (database {CH_DATABASE}); python: "
         f"clickhouse_connect.get_client(dsn='{stack.ch_url}'); shell: curl '{query}'",
         f"  paper exchange  {s['paper_exchange_url']} (public: /book?token_id=…, /midpoint?token_id=…); its ledger "
@@ -860,6 +934,8 @@ def how_to_reach(stack: LocalStack, paths: ReportPaths) -> list[str]:
         f"{s['moto_endpoint']} aws sqs get-queue-attributes --queue-url {s['queue_url']} --attribute-names All",
         f"  handlers        their environment is in {paths.env}: set -a; . {paths.env}; set +a; "
         "make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json",
+        f"  commands        with that environment: omegacopy strategy list, omegacopy doctor, omegacopy report "
+        f"(or omegacopy doctor --env-file {paths.env})",
     ]
 
 

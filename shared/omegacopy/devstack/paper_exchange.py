@@ -39,7 +39,10 @@ the duplicate message wording; marketable orders need $1 of notional (limit orde
 `min_size` shares); orders never match the same wallet's resting orders; FOK-killed /
 FAK-nothing come back as HTTP 200 success:false status "unmatched" (or HTTP 400 with
 `unmatched_style="error_400"`); markets with `taker_delay` answer "delayed" but match at once;
-L2 timestamps are only checked when `auth_window_s` is set.
+L2 timestamps are only checked when `auth_window_s` is set. `GET /balance-allowance` reports the
+pUSD allowance of each exchange contract (unlimited unless `set_allowance` lowers it; orders are
+checked against the balance only). `GET /api/geoblock` answers the documented
+`{blocked, ip, country, region}` (`set_geoblock`); the real one lives on polymarket.com.
 Not modelled: fees (served in `fd`, never charged), complementary matching (a YES buy against a
 NO buy through minting), on-chain settlement, server-side per-signer buckets.
 """
@@ -228,6 +231,8 @@ class PaperAccount:
     signature_type: int
     pusd: Decimal
     positions: dict[str, Decimal] = field(default_factory=dict)
+    # pUSD allowance per exchange contract (lower-case address), base units; absent = unlimited
+    allowances: dict[str, int] = field(default_factory=dict)
     heartbeat_id: str | None = None
     heartbeat_at: float | None = None
 
@@ -612,6 +617,9 @@ class PaperExchange:
             raise ValueError("unmatched_style must be 'success_false' or 'error_400'")
         self.unmatched_style = unmatched_style
         self.trades_page_size = 100  # GET /data/trades page length (tests shrink it to page)
+        # GET /api/geoblock (Polymarket serves it on polymarket.com, not the CLOB host; served here
+        # so a local stack has one): the documented shape {blocked, ip, country, region}
+        self.geoblock: dict[str, Any] = {"blocked": False, "ip": "127.0.0.1", "country": "IE", "region": "L"}
         self.clock = ServerClock()
         self.faults = Faults(seed)
         self.requests: Counter[str] = Counter()
@@ -801,6 +809,24 @@ class PaperExchange:
         with self._lock:
             return self._accounts[eoa.lower()].positions.get(token_id, Decimal(0))
 
+    def set_balance(self, eoa: str, pusd: Decimal | str | int) -> None:
+        with self._lock:
+            self._accounts[eoa.lower()].pusd = _as_decimal(pusd)
+
+    def set_allowance(self, eoa: str, contract: str, amount: int | None) -> None:
+        """The pUSD allowance `GET /balance-allowance` reports for one exchange contract (base
+        units; None = unlimited again). Reported only: orders are checked against the balance."""
+        with self._lock:
+            allowances = self._accounts[eoa.lower()].allowances
+            if amount is None:
+                allowances.pop(contract.lower(), None)
+            else:
+                allowances[contract.lower()] = int(amount)
+
+    def set_geoblock(self, *, blocked: bool, country: str = "IE", region: str = "L") -> None:
+        with self._lock:
+            self.geoblock = {"blocked": blocked, "ip": "127.0.0.1", "country": country, "region": region}
+
     def reset_counters(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -944,6 +970,7 @@ class PaperExchange:
         routes: dict[tuple[str, str], Callable[[], _Reply]] = {
             ("GET", "/"): lambda: _json_reply("OK"),
             ("GET", "/time"): lambda: _json_reply(int(self.clock.now())),
+            ("GET", "/api/geoblock"): lambda: _json_reply(dict(self.geoblock)),
             ("GET", "/auth/derive-api-key"): lambda: self._l1(headers, create=False),
             ("POST", "/auth/api-key"): lambda: self._l1(headers, create=True),
         }
@@ -1703,7 +1730,10 @@ class PaperExchange:
         else:
             return _error(400, "Invalid asset type")
         units = int((balance * _UNIT).to_integral_value(rounding=ROUND_FLOOR))
-        allowances = dict.fromkeys((EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3), _MAX_UINT256)
+        allowances = {
+            contract: str(account.allowances.get(contract.lower(), _MAX_UINT256))
+            for contract in (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3)
+        }
         return _json_reply({"balance": str(units), "allowances": allowances})
 
     def _heartbeat(self, body: bytes, account: PaperAccount) -> _Reply:

@@ -1,14 +1,15 @@
 """COPY or SKIP: the decision rules for one (strategy, leader trade), as pure functions.
 
 Each rule is its own function returning a `Skip` (or None when the trade passes it); `decide_entry`
-and `decide_exit` run them in the order of the spec (shared/owrr.md, "How decisions use it") and
+and `decide_exit` run them in the order docs/owrr.md gives ("How a decision uses it") and
 turn the first failure into a SKIP `Decision` with a machine-readable `reason_code` and a sentence.
 Money is Decimal throughout; OWRR (a float score) enters only through the sizing strength.
 
-Choices where the spec is silent (also in the report to the lead):
+Choices where the definition is silent:
 - thresholds and minimum confidence come from the strategy (the tunables only hold the defaults the
   loader puts into StrategyConfig);
-- a strategy with no categories tracks nothing; category and markets-filter matching ignore case;
+- a strategy with no categories (and not `all_categories`) tracks nothing; category and markets-filter
+  matching ignore case;
 - sizes are rounded DOWN to whole dollars so a cap is never exceeded;
 - worst prices are clamped to [0.01, 0.99] and put on the finest CLOB grid (0.0001) in the
   direction that never widens the slippage allowance; the executor rounds to the market's tick;
@@ -150,9 +151,14 @@ def check_markets_filter(trade: LeaderTrade, strategy: StrategyConfig) -> Skip |
 
 
 def check_category(trade: LeaderTrade, strategy: StrategyConfig) -> Skip | None:
-    """Fails closed: an unknown market category or an empty category list copies nothing."""
+    """Fails closed: an unknown market category or an empty category list copies nothing.
+
+    `all_categories` tracks every category, but still not a market without one (OWRR is per
+    category: there would be no consensus to weigh)."""
     if trade.category is None or not trade.category.strip():
         return Skip(ReasonCode.CATEGORY_NOT_TRACKED, "Market has no category")
+    if strategy.all_categories:
+        return None
     if trade.category.casefold() not in _casefolded(strategy.categories):
         return Skip(
             ReasonCode.CATEGORY_NOT_TRACKED,

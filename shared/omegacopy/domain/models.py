@@ -124,6 +124,7 @@ class StrategyConfig:
     proportional_fraction: Decimal = Decimal("0")
     slippage_ceiling: Decimal = Decimal("0.02")
     order_style: OrderStyle = OrderStyle.FAK
+    all_categories: bool = False  # `categories: all`: every category the market dimension knows
 
 
 @dataclass(frozen=True, slots=True)

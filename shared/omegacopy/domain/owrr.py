@@ -1,16 +1,16 @@
-"""OWRR — the Omega-Weighted Risk Ratio of one market (spec: shared/owrr.md).
+"""OWRR — the Omega-Weighted Risk Ratio of one market (definition: docs/owrr.md).
 
 Pure and stdlib-only. The numbers must match the original TypeScript module on the same inputs, so
 this works in IEEE doubles like the JS did: votes are summed left to right in ranking order (no
 compensated summation), and the slider uses JS `Math.round` semantics (ties toward +infinity).
 
-Where the spec is silent, the choices are:
+Where the definition is silent, the choices are:
 - ranking ties on `total_position_value` are broken by lower-cased wallet address, ascending, so the
   top-20 cut never depends on row order (a NaN value ranks last);
 - wallet addresses are matched case-insensitively (hex addresses are case-insensitive); the
   breakdown reports the address as the position row spelled it;
 - duplicate position rows of one (wallet, side) are merged (shares and value summed, entry price
-  share-weighted), as step 1 of the spec would have summed them;
+  share-weighted), as step 1 of the definition would have summed them;
 - a vote that is not finite (e.g. an infinite risk) is dropped along with ≤ 0 / NaN ones, so
   `owrr` is always in [0, 1] (the JS would have produced NaN there).
 """

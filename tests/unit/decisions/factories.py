@@ -48,7 +48,7 @@ def sell(**overrides: Any) -> LeaderTrade:
 
 
 def strategy(**overrides: Any) -> StrategyConfig:
-    # The spec's sizing example: 5% of $10,000.
+    # The sizing example of docs/owrr.md: 5% of $10,000.
     base = StrategyConfig(
         strategy_id="s1",
         name="politics smart money",

@@ -11,7 +11,7 @@ CATEGORY = "politics"
 # (shares, avg_entry, omega) per wallet
 Spec = tuple[float, float, float | None]
 
-# The worked example of shared/owrr.md.
+# The worked example of docs/owrr.md.
 WORKED_YES: list[Spec] = [(1000, 0.60, 2.0), (400, 0.55, 1.2), (250, 0.70, 3.1)]
 WORKED_NO: list[Spec] = [(800, 0.40, 1.5), (300, 0.35, 0.9), (120, 0.45, 2.2)]
 

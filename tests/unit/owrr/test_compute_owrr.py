@@ -1,4 +1,4 @@
-"""OWRR against shared/owrr.md: the worked example, the quirks kept from the original, the gates."""
+"""OWRR against docs/owrr.md: the worked example, the quirks kept from the original, the gates."""
 
 from __future__ import annotations
 
