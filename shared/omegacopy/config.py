@@ -154,8 +154,9 @@ class WalletCliEnv(_Env):
 
 
 class IndexerEnv(_Env):
-    """Indexer environment: where to write (ClickHouse, PostgreSQL bookkeeping) and how long a pass
-    may run. The public APIs are configured by `PublicApiEnv`."""
+    """Indexer environment: where to write (ClickHouse, PostgreSQL bookkeeping). What to index and
+    how much a pass may spend are SSM tunables (`indexer_*` in `domain.models.Tunables`); the public
+    APIs are configured by `PublicApiEnv`."""
 
     stage: str = "dev"
     ssm_prefix: str = "/omegacopy/dev"
@@ -163,14 +164,6 @@ class IndexerEnv(_Env):
     database_secret_arn: str | None = None
     clickhouse_url: SecretStr | None = None
     clickhouse_secret_arn: str | None = None
-    # the pass stops at a checkpoint after this long (the function's timeout is longer)
-    run_budget_s: Annotated[float, Field(gt=0, le=900)] = 240.0
     http_timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
     workers: Annotated[int, Field(ge=1, le=32)] = 4
-    holders_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 600
-    metrics_max_age_s: Annotated[int, Field(ge=300, le=7 * 86_400)] = 6 * 3_600
-    market_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 900
-    trade_lookback_s: Annotated[int, Field(ge=0, le=7 * 86_400)] = 3_600
-    traded_window_days: Annotated[int, Field(ge=1, le=90)] = 7
-    max_holder_markets: Annotated[int, Field(ge=0, le=10_000)] = 500
-    max_metric_wallets: Annotated[int, Field(ge=0, le=100_000)] = 2_000
+    tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30

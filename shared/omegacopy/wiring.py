@@ -29,11 +29,12 @@ from omegacopy.adapters.polymarket import PolymarketPublicData, RunBudget, publi
 from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
 from omegacopy.adapters.ssm_tunables import SsmTunables
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
-from omegacopy.app.index_run import IndexDeps, IndexSettings
+from omegacopy.app.index_run import IndexDeps, index_settings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
 from omegacopy.config import ExecutorEnv, IndexerEnv, MonitorEnv
+from omegacopy.domain.models import Tunables
 from omegacopy.observability import PowertoolsTelemetry
-from omegacopy.ports import TradeSource
+from omegacopy.ports import TradeSource, TunablesUnavailableError
 from omegacopy.redaction import register
 
 
@@ -144,31 +145,29 @@ def build_indexer_deps(environ: Mapping[str, str], *, public: PolymarketPublicDa
         store=ClickHouseIndexStore(ch),
         books=PgIndexBooks(db_url),
         clock=SystemClock(),
-        settings=IndexSettings(
-            trade_lookback_s=env.trade_lookback_s,
-            traded_window_days=env.traded_window_days,
-            holders_max_age_s=env.holders_max_age_s,
-            metrics_max_age_s=env.metrics_max_age_s,
-            market_max_age_s=env.market_max_age_s,
-            max_holder_markets=env.max_holder_markets,
-            max_metric_wallets=env.max_metric_wallets,
-            workers=env.workers,
-        ),
+        settings=index_settings(Tunables(), workers=env.workers),
         requests_made=requests_made,
     )
 
 
 @cache
-def _indexer_deps() -> IndexDeps:
-    return build_indexer_deps(os.environ)
+def _indexer_container() -> tuple[IndexDeps, SsmTunables, int]:
+    env = IndexerEnv.from_environ(os.environ)
+    tunables = SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm"))
+    return build_indexer_deps(os.environ), tunables, env.workers
 
 
 def indexer_deps(remaining_ms: Callable[[], int] | None = None) -> IndexDeps:
-    """The container's indexer, its client given a fresh budget for this invocation: the pass's
-    own budget, and never closer than 20 s to the Lambda's end."""
-    deps = _indexer_deps()
-    env = IndexerEnv.from_environ(os.environ)
-    seconds = env.run_budget_s
+    """The container's indexer for one pass: settings from the tunables as they are now (the
+    built-in defaults while none can be read: the indexer places no order, so it need not stop),
+    its client given a fresh budget, never closer than 20 s to the Lambda's end."""
+    deps, source, workers = _indexer_container()
+    try:
+        tunables = source.get()
+    except TunablesUnavailableError:
+        tunables = Tunables()
+    deps.settings = index_settings(tunables, workers=workers)
+    seconds = float(tunables.indexer_run_budget_s)
     if remaining_ms is not None:
         seconds = min(seconds, max(1.0, remaining_ms() / 1000 - 20))
     data = deps.data

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
+from omegacopy.domain.models import Tunables
 from omegacopy.domain.owrr import TOP_WALLETS_PER_SIDE
 from omegacopy.domain.public_data import InvalidRecord, MarketRecord, PositionStatus, PublicPosition, PublicTrade
 from omegacopy.domain.wallet_metrics import CategoryMetrics, resolved_positions, wallet_metrics
@@ -59,6 +60,20 @@ class IndexSettings:
     max_holder_markets: int = 500  # markets whose holders one pass refreshes at most
     max_metric_wallets: int = 2_000  # wallets whose metrics one pass refreshes at most
     workers: int = 4  # concurrent API walks (the rate limiter, not this, bounds the request rate)
+
+
+def index_settings(tunables: Tunables, *, workers: int = 4) -> IndexSettings:
+    """This pass's settings from the operator's tunables (read every pass)."""
+    return IndexSettings(
+        trade_lookback_s=tunables.indexer_trade_lookback_s,
+        traded_window_days=tunables.indexer_traded_window_days,
+        holders_max_age_s=tunables.indexer_holders_max_age_s,
+        metrics_max_age_s=tunables.indexer_metrics_max_age_s,
+        market_max_age_s=tunables.indexer_market_max_age_s,
+        max_holder_markets=tunables.indexer_max_holder_markets,
+        max_metric_wallets=tunables.indexer_max_metric_wallets,
+        workers=workers,
+    )
 
 
 @dataclass

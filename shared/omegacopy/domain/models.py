@@ -296,3 +296,43 @@ class Tunables(BaseModel):
     clock_skew_limit_s: int = Field(
         default=5, ge=1, le=300, description="max tolerated skew between our clock and the exchange's (seconds)"
     )
+    # the indexer (functions/indexer): what it keeps fresh, and how much one pass may spend
+    indexer_run_budget_s: int = Field(
+        default=240,
+        ge=30,
+        le=840,
+        description="an indexer pass stops at a checkpoint after this long (seconds; the function times out at 900)",
+    )
+    indexer_holders_max_age_s: int = Field(
+        default=600,
+        ge=60,
+        le=86_400,
+        description="the holders of a market leaders trade are re-read when older than this (seconds)",
+    )
+    indexer_metrics_max_age_s: int = Field(
+        default=21_600,
+        ge=300,
+        le=604_800,
+        description="a weighed wallet's positions and omega are refreshed when older than this (seconds)",
+    )
+    indexer_market_max_age_s: int = Field(
+        default=900,
+        ge=60,
+        le=86_400,
+        description="an open market's row is re-read when older than this, to catch its resolution (seconds)",
+    )
+    indexer_trade_lookback_s: int = Field(
+        default=3_600,
+        ge=0,
+        le=604_800,
+        description="each pass re-reads a leader's trades this far behind its checkpoint (seconds)",
+    )
+    indexer_traded_window_days: int = Field(
+        default=7, ge=1, le=90, description="markets a leader traded within this many days keep fresh holders (days)"
+    )
+    indexer_max_holder_markets: int = Field(
+        default=500, ge=0, le=10_000, description="most markets whose holders one indexer pass refreshes"
+    )
+    indexer_max_metric_wallets: int = Field(
+        default=2_000, ge=0, le=100_000, description="most wallets whose positions one indexer pass refreshes"
+    )

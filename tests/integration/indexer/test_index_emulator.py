@@ -147,18 +147,12 @@ def test_index_run_once_prints_its_summary(
     api: PublicApiEmulator, ch_url: str, pg_url: str, followed: None, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    from omegacopy.wiring import _indexer_deps
-
     publish_week(api)
     api.clock.set(datetime.now(UTC).timestamp())  # the CLI runs on the wall clock
     for name, value in {"DATABASE_URL": pg_url, "CLICKHOUSE_URL": ch_url, "DATA_API_URL": api.data_url,
-                        "GAMMA_API_URL": api.gamma_url, "RUN_BUDGET_S": "120"}.items():  # fmt: skip
+                        "GAMMA_API_URL": api.gamma_url}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
-    _indexer_deps.cache_clear()
-    try:
-        assert main(["index", "run", "--once"]) == 0
-    finally:
-        _indexer_deps.cache_clear()
+    assert main(["index", "run", "--once", "--budget-s", "120"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     summary = json.loads(line)
     assert summary["status"] == "ok" and summary["trades_written"] > 0 and summary["requests"]["requests"] > 0
