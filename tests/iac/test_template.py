@@ -414,8 +414,8 @@ def test_scheduler_fires_every_minute_without_retries_into_a_dlq(cfn: dict[str, 
 
 def test_indexer_runs_on_its_own_schedule_one_pass_at_a_time(cfn: dict[str, Any], sam: dict[str, Any]) -> None:
     p = props(cfn, "IndexerSchedule")
-    assert p["ScheduleExpression"] == {"Ref": "IndexerSchedule"}
-    assert sam["Parameters"]["IndexerSchedule"]["Default"] == "rate(5 minutes)"
+    assert p["ScheduleExpression"] == {"Ref": "IndexerRate"}
+    assert sam["Parameters"]["IndexerRate"]["Default"] == "rate(5 minutes)"
     assert p["Target"]["Arn"] == {"Fn::GetAtt": ["IndexerFunction", "Arn"]}
     assert p["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
     assert p["Target"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}
