@@ -65,6 +65,8 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
             public,
             markets=GammaBackedMarketLookup(ClickHouseMarketLookup(ch, tables), public),
             lookback_s=env.data_api_lookback_s,
+            # two reads a tick at most (new fills, then history behind sales) inside the 25 s timeout
+            call_deadline_s=10.0,
         )
     else:
         source = ClickHouseTradeSource(ch, tables, clock=clock, future_skew_s=env.future_skew_s)

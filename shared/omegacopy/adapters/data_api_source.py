@@ -30,6 +30,7 @@ from omegacopy.adapters.polymarket import PolymarketPublicData, RunBudget
 from omegacopy.adapters.source_rows import parse_trade_row
 from omegacopy.domain.models import InvalidTrade, LeaderTrade, Outcome, TradeAction
 from omegacopy.domain.public_data import InvalidRecord, PublicTrade, side_of_index
+from omegacopy.observability import logger, metrics
 from omegacopy.ports import Clock, PublicDataError, SaleRef, SourceUnavailableError, TradeBatch
 
 
@@ -67,10 +68,25 @@ class DataApiTradeSource:
         self._deadline_s = call_deadline_s
 
     def fetch_new_trades(self, wallets: Sequence[str], since: datetime) -> TradeBatch:
+        """Every watched wallet's fills in the window. A wallet whose read fails is left for the next
+        tick (its fills are still inside the look-back then) and counted; only when no wallet can be
+        read does the tick fail closed: one bad address must not stop every leader's copies."""
         now = self._clock.now()
         start = min(since, now - self._lookback)
         watched = sorted({w.lower() for w in wallets})
-        reads = self._each_wallet(watched, lambda w: self._read_wallet(w, start))
+        outcomes = self._each_wallet(watched, lambda w: self._read_wallet(w, start), partial=True)
+        failed = {w: o for w, o in zip(watched, outcomes, strict=True) if isinstance(o, PublicDataError)}
+        if watched and len(failed) == len(watched):
+            first = next(iter(failed.values()))
+            raise SourceUnavailableError(f"data api: no watched wallet could be read ({first})")
+        if failed:
+            metrics.add_metric(name="SourceWalletErrors", unit="Count", value=len(failed))
+            errors = sorted({str(e)[:120] for e in failed.values()})[:5]
+            logger.warning(
+                "data api: wallets not read this tick, read again next tick",
+                extra={"wallets": len(failed), "errors": errors},
+            )
+        reads = [o for o in outcomes if not isinstance(o, PublicDataError)]
         fills = [t for rows, _ in reads for t in rows]
         info = self._markets(sorted({t.condition_id for t in fills})) if self._markets and fills else {}
         trades: list[LeaderTrade] = []
@@ -84,8 +100,9 @@ class DataApiTradeSource:
                 watermark = stamped if watermark is None or stamped > watermark else watermark
             else:
                 invalid.append(result)
-        for wallet, (_, bad_rows) in zip(watched, reads, strict=True):
-            invalid.extend(InvalidTrade(bad.key, wallet, f"{bad.source}: {bad.reason}") for bad in bad_rows)
+        for wallet, outcome in zip(watched, outcomes, strict=True):
+            if not isinstance(outcome, PublicDataError):
+                invalid.extend(InvalidTrade(bad.key, wallet, f"{bad.source}: {bad.reason}") for bad in outcome[1])
         return TradeBatch(tuple(trades), tuple(invalid), watermark)
 
     def leader_shares_before(self, sales: Sequence[SaleRef]) -> dict[str, Decimal]:
@@ -114,14 +131,24 @@ class DataApiTradeSource:
     def _market_fills(self, pair: tuple[str, str]) -> tuple[PublicTrade, ...]:
         return self._api.wallet_market_trades(*pair).rows
 
-    def _each_wallet(self, items: Sequence[Any], read: Callable[[Any], Any]) -> list[Any]:
-        """`read` for every item, concurrently, under one run budget; any failure fails the call closed."""
+    def _each_wallet(self, items: Sequence[Any], read: Callable[[Any], Any], *, partial: bool = False) -> list[Any]:
+        """`read` for every item, concurrently, under one run budget. Any failure fails the call
+        closed, unless `partial`: then a failed item's result is its error."""
         if not items:
             return []
         self._api.begin_run(RunBudget.within(self._api.timer, self._deadline_s))
+
+        def guarded(item: Any) -> Any:
+            try:
+                return read(item)
+            except PublicDataError as exc:
+                if not partial:
+                    raise
+                return exc
+
         try:
             with ThreadPoolExecutor(max_workers=min(self._workers, len(items))) as pool:
-                return list(pool.map(read, items))
+                return list(pool.map(guarded, items))
         except PublicDataError as exc:
             raise SourceUnavailableError(f"data api: {exc}") from exc
 
@@ -152,6 +179,8 @@ def _to_leader_trade(fill: PublicTrade, market: MarketInfo | None) -> LeaderTrad
         "usd_value": float(fill.shares * fill.price),
         "block_time": fill.traded_at,
         "market_known": market is not None,
+        "yes_token_id": market.yes_token_id if market else None,
+        "no_token_id": market.no_token_id if market else None,
         "category": market.category if market else None,
         "closed": market.closed if market else False,
         "neg_risk": market.neg_risk if market else False,

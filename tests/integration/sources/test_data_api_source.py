@@ -216,3 +216,22 @@ def test_the_source_is_selected_by_configuration(
     batch = source.fetch_new_trades([LEADER], datetime.now(UTC) - timedelta(minutes=5))
     assert [(t.category, t.outcome, t.token_id) for t in batch.trades] == [("weather", Outcome.NO, no)]
     assert build_monitor_deps({**env, "TRADE_SOURCE": "clickhouse"}).source.name == "clickhouse"
+
+
+def test_one_wallet_that_cannot_be_read_does_not_stop_the_others(
+    api: PublicApiEmulator, make_client: ClientFactory
+) -> None:
+    cid, info = _binary(api)
+    now = int(api.clock.now())
+    api.publish_trade(LEADER, cid, timestamp=now - 5)
+    api.publish_trade(OTHER, cid, timestamp=now - 4)
+    client = make_client(max_attempts=1)
+    source = DataApiTradeSource(client, markets=Markets({cid: info}), clock=EmulatorWallClock(api.clock),
+                                max_concurrency=1)  # fmt: skip
+    api.faults.set(Fault.SERVER_ERROR, count=1)  # the first wallet read (LEADER, in address order) fails
+
+    batch = source.fetch_new_trades([OTHER, LEADER], _now(api) - timedelta(minutes=5))
+
+    assert {t.wallet for t in batch.trades} == {OTHER}
+    again = source.fetch_new_trades([OTHER, LEADER], _now(api) - timedelta(minutes=5))
+    assert {t.wallet for t in again.trades} == {LEADER, OTHER}  # read again inside the look-back
