@@ -37,7 +37,7 @@ def test_layer_is_built_by_the_shared_makefile(sam: dict[str, Any]) -> None:
     assert "--requirement requirements.txt" in makefile
 
 
-def test_layer_package_step_leaves_the_dev_stack_out(tmp_path: Path) -> None:
+def test_layer_package_step_leaves_the_dev_stack_and_the_cli_out(tmp_path: Path) -> None:
     subprocess.run(
         ["make", "-s", "-C", str(SHARED), "layer-package", f"ARTIFACTS_DIR={tmp_path}", f"PYTHON={sys.executable}"],
         check=True,
@@ -45,12 +45,12 @@ def test_layer_package_step_leaves_the_dev_stack_out(tmp_path: Path) -> None:
     package = tmp_path / "python" / "omegacopy"
     shipped = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
     assert {"__init__.py", "wiring.py", "config.py", "app/run_tick.py"} <= shipped
-    assert not [p for p in shipped if p.startswith("devstack")]
+    assert not [p for p in shipped if p.startswith(("devstack", "cli"))]
     assert not list(package.rglob("__pycache__"))
     expected = {
         p.relative_to(SHARED / "omegacopy").as_posix()
         for p in (SHARED / "omegacopy").rglob("*.py")
-        if "devstack" not in p.parts and "__pycache__" not in p.parts
+        if "devstack" not in p.parts and "cli" not in p.parts and "__pycache__" not in p.parts
     }
     assert shipped == expected
 
