@@ -52,8 +52,8 @@ class CtfMarket:
         ids = []
         for index_set in (1, 2):
             collection = self.node.call(self.ctf, ctf_calls.get_collection_id(self.condition_id, index_set))
-            ids.append(str(ctf_calls.as_uint(self.node.call(self.ctf, ctf_calls.get_position_id(self.collateral,
-                                                                                                 collection)))))  # fmt: skip
+            position = self.node.call(self.ctf, ctf_calls.get_position_id(self.collateral, collection))
+            ids.append(str(ctf_calls.as_uint(position)))
         return ids[0], ids[1]
 
     def fund(self, holder: str, usd: int) -> None:

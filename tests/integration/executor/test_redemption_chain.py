@@ -206,7 +206,7 @@ def test_redemption_waits_while_disabled_or_unreported_and_signs_nothing(
 def test_a_market_closed_by_the_exchange_settles_at_the_chains_payouts(
     world: ExecutorWorld, ch: Any, evm_node: Any, market: CtfMarket
 ) -> None:
-    yes, no = market.token_ids()
+    _, no = market.token_ids()
     _hold(world, market, no, "50", "20")
     intent_id = world.intent(token=no)
     world.pg.execute(  # what reconcile records when the exchange cancels an order as market-resolved
