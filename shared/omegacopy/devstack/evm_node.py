@@ -1,7 +1,7 @@
 """A local EVM on loopback for on-chain paths (redemption): a Hardhat node serving JSON-RPC, and the
 real Gnosis ConditionalTokens contract compiled from its published npm source with solcjs.
 
-The npm project is `tools/evm` (versions pinned by its package-lock.json). `ensure_installed`
+The npm project is `evm/` (versions pinned by its package-lock.json). `ensure_installed`
 runs `npm ci` when its node_modules are missing or older than the lock; `compiled` runs its
 compile.js when the build is missing. The production `JsonRpcChain` talks to this node as it
 would to a Polygon endpoint. Hardhat's dev accounts are unlocked: tests deploy and act through
@@ -25,7 +25,7 @@ import httpx
 
 from omegacopy.devstack.postgres import free_port
 
-EVM_DIR = Path(__file__).resolve().parents[3] / "tools" / "evm"
+EVM_DIR = Path(__file__).resolve().parents[3] / "evm"
 _STAMP = Path("node_modules") / ".omegacopy-installed"
 
 

@@ -58,7 +58,9 @@ def test_nothing_held_settles_nothing_and_a_payout_outside_0_1_is_refused() -> N
     numerator=st.integers(min_value=0, max_value=1000),
     denominator=st.integers(min_value=1, max_value=1000),
 )
-def test_proceeds_never_exceed_what_the_chain_pays(shares: Decimal, cost: Decimal, numerator: int, denominator: int) -> None:
+def test_proceeds_never_exceed_what_the_chain_pays(
+    shares: Decimal, cost: Decimal, numerator: int, denominator: int
+) -> None:
     assume(numerator <= denominator)
     payout = payouts_from_numerators([numerator, denominator - numerator], denominator)[0]
     s = settle(Position(shares, cost), payout)
