@@ -101,6 +101,15 @@ deploy: sam-build ## sam deploy --config-env $(ENV) [OVERRIDES="Key=Value ..." o
 invoke: install ## run a handler in-process: make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json [ENV_FILE=…/local.env]
 	$(BIN)/python tools/invoke.py $(FUNCTION) $(EVENT) $(if $(ENV_FILE),--env-file $(ENV_FILE))
 
+# ---- The local EVM of the redemption tests (evm/: Hardhat node, solc, ConditionalTokens source) ------
+# npm ci only when the lock changed (npm's own cache keeps the downloads); the tests call the same.
+.PHONY: evm-deps
+evm-deps: evm/node_modules/.omegacopy-installed ## npm packages of the local EVM (pinned by evm/package-lock.json)
+
+evm/node_modules/.omegacopy-installed: evm/package-lock.json
+	npm ci --prefix evm --no-audit --no-fund --loglevel=error
+	touch $@
+
 # ---- Executor soak (minutes): duplicates and non-terminal intents must both print 0 ----------------
 .PHONY: soak
 

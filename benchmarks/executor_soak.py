@@ -14,12 +14,18 @@ against real PostgreSQL, moto KMS/Secrets Manager and the paper exchange:
   after a visibility timeout;
 - 5 % of POST /order replies are dropped after the exchange booked the order (the paper
   exchange's DROP_AFTER_ACCEPT fault), for the whole run;
-- then `reconcile` three times, the clock moved past the grace period before each.
+- halfway through, two markets resolve (YES wins): `settle_resolved` cancels our resting orders there
+  and settles every position once at its payout; fills that still arrive there are settled later;
+- then `reconcile` three times, the clock moved past the grace period before each; settlement once
+  more, and four redemption runs (`redeem`) against a node in memory (`soak_chain`) that loses 10 %
+  of broadcasts before its pool and 10 % of replies after it, with blocks mined between runs.
 
 Prints `duplicates` (exchange orders beyond one per intent, plus orders no intent owns),
 `non_terminal_after_3_reconciles` (intents left NEW / SUBMITTING / UNKNOWN / LOST; a passive
 order resting as ACCEPTED is settled for this purpose), `orders`, the run's size and time, and
-diagnostics. Goal: 0 and 0.
+diagnostics; for resolutions: `redemption_duplicate_transactions` (distinct signed transactions per
+wallet and market beyond one), `redemptions_open_after_4_runs`, `open_positions_in_resolved_markets`,
+`redemption_payout_mismatch_usd` (paid on chain against what the books credited). Goal: 0 each.
 
     python -m benchmarks.executor_soak [--intents 10000] [--seed 7] [--reconcile-batch-limit 200]
 
@@ -34,18 +40,26 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from benchmarks.executor_world import CENT, ControlledClock, PostProbe, SimulatedCrash, World, executor_world, quiet
+from benchmarks.soak_chain import SoakChain, position_holdings
+from omegacopy.adapters.pg_redemptions import PgRedemptionStore
+from omegacopy.adapters.pg_settlements import PgSettlementStore
 from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
+from omegacopy.app.redeem import RedemptionDeps, redeem
+from omegacopy.app.settle_resolved import SettlementDeps, settle_resolved
 from omegacopy.devstack.paper_exchange import FaultMode, LedgerOrder
 from omegacopy.domain.intent import TERMINAL_STATES, Intent, IntentDraft, IntentState, intent_id_for
 from omegacopy.domain.models import OrderStyle, TradeAction, Tunables
+from omegacopy.domain.redemption import RouteCandidates
+from omegacopy.domain.resolution import MarketResolution, ResolutionSource, resolution_from_vector
 from omegacopy.observability import metrics
+from omegacopy.ports import NullTelemetry, ResolutionRead
 
 DEFAULT_INTENTS = 10_000
 WALLETS = 4
@@ -61,7 +75,26 @@ RECONCILES = 3
 NON_TERMINAL = frozenset(IntentState) - TERMINAL_STATES - {IntentState.ACCEPTED}
 SETTLED = TERMINAL_STATES
 # Every intent is minutes old by the end of the run: the age rule must not expire them.
-TUNABLES = Tunables(kill_switch=False, intent_max_age_s=3_600)  # the longest the model allows: an hour
+TUNABLES = Tunables(kill_switch=False, intent_max_age_s=3_600, redemptions_enabled=True)
+RESOLVED_MARKETS = 2
+REDEEM_RUNS = 4
+SOAK_CTF = "0x" + "c7" * 20
+SOAK_COLLATERAL = "0x" + "c0" * 20
+
+
+class SoakResolutions:
+    """The markets dimension after the soak's resolutions: YES won in each."""
+
+    def __init__(self) -> None:
+        self.resolved: dict[str, MarketResolution] = {}
+
+    def resolve(self, condition_id: str, yes: str, no: str) -> None:
+        self.resolved[condition_id] = resolution_from_vector(
+            condition_id, [yes, no], [Decimal(1), Decimal(0)], source=ResolutionSource.MARKETS
+        )
+
+    def resolutions(self, condition_ids: Sequence[str]) -> ResolutionRead:
+        return ResolutionRead({c: self.resolved[c] for c in condition_ids if c in self.resolved})
 
 
 @dataclass
@@ -127,7 +160,9 @@ def _seed(world: World, rng: random.Random) -> None:
         world.add_market(m, yes_mid=Decimal(rng.randint(20, 80)) / 100, depth=BOOK_DEPTH)
 
 
-def _stream(deps: ExecutorDeps, probe: PostProbe, rows: Sequence[Intent], rng: random.Random) -> StreamStats:
+def _stream(
+    deps: ExecutorDeps, probe: PostProbe, rows: Sequence[Intent], rng: random.Random, halfway: Callable[[], None]
+) -> StreamStats:
     """Deliver every message at least once, some again, in the simulated queue's order."""
     stats = StreamStats()
     n = len(rows)
@@ -142,8 +177,13 @@ def _stream(deps: ExecutorDeps, probe: PostProbe, rows: Sequence[Intent], rng: r
                 # anywhere later: while it is in flight, right after it finished, or long after
                 heap.append((rng.uniform(i, n * 1.05), tie := tie + 1, row.intent_id, 0))
     heapq.heapify(heap)
+    half_done = False
     while heap:
         when, _, intent_id, failures = heapq.heappop(heap)
+        if not half_done and when >= n / 2:
+            half_done = True
+            probe.reset()
+            halfway()
         stats.deliveries += 1
         probe.reset(crash=rng.random() < CRASH_PROBABILITY)
         try:
@@ -207,10 +247,19 @@ def soak(
         world.exchange.faults.set(
             FaultMode.DROP_AFTER_ACCEPT, probability=DROP_PROBABILITY, paths=["/order"], methods=["POST"], seed=seed
         )
+        resolutions = SoakResolutions()
+        settlement = SettlementDeps(
+            store=PgSettlementStore(world.url), markets=resolutions, exchanges=exchanges, telemetry=NullTelemetry()
+        )
         setup_s = time.perf_counter() - started
 
+        def resolve_some() -> None:
+            for market in world.markets[:RESOLVED_MARKETS]:
+                resolutions.resolve(market.condition_id, *market.tokens)
+            settle_resolved(settlement)
+
         t0 = time.perf_counter()
-        stats = _stream(deps, probe, rows, rng)
+        stats = _stream(deps, probe, rows, rng, resolve_some)
         stream_s = time.perf_counter() - t0
         in_flight_after_stream = sum(1 for v in _states(world).values() if v[0] in NON_TERMINAL)
 
@@ -225,6 +274,8 @@ def soak(
             reconcile_outcomes.update(summary.outcomes)
             metrics.clear_metrics()
         reconcile_s = time.perf_counter() - t1
+        settle_resolved(settlement)  # fills that arrived after the resolution, and orders now ended
+        resolution_lines = _redeem_resolved(world, deps, resolutions, rng)
 
         states = _states(world)
         ledger = world.exchange.ledger()
@@ -273,12 +324,63 @@ def soak(
         ("soak_fill_share_mismatches", float(mismatched_shares), "intents"),
         ("soak_fill_usd_mismatches", float(mismatched_usd), "intents"),
     ]
+    lines += resolution_lines
     lines += [(f"soak_kind_{k}", float(v), "intents") for k, v in sorted(kinds.items())]
     lines += [(f"soak_state_{k}", float(v), "intents") for k, v in sorted(state_counts.items())]
     lines += [(f"soak_rejected_{k}", float(v), "intents") for k, v in sorted(reasons.items())]
     lines += [(f"soak_reconcile_outcome_{k}", float(v), "intents") for k, v in sorted(reconcile_outcomes.items())]
     lines += [(f"soak_error_{k}", float(v), "executions") for k, v in sorted(stats.errors.items())]
     return lines
+
+
+def _redeem_resolved(
+    world: World, deps: ExecutorDeps, resolutions: SoakResolutions, rng: random.Random
+) -> list[tuple[str, float, str]]:
+    """Redeem the settled markets against the soak's node, faults on, blocks mined between runs."""
+    chain = SoakChain(chain=137, ctf=SOAK_CTF, collateral=SOAK_COLLATERAL, rng=rng)
+    for market in world.markets[:RESOLVED_MARKETS]:
+        chain.add_market(market.condition_id, *market.tokens)
+        chain.reported.add(market.condition_id)
+    # on chain, each wallet holds what its strategies were settled for
+    held = world.conn.execute(
+        "SELECT w.address, s.token_id, sum(s.shares) FROM position_settlements s"
+        " JOIN wallets w ON w.wallet_id = s.wallet_id GROUP BY 1, 2"
+    ).fetchall()
+    position_holdings(chain, [(address, token, int(shares * 10**6)) for address, token, shares in held])
+    redemption = RedemptionDeps(
+        store=PgRedemptionStore(world.url),
+        chain=chain,
+        keys=deps.keys,
+        tunables=deps.tunables,
+        clock=deps.clock,
+        telemetry=NullTelemetry(),
+        chain_id=137,
+        routes=RouteCandidates(ctf=SOAK_CTF, collaterals=(SOAK_COLLATERAL,), neg_risk_adapters=()),
+    )
+    for _ in range(REDEEM_RUNS):
+        redeem(redemption)
+        chain.mine()
+    resolved = [m.condition_id for m in world.markets[:RESOLVED_MARKETS]]
+    still_open = world.conn.execute(
+        "SELECT count(*) FROM strategy_positions WHERE condition_id = ANY(%s) AND shares > 0", (resolved,)
+    ).fetchone()
+    rows = world.conn.execute("SELECT state, expected_usd, payout_units FROM redemptions").fetchall()
+    open_redemptions = sum(1 for state, _, _ in rows if state not in ("CONFIRMED", "NOT_NEEDED"))
+    expected = sum((usd for _, usd, _ in rows), Decimal(0))
+    paid = Decimal(sum(int(units or 0) for _, _, units in rows)) / 10**6
+    settled = world.conn.execute("SELECT count(*), COALESCE(sum(proceeds_usd), 0) FROM position_settlements").fetchone()
+    assert settled is not None and still_open is not None
+    return [
+        ("redemption_duplicate_transactions", float(chain.duplicates()), "transactions"),
+        ("redemptions_open_after_4_runs", float(open_redemptions), "redemptions"),
+        ("open_positions_in_resolved_markets", float(still_open[0]), "positions"),
+        ("redemption_payout_mismatch_usd", float(abs(paid - expected)), "USD"),
+        ("soak_resolved_markets", float(len(resolved)), "markets"),
+        ("soak_settled_positions", float(settled[0]), "positions"),
+        ("soak_settlement_proceeds_usd", float(settled[1]), "USD"),
+        ("soak_redemptions", float(len(rows)), "redemptions"),
+        ("soak_redemption_broadcasts_seen", float(sum(len(h) for h in chain.seen.values())), "transactions"),
+    ]
 
 
 def _fill_mismatches(

@@ -114,3 +114,22 @@ def queues(moto_server: Any) -> Any:
     from omegacopy.devstack.aws import create_execution_queues
 
     return create_execution_queues(moto_server.client("sqs"), name=f"exec-{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture(scope="session")
+def evm_node() -> Iterator[Any]:
+    """A local Hardhat node (JSON-RPC on loopback) with the compiled ConditionalTokens source at hand.
+
+    Skipped only when node or npm is not installed at all; anything else that fails is a failure.
+    """
+    from omegacopy.devstack.evm_node import compiled, ensure_installed, node_tools_missing, start_evm_node
+
+    missing = node_tools_missing()
+    if missing is not None:
+        pytest.skip(missing)
+    ensure_installed()
+    contracts = compiled()
+    node = start_evm_node()
+    node.contracts = contracts  # type: ignore[attr-defined]
+    yield node
+    node.stop()

@@ -167,3 +167,37 @@ class IndexerEnv(_Env):
     http_timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
     workers: Annotated[int, Field(ge=1, le=32)] = 4
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
+
+
+class SettlementEnv(_Env):
+    """Settlement function: resolved markets settled in the books, then redeemed on chain.
+
+    Reads the markets dimension (ClickHouse), cancels our orders in resolved markets (the CLOB, with
+    the executor's credentials), and signs redemptions with the wallets' KMS-wrapped keys, sent to a
+    Polygon JSON-RPC endpoint whose URL (it carries the provider's key) is a secret.
+    """
+
+    stage: str = "dev"
+    ssm_prefix: str = "/omegacopy/dev"
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None
+    clickhouse_url: SecretStr | None = None
+    clickhouse_secret_arn: str | None = None
+    markets_table: str = "markets"
+    clob_url: str = ExecutorEnv.model_fields["clob_url"].default
+    chain_id: int = ExecutorEnv.model_fields["chain_id"].default
+    clob_credentials_prefix: str = ExecutorEnv.model_fields["clob_credentials_prefix"].default
+    http_timeout_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    polygon_rpc_url: SecretStr | None = None
+    polygon_rpc_secret_arn: str | None = None
+    rpc_timeout_s: Annotated[float, Field(gt=0, le=30)] = 8.0
+    tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
+    redemption_batch_limit: Annotated[int, Field(ge=1, le=1_000)] = 50
+    # where redemptions may go (domain/redemption.py: the route is checked on chain); comma-separated
+    ctf_address: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")] = "0x4d97dcd97ec945f40cf65f87097ace5ea0476045"
+    collateral_addresses: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}(,0x[0-9a-fA-F]{40})*$")] = (
+        "0xc011a7e12a19f7b1f670d46f03b03f3342e82dfb,0x2791bca1f2de4661ed88a30c99a7a9449aa84174"
+    )
+    neg_risk_adapter_addresses: Annotated[str, Field(pattern=r"^(0x[0-9a-fA-F]{40}(,0x[0-9a-fA-F]{40})*)?$")] = (
+        "0xada2005600dec949baf300f4c6120000bdb6eaab,0xd91e80cf2e7be2e162c6513ced06f1dd0da35296"
+    )

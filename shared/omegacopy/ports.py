@@ -10,9 +10,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Generic, Literal, Protocol, TypeVar
 
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
+from omegacopy.domain.evm_tx import SignedTx
 from omegacopy.domain.intent import Intent, IntentProgress, IntentState, Submission
 from omegacopy.domain.models import (
     InvalidTrade,
@@ -22,7 +24,7 @@ from omegacopy.domain.models import (
     Tunables,
 )
 from omegacopy.domain.owrr import OwrrResult, WalletMetric, WalletPosition
-from omegacopy.domain.positions import BookedFill, Position
+from omegacopy.domain.positions import BookedFill, Position, Settlement
 from omegacopy.domain.public_data import (
     HolderPosition,
     InvalidRecord,
@@ -32,6 +34,8 @@ from omegacopy.domain.public_data import (
     PublicPosition,
     PublicTrade,
 )
+from omegacopy.domain.redemption import FeePlan, RedemptionReason, RedemptionRoute, RedemptionState
+from omegacopy.domain.resolution import MarketResolution
 from omegacopy.domain.signer import Signer
 from omegacopy.domain.wallet_metrics import CategoryMetrics
 
@@ -492,3 +496,181 @@ class IndexBookkeeping(Protocol):
         ...
 
     def finish_run(self, run_id: str, status: str, summary: Mapping[str, object], at: datetime) -> None: ...
+
+
+# --- resolved markets: settlement and on-chain redemption ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionRead:
+    """The resolved markets among those asked about, and the rows whose resolution was refused."""
+
+    resolved: dict[str, MarketResolution]
+    invalid: tuple[InvalidRecord, ...] = ()
+
+
+class ResolutionReader(Protocol):
+    """The markets dimension: which of these markets resolved, and how each outcome paid."""
+
+    def resolutions(self, condition_ids: Sequence[str]) -> ResolutionRead: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOrder:
+    intent_id: str
+    wallet_id: str
+    order_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPosition:
+    strategy_id: str
+    wallet_id: str
+    token_id: str
+    position: Position
+    busy: bool  # an order of the strategy in this token is still in flight: settle it later
+
+
+class SettlementTransaction(Protocol):
+    """One PostgreSQL transaction holding the row locks of one market's open positions."""
+
+    def positions(self) -> list[HeldPosition]: ...
+
+    def record(self, held: HeldPosition, settlement: Settlement, resolution: MarketResolution) -> None:
+        """The position closed, the capital credited, the settlement row, the wallet's redemption row."""
+        ...
+
+
+class SettlementStore(Protocol):
+    def held_markets(self) -> list[str]:
+        """Condition ids with an open position or a live order of ours."""
+        ...
+
+    def exchange_resolved_markets(self) -> list[str]:
+        """Held markets in which the exchange cancelled an order of ours as market-resolved."""
+        ...
+
+    def held_tokens(self, condition_id: str) -> list[str]:
+        """The outcome tokens of this market we hold shares of."""
+        ...
+
+    def live_orders(self, condition_id: str) -> list[LiveOrder]: ...
+
+    def settling(self, condition_id: str) -> AbstractContextManager[SettlementTransaction]: ...
+
+
+class ChainError(RuntimeError):
+    """The node was unreachable, timed out or answered nonsense: nothing was decided, retry later."""
+
+
+class ChainRevertError(ChainError):
+    """The node executed the call and it reverted (a definite answer about the chain's state)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    address: str
+    topics: tuple[bytes, ...]
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    tx_hash: str
+    status: int  # 1 success, 0 reverted
+    block_number: int
+    gas_used: int
+    logs: tuple[LogEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeeQuote:
+    base_fee: int  # wei per gas, of the latest block
+    priority_fee: int  # wei per gas the node suggests
+
+
+class BroadcastOutcome(StrEnum):
+    ACCEPTED = "accepted"  # the node took it (or already had it)
+    REJECTED = "rejected"  # the node refused it for a definite reason (reconcile decides what it means)
+    UNKNOWN = "unknown"  # no definite answer: the receipt lookup decides, the same bytes go out again
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    outcome: BroadcastOutcome
+    message: str = ""
+
+
+class Chain(Protocol):
+    """A Polygon JSON-RPC node."""
+
+    def chain_id(self) -> int: ...
+
+    def call(self, to: str, data: bytes) -> bytes: ...
+
+    def estimate_gas(self, sender: str, to: str, data: bytes) -> int: ...
+
+    def fee_quote(self) -> FeeQuote: ...
+
+    def nonce(self, address: str, *, pending: bool) -> int: ...
+
+    def send_raw_transaction(self, raw: bytes) -> Broadcast: ...
+
+    def receipt(self, tx_hash: str) -> Receipt | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionRow:
+    wallet_id: str
+    condition_id: str
+    state: RedemptionState
+    neg_risk: bool
+    token_ids: tuple[str, ...]
+    expected_usd: Decimal
+    created_at: datetime
+    sender: str | None = None
+    nonce: int | None = None
+    tx_hash: str | None = None
+    raw_tx: bytes | None = None
+    broadcasts: int = 0
+
+
+class RedemptionTransaction(Protocol):
+    """One PostgreSQL transaction holding a redemption row's lock and its wallet's nonce lock."""
+
+    @property
+    def row(self) -> RedemptionRow: ...
+
+    def highest_pending_nonce(self, sender: str) -> int | None:
+        """The highest nonce of this sender's SUBMITTED redemptions (None: none in flight)."""
+        ...
+
+    def mark_submitted(self, route: RedemptionRoute, signed: SignedTx, nonce: int, fees: FeePlan) -> None: ...
+
+    def note_broadcast(self, message: str | None) -> None: ...
+
+    def wait(self, reason: RedemptionReason, message: str) -> None:
+        """Nothing done this time (state unchanged): why, for the operator."""
+        ...
+
+    def finish(
+        self,
+        state: RedemptionState,
+        reason: RedemptionReason,
+        message: str,
+        *,
+        receipt: Receipt | None = None,
+        payout_units: int | None = None,
+    ) -> None: ...
+
+
+class RedemptionStore(Protocol):
+    def open_redemptions(self, limit: int) -> list[RedemptionRow]:
+        """NEW, SUBMITTED and BLOCKED rows, SUBMITTED first, the least recently touched first."""
+        ...
+
+    def locked(self, wallet_id: str, condition_id: str) -> AbstractContextManager[RedemptionTransaction | None]: ...
+
+    def overdue(self, older_than: datetime) -> int:
+        """Open redemptions (NEW, SUBMITTED, BLOCKED) created before `older_than`."""
+        ...

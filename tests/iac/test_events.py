@@ -76,7 +76,7 @@ def test_tick_events_name_their_slot(name: str, tick_id: str) -> None:
 
 def test_scheduler_event_is_what_the_schedule_sends(cfn: dict[str, Any]) -> None:
     schedules = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    assert len(schedules) == 2  # the ticks and the indexer
+    assert len(schedules) == 3  # the ticks, the indexer, settlement
     for schedule in schedules:
         template_input = json.loads(schedule["Properties"]["Target"]["Input"])
         assert set(_load("scheduler_event.json")) == set(template_input)

@@ -53,6 +53,9 @@ RECONCILER_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:ReconcilerArn"
 
 # The metrics the alarms read (namespace OmegaCopy, dimension service=omegacopy): the code emits them.
 ALARM_METRICS = {
+    "RedemptionsFailed",
+    "RedemptionsStuck",
+    "RedemptionErrors",
     "TickFailed",
     "TickDurationMs",
     "IntentsExecuted",
@@ -145,7 +148,7 @@ def test_resource_policies_allow_no_anonymous_principal(cfn: dict[str, Any]) -> 
 def test_every_function_has_its_own_role(cfn: dict[str, Any]) -> None:
     functions = resources(cfn, "AWS::Lambda::Function")
     roles = [_role_of(cfn, name) for name in functions]
-    assert len(set(roles)) == len(roles) == 4
+    assert len(set(roles)) == len(roles) == 5
     for role in roles:
         assert props(cfn, role)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
             "Service": "lambda.amazonaws.com"
@@ -166,14 +169,18 @@ def test_every_kms_decrypt_of_the_executor_is_bound_to_an_encryption_context(cfn
     assert wallet[0]["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == "wallet-signing-key"
 
 
-def test_only_the_executor_can_unwrap_wallet_keys(cfn: dict[str, Any]) -> None:
+def test_only_the_signing_functions_can_unwrap_wallet_keys(cfn: dict[str, Any]) -> None:
+    """The executor (orders) and settlement (redemptions) sign; nothing else sees a wallet key."""
     executor_role = _role_of(cfn, "ExecutorFunction")
+    settlement_role = _role_of(cfn, "SettlementFunction")
+    signers = {"ExecutorWalletKeyPolicy": executor_role, "SettlementWalletKeyPolicy": settlement_role}
     for name, kind, document in policy_documents(cfn):
         for st in statements(document):
             touches_wallet_key = "WalletKeysKey" in json.dumps(st.get("Resource", ""))
             if kind == "identity" and touches_wallet_key:
-                assert name == "ExecutorWalletKeyPolicy", name
-                assert props(cfn, name)["RoleName"] == {"Ref": executor_role}
+                assert name in signers, name
+                assert props(cfn, name)["RoleName"] == {"Ref": signers[name]}
+                assert st["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == "wallet-signing-key"
     key_policy = [st for st in statements(props(cfn, "WalletKeysKey")["KeyPolicy"]) if st["Effect"] == "Allow"]
     for st in key_policy:
         actions = as_list(st["Action"])
@@ -181,6 +188,7 @@ def test_only_the_executor_can_unwrap_wallet_keys(cfn: dict[str, Any]) -> None:
         if "kms:Decrypt" in actions:
             assert st["Principal"]["AWS"] in (
                 {"Fn::GetAtt": [executor_role, "Arn"]},
+                {"Fn::GetAtt": [settlement_role, "Arn"]},
                 {"Ref": "WalletAdminPrincipalArn"},
             )
             assert st["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == "wallet-signing-key"
@@ -295,6 +303,19 @@ def test_functions_run_python312_on_arm64_with_the_shared_layer(cfn: dict[str, A
         (
             "ReconcilerFunction",
             {"STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX"},
+        ),
+        (
+            "SettlementFunction",
+            {
+                "STAGE",
+                "SSM_PREFIX",
+                "DATABASE_SECRET_ARN",
+                "CLICKHOUSE_SECRET_ARN",
+                "POLYGON_RPC_SECRET_ARN",
+                "CLOB_URL",
+                "CHAIN_ID",
+                "CLOB_CREDENTIALS_PREFIX",
+            },
         ),
     ],
 )

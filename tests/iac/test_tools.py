@@ -56,6 +56,7 @@ def test_invoke_timeouts_match_the_template(cfn: dict[str, Any]) -> None:
         "ExecutorFunction": invoke.TIMEOUTS["executor"],
         "ReconcilerFunction": invoke.TIMEOUTS["reconciler"],
         "IndexerFunction": invoke.TIMEOUTS["indexer"],
+        "SettlementFunction": invoke.TIMEOUTS["settlement"],
     }
 
 

@@ -336,3 +336,19 @@ class Tunables(BaseModel):
     indexer_max_metric_wallets: int = Field(
         default=2_000, ge=0, le=100_000, description="most wallets whose positions one indexer pass refreshes"
     )
+    redemptions_enabled: bool = Field(
+        default=False,
+        description="true = resolved positions are redeemed on chain (signed with the wallet key); false = none signed",
+    )
+    redemption_gas_limit_cap: int = Field(
+        default=600_000, ge=50_000, le=5_000_000, description="most gas one redemption transaction may use"
+    )
+    redemption_max_fee_gwei: int = Field(
+        default=2_000, ge=1, le=100_000, description="highest max fee per gas a redemption may offer (gwei)"
+    )
+    redemption_stuck_after_s: int = Field(
+        default=3_600,
+        ge=300,
+        le=604_800,
+        description="a redemption not confirmed this long after its market settled raises RedemptionsStuck (seconds)",
+    )

@@ -2,17 +2,17 @@
 booking of an order's fills.
 
 Every book in the system goes through here: the executor's (`book_fill`, persisted as computed),
-mark-to-market, the live report, the local run's summary and the backtest (`apply_fill`,
-`unrealized`).
+settlement at a market's resolution (`settle`), mark-to-market, the live report, the local run's
+summary and the backtest (`apply_fill`, `unrealized`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from omegacopy.domain.models import TradeAction
-from omegacopy.domain.money import ZERO, to_micros
+from omegacopy.domain.money import ONE, ZERO, to_micros
 from omegacopy.domain.order_amounts import OrderSide
 
 # The row id of a fill the exchange gave no new trade id for (see `book_fill`). It is ours, not
@@ -59,6 +59,42 @@ def unrealized(shares: Decimal, cost_usd: Decimal, mark: Decimal | None) -> Deci
     if shares <= 0 or mark is None:
         return ZERO
     return shares * mark - cost_usd
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A position closed by its market's resolution: every share paid `payout` (0..1 USD).
+
+    `proceeds_usd` is what the strategy's capital is credited; `position` is the flat position
+    after it, carrying the realized P&L.
+    """
+
+    shares: Decimal
+    payout: Decimal
+    proceeds_usd: Decimal
+    realized_pnl_usd: Decimal
+    position: Position
+
+
+def settle(position: Position, payout: Decimal) -> Settlement | None:
+    """Close `position` at its outcome's payout per share; None when nothing is held.
+
+    Proceeds round DOWN to the micro-dollar, as the chain's integer payout does: the books never
+    credit more than a redemption can bring in.
+    """
+    if not ZERO <= payout <= ONE:
+        raise ValueError(f"a payout per share is between 0 and 1, not {payout}")
+    if position.shares <= 0:
+        return None
+    proceeds = to_micros(position.shares * payout, ROUND_DOWN)
+    pnl = proceeds - position.cost_usd
+    return Settlement(
+        shares=position.shares,
+        payout=payout,
+        proceeds_usd=proceeds,
+        realized_pnl_usd=pnl,
+        position=Position(ZERO, ZERO, position.realized_pnl_usd + pnl),
+    )
 
 
 @dataclass(frozen=True, slots=True)
