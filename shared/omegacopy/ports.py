@@ -14,6 +14,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.intent import Intent, IntentProgress, IntentState, Submission
+from omegacopy.domain.kelly import TrackRecord
 from omegacopy.domain.models import (
     InvalidTrade,
     LeaderTrade,
@@ -92,6 +93,21 @@ class MarketOwrrInputs:
 class OwrrInputs(Protocol):
     def load(self, markets: Mapping[str, str]) -> dict[str, MarketOwrrInputs]:
         """condition_id -> category in; condition_id -> inputs out (one query per table)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRecordBatch:
+    """Leaders' lifetime records by (wallet, category), both lower-case; rows refused by validation
+    are in `rejected` (their leaders have no record)."""
+
+    records: dict[tuple[str, str], TrackRecord]
+    rejected: tuple[InvalidRecord, ...] = ()
+
+
+class TrackRecords(Protocol):
+    def load(self, keys: Sequence[tuple[str, str]]) -> TrackRecordBatch:
+        """(leader wallet, category) pairs in; their lifetime track records out (one batched read)."""
         ...
 
 

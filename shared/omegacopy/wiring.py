@@ -17,6 +17,7 @@ from omegacopy.adapters.clickhouse_source import (
     ClickHouseTradeSource,
     TableNames,
 )
+from omegacopy.adapters.clickhouse_track_records import ClickHouseTrackRecords
 from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
@@ -77,6 +78,7 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=clock,
         telemetry=PowertoolsTelemetry(),
+        track_records=ClickHouseTrackRecords(ch, tables),
         settings=MonitorSettings(
             overlap_s=env.overlap_s,
             initial_lookback_s=env.initial_lookback_s,
