@@ -140,6 +140,8 @@ class ExecutorEnv(_Env):
     deadline_margin_ms: Annotated[int, Field(ge=500, le=60_000)] = 4_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
     builder_code: str = "0x" + "0" * 64
+    # the SNS topic booked fills are announced on (the notifier's); unset: not announced
+    fill_topic_arn: str | None = None
 
 
 class WalletCliEnv(_Env):
@@ -174,3 +176,23 @@ class IndexerEnv(_Env):
     traded_window_days: Annotated[int, Field(ge=1, le=90)] = 7
     max_holder_markets: Annotated[int, Field(ge=0, le=10_000)] = 500
     max_metric_wallets: Annotated[int, Field(ge=0, le=100_000)] = 2_000
+
+
+class NotifierEnv(_Env):
+    """The notifier and the daily summary: where the channels' secret is (`NOTIFY_SECRET_ARN` in AWS,
+    or the secret's JSON itself as `NOTIFY_CHANNELS` locally), and how patiently to post."""
+
+    stage: str = "dev"
+    notify_secret_arn: str | None = None
+    notify_channels: SecretStr | None = None
+    http_timeout_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    # a longer Retry-After is not waited for inside one invocation (Lambda retries it later)
+    max_wait_s: Annotated[float, Field(ge=0, le=60)] = 10.0
+
+
+class DailySummaryEnv(NotifierEnv):
+    """The daily summary also reads PostgreSQL."""
+
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None

@@ -22,6 +22,7 @@ from omegacopy.domain.models import (
     StrategyConfig,
     Tunables,
 )
+from omegacopy.domain.notifications import DailySummary, FillEvent, Notice
 from omegacopy.domain.owrr import OwrrResult, WalletMetric, WalletPosition
 from omegacopy.domain.positions import BookedFill, Position
 from omegacopy.domain.public_data import (
@@ -508,3 +509,34 @@ class IndexBookkeeping(Protocol):
         ...
 
     def finish_run(self, run_id: str, status: str, summary: Mapping[str, object], at: datetime) -> None: ...
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+class DeliveryError(RuntimeError):
+    """A channel did not take a notice after its retries. The message names the channel and what it
+    answered, never its URL or token."""
+
+
+class NoticeChannel(Protocol):
+    """A place people read notices (a Slack webhook, a Telegram chat)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def send(self, notice: Notice) -> None:
+        """Delivered when it returns; `DeliveryError` when the channel refused or never answered."""
+        ...
+
+
+class FillEvents(Protocol):
+    def publish(self, event: FillEvent) -> None:
+        """Announce a booked fill (best effort: the books already hold it)."""
+        ...
+
+
+class SummarySource(Protocol):
+    def daily_summary(self, start: datetime, end: datetime) -> DailySummary:
+        """P&L, copies, skips by reason and leaders over [start, end), read consistently."""
+        ...

@@ -56,6 +56,8 @@ def test_invoke_timeouts_match_the_template(cfn: dict[str, Any]) -> None:
         "ExecutorFunction": invoke.TIMEOUTS["executor"],
         "ReconcilerFunction": invoke.TIMEOUTS["reconciler"],
         "IndexerFunction": invoke.TIMEOUTS["indexer"],
+        "NotifierFunction": invoke.TIMEOUTS["notifier"],
+        "DailySummaryFunction": invoke.TIMEOUTS["daily_summary"],
     }
 
 
