@@ -14,6 +14,7 @@ Kelly: 0.25), and the usual caps apply after that (`domain.decisions.size_entry`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
@@ -55,6 +56,7 @@ class KellyEstimate:
         }
 
 
+@lru_cache(maxsize=4096)  # a leader's record is checked, then sized from, once per strategy following it
 def kelly(record: TrackRecord) -> KellyEstimate:
     """f* of a record with at least one resolved bet (see the module docstring).
 
