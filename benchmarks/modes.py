@@ -45,12 +45,14 @@ READS = 5
 def _decisions_us(strategy: StrategyConfig) -> float:
     now = datetime(2026, 5, 1, tzinfo=UTC)
     rng = random.Random(7)
+    at = now - timedelta(seconds=5)
     trades = [
-        LeaderTrade(f"t{i}", "0x" + "a1" * 20, f"0xm{i % 300}", str(1000 + i % 600), Outcome.YES, TradeAction.BUY,
-                    Decimal(rng.randint(20, 2000)), Decimal("0.55"), Decimal("110"), now - timedelta(seconds=5),
-                    "politics", False)  # fmt: skip
+        LeaderTrade(
+            f"t{i}", "0x" + "a1" * 20, f"0xm{i % 300}", str(1000 + i % 600), Outcome.YES, TradeAction.BUY,
+            Decimal(rng.randint(20, 2000)), Decimal("0.55"), Decimal("110"), at, "politics", False,
+        )
         for i in range(DECISIONS)
-    ]
+    ]  # fmt: skip
     owrr = replace(neutral_owrr("politics"), owrr=0.72, slider=js_round(72.0), confidence=Confidence.HIGH)
     record = TrackRecord("0x" + "a1" * 20, "politics", 40, 24, 16, Decimal("2400"), Decimal("1600"))
     portfolio = PortfolioState(balance_usd=Decimal("10000"))

@@ -14,8 +14,8 @@ Kelly: 0.25), and the usual caps apply after that (`domain.decisions.size_entry`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import ROUND_FLOOR, Decimal
+from functools import lru_cache
 from typing import Final
 
 from omegacopy.domain.money import ONE, ORDER_MATH_CONTEXT, ZERO, quantize
