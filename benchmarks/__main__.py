@@ -12,6 +12,7 @@ MODULES = [
     "benchmarks.clickhouse_http",
     "benchmarks.public_api",
     "benchmarks.indexer",
+    "benchmarks.modes",
 ]
 
 

@@ -41,6 +41,9 @@ ALLOWED: dict[str, str] = {
     ),
     "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141": "secp256k1 group order n",
     "0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0": "secp256k1 n // 2 (low-s bound)",
+    "0x5f65177b394277fd294cd75650044e32ba009a95022d88a0c1d565897d72f8f1": (
+        "a market's condition id in events/notifier_fill.json: market ids are public, never a key"
+    ),
 }
 
 _HEX_KEY = re.compile(r"(?<![0-9A-Za-z_])0x[0-9a-fA-F]{64}(?![0-9a-fA-F])")

@@ -140,6 +140,8 @@ class ExecutorEnv(_Env):
     deadline_margin_ms: Annotated[int, Field(ge=500, le=60_000)] = 4_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
     builder_code: str = "0x" + "0" * 64
+    # the SNS topic booked fills are announced on (the notifier's); unset: not announced
+    fill_topic_arn: str | None = None
 
 
 class WalletCliEnv(_Env):
@@ -201,3 +203,30 @@ class SettlementEnv(_Env):
     neg_risk_adapter_addresses: Annotated[str, Field(pattern=r"^(0x[0-9a-fA-F]{40}(,0x[0-9a-fA-F]{40})*)?$")] = (
         "0xada2005600dec949baf300f4c6120000bdb6eaab,0xd91e80cf2e7be2e162c6513ced06f1dd0da35296"
     )
+    holders_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 600
+    metrics_max_age_s: Annotated[int, Field(ge=300, le=7 * 86_400)] = 6 * 3_600
+    market_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 900
+    trade_lookback_s: Annotated[int, Field(ge=0, le=7 * 86_400)] = 3_600
+    traded_window_days: Annotated[int, Field(ge=1, le=90)] = 7
+    max_holder_markets: Annotated[int, Field(ge=0, le=10_000)] = 500
+    max_metric_wallets: Annotated[int, Field(ge=0, le=100_000)] = 2_000
+
+
+class NotifierEnv(_Env):
+    """The notifier and the daily summary: where the channels' secret is (`NOTIFY_SECRET_ARN` in AWS,
+    or the secret's JSON itself as `NOTIFY_CHANNELS` locally), and how patiently to post."""
+
+    stage: str = "dev"
+    notify_secret_arn: str | None = None
+    notify_channels: SecretStr | None = None
+    http_timeout_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    # a longer Retry-After is not waited for inside one invocation (Lambda retries it later)
+    max_wait_s: Annotated[float, Field(ge=0, le=60)] = 10.0
+
+
+class DailySummaryEnv(NotifierEnv):
+    """The daily summary also reads PostgreSQL."""
+
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None

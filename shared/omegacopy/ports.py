@@ -16,6 +16,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.evm_tx import SignedTx
 from omegacopy.domain.intent import Intent, IntentProgress, IntentState, Submission
+from omegacopy.domain.kelly import TrackRecord
 from omegacopy.domain.models import (
     InvalidTrade,
     LeaderTrade,
@@ -23,6 +24,7 @@ from omegacopy.domain.models import (
     StrategyConfig,
     Tunables,
 )
+from omegacopy.domain.notifications import DailySummary, FillEvent, Notice
 from omegacopy.domain.owrr import OwrrResult, WalletMetric, WalletPosition
 from omegacopy.domain.positions import BookedFill, Position, Settlement
 from omegacopy.domain.public_data import (
@@ -96,6 +98,21 @@ class MarketOwrrInputs:
 class OwrrInputs(Protocol):
     def load(self, markets: Mapping[str, str]) -> dict[str, MarketOwrrInputs]:
         """condition_id -> category in; condition_id -> inputs out (one query per table)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRecordBatch:
+    """Leaders' lifetime records by (wallet, category), both lower-case; rows refused by validation
+    are in `rejected` (their leaders have no record)."""
+
+    records: dict[tuple[str, str], TrackRecord]
+    rejected: tuple[InvalidRecord, ...] = ()
+
+
+class TrackRecords(Protocol):
+    def load(self, keys: Sequence[tuple[str, str]]) -> TrackRecordBatch:
+        """(leader wallet, category) pairs in; their lifetime track records out (one batched read)."""
         ...
 
 
@@ -673,4 +690,34 @@ class RedemptionStore(Protocol):
 
     def overdue(self, older_than: datetime) -> int:
         """Open redemptions (NEW, SUBMITTED, BLOCKED) created before `older_than`."""
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+class DeliveryError(RuntimeError):
+    """A channel did not take a notice after its retries. The message names the channel and what it
+    answered, never its URL or token."""
+
+
+class NoticeChannel(Protocol):
+    """A place people read notices (a Slack webhook, a Telegram chat)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def send(self, notice: Notice) -> None:
+        """Delivered when it returns; `DeliveryError` when the channel refused or never answered."""
+        ...
+
+
+class FillEvents(Protocol):
+    def publish(self, event: FillEvent) -> None:
+        """Announce a booked fill (best effort: the books already hold it)."""
+        ...
+
+
+class SummarySource(Protocol):
+    def daily_summary(self, start: datetime, end: datetime) -> DailySummary:
+        """P&L, copies, skips by reason and leaders over [start, end), read consistently."""
         ...

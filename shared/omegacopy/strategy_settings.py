@@ -27,7 +27,7 @@ from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from omegacopy.domain.models import Confidence, OrderStyle, SizingMode, StrategyConfig
+from omegacopy.domain.models import Confidence, ConsensusMode, OrderStyle, SizingMode, StrategyConfig
 
 ALL_CATEGORIES: Final = "all"
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
@@ -91,9 +91,16 @@ class StrategySettings(BaseModel):
     owrr_threshold_no: Annotated[_Int, Field(ge=0, le=100)] = 40
     min_owrr_confidence: Confidence = Confidence.MEDIUM
     markets_filter: tuple[str, ...] = ()
-    sizing_mode: SizingMode = SizingMode.OWRR
+    # `off`: plain copying, no OWRR gate (thresholds and confidence are then unused)
+    consensus: ConsensusMode = ConsensusMode.OWRR
+    # `owrr` (the name before `owrr_scaled`) is still read, as `owrr_scaled`
+    sizing_mode: SizingMode = SizingMode.OWRR_SCALED
     fixed_size_usd: Annotated[_Usd, Field(ge=0, le=10**12)] = Decimal("0")
     proportional_fraction: Annotated[_Usd, Field(ge=0, le=999)] = Decimal("0")
+    # sizing `kelly`: the share of full Kelly staked (0.25 = quarter Kelly), never more than full
+    kelly_fraction: Annotated[
+        Decimal, BeforeValidator(_no_bool), Field(ge=0, le=1, max_digits=9, decimal_places=6, allow_inf_nan=False)
+    ] = Decimal("0")
     slippage_ceiling: Annotated[_Usd, Field(ge=0, lt=1)] = Decimal("0.02")
     order_style: OrderStyle = OrderStyle.FAK
     # stop-loss / take-profit: % of a position's average entry price; None = off
@@ -120,6 +127,15 @@ class StrategySettings(BaseModel):
             return tuple(names)
         if value is None:
             raise ValueError("required: a list of categories, or 'all'")
+        return value
+
+    @field_validator("consensus", mode="before")
+    @classmethod
+    def _consensus(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted `off` (or `no`, `false`) as false: that is what it means here;
+        # and true (`on`, `yes`) is the gate
+        if isinstance(value, bool):
+            return ConsensusMode.OWRR if value else ConsensusMode.OFF
         return value
 
     @field_validator("markets_filter", mode="before")
@@ -154,8 +170,10 @@ class StrategySettings(BaseModel):
             raise ValueError("sizing_mode fixed needs fixed_size_usd > 0")
         if self.sizing_mode is SizingMode.PROPORTIONAL and self.proportional_fraction <= 0:
             raise ValueError("sizing_mode proportional needs proportional_fraction > 0")
-        if self.sizing_mode is SizingMode.OWRR and self.risk_per_trade_percent <= 0:
-            raise ValueError("sizing_mode owrr needs risk_per_trade_percent > 0")
+        if self.sizing_mode is SizingMode.OWRR_SCALED and self.risk_per_trade_percent <= 0:
+            raise ValueError("sizing_mode owrr_scaled needs risk_per_trade_percent > 0")
+        if self.sizing_mode is SizingMode.KELLY and self.kelly_fraction <= 0:
+            raise ValueError("sizing_mode kelly needs kelly_fraction > 0 (0.25 = quarter Kelly)")
         return self
 
     @property
@@ -182,6 +200,8 @@ class StrategySettings(BaseModel):
             proportional_fraction=self.proportional_fraction,
             slippage_ceiling=self.slippage_ceiling,
             order_style=self.order_style,
+            consensus=self.consensus,
+            kelly_fraction=self.kelly_fraction,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -192,6 +212,7 @@ class StrategySettings(BaseModel):
         row["markets_filter"] = list(self.markets_filter)
         row["min_owrr_confidence"] = self.min_owrr_confidence.value
         row["sizing_mode"] = self.sizing_mode.value
+        row["consensus"] = self.consensus.value
         row["order_style"] = self.order_style.value
         return row
 
@@ -199,7 +220,7 @@ class StrategySettings(BaseModel):
         """Field → value as shown and compared (enums as text, categories as 'all' or a list)."""
         values = self.model_dump(mode="python")
         for name, value in values.items():
-            if isinstance(value, Confidence | SizingMode | OrderStyle):
+            if isinstance(value, Confidence | SizingMode | ConsensusMode | OrderStyle):
                 values[name] = value.value
         return values
 

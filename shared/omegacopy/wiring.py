@@ -7,8 +7,11 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 import boto3
+import httpx
 from aws_lambda_powertools.utilities import parameters
+from botocore.config import Config
 
+from omegacopy.adapters import notify_channels
 from omegacopy.adapters.clickhouse_client import connect_clickhouse
 from omegacopy.adapters.clickhouse_index_store import ClickHouseIndexStore
 from omegacopy.adapters.clickhouse_resolutions import ClickHouseResolutions
@@ -18,11 +21,13 @@ from omegacopy.adapters.clickhouse_source import (
     ClickHouseTradeSource,
     TableNames,
 )
+from omegacopy.adapters.clickhouse_track_records import ClickHouseTrackRecords
 from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.market_lookup import GammaBackedMarketLookup
+from omegacopy.adapters.pg_daily_summary import PgDailySummary
 from omegacopy.adapters.pg_executor_store import PgExecutorStore, PgPortfolioStore
 from omegacopy.adapters.pg_index_books import PgIndexBooks
 from omegacopy.adapters.pg_monitor_store import PgMonitorStore
@@ -30,18 +35,20 @@ from omegacopy.adapters.pg_redemptions import PgRedemptionStore
 from omegacopy.adapters.pg_settlements import PgSettlementStore
 from omegacopy.adapters.polygon_rpc import JsonRpcChain
 from omegacopy.adapters.polymarket import PolymarketPublicData, RunBudget, public_data_from_env
+from omegacopy.adapters.sns_fill_events import SnsFillEvents
 from omegacopy.adapters.sqs_intent_queue import SqsIntentQueue
 from omegacopy.adapters.ssm_tunables import SsmTunables
+from omegacopy.adapters.webhook_post import PostPolicy, WebhookPoster
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.app.index_run import IndexDeps, index_settings
 from omegacopy.app.redeem import RedemptionDeps
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
 from omegacopy.app.settle_resolved import SettlementDeps
-from omegacopy.config import ExecutorEnv, IndexerEnv, MonitorEnv, SettlementEnv
+from omegacopy.config import DailySummaryEnv, ExecutorEnv, IndexerEnv, MonitorEnv, NotifierEnv, SettlementEnv
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.redemption import RouteCandidates
 from omegacopy.observability import PowertoolsTelemetry
-from omegacopy.ports import TradeSource, TunablesUnavailableError
+from omegacopy.ports import NoticeChannel, TradeSource, TunablesUnavailableError
 from omegacopy.redaction import register
 
 
@@ -87,6 +94,7 @@ def build_monitor_deps(environ: Mapping[str, str]) -> TickDeps:
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=clock,
         telemetry=PowertoolsTelemetry(),
+        track_records=ClickHouseTrackRecords(ch, tables),
         settings=MonitorSettings(
             overlap_s=env.overlap_s,
             initial_lookback_s=env.initial_lookback_s,
@@ -106,6 +114,11 @@ def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
     env = ExecutorEnv.from_environ(environ)
     db_url = _secret_or_url(env.database_url, env.database_secret_arn, "database")
     vault = PgKmsKeyVault(db_url, boto3.client("kms"))
+    fill_events = None
+    if env.fill_topic_arn:
+        # short timeouts, few retries: an announcement must not eat the time an order needs
+        sns = boto3.client("sns", config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2}))
+        fill_events = SnsFillEvents(sns, env.fill_topic_arn)
     return ExecutorDeps(
         store=PgExecutorStore(db_url),
         exchanges=ClobExchanges(
@@ -122,6 +135,7 @@ def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
         settings=ExecutorSettings(
             chain_id=env.chain_id, builder_code=env.builder_code, deadline_margin_ms=env.deadline_margin_ms
         ),
+        fill_events=fill_events,
     )
 
 
@@ -235,3 +249,37 @@ def build_settlement_deps(environ: Mapping[str, str]) -> tuple[SettlementDeps, R
 @cache
 def settlement_deps() -> tuple[SettlementDeps, RedemptionDeps]:
     return build_settlement_deps(os.environ)
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+def build_channels(environ: Mapping[str, str]) -> list[NoticeChannel]:
+    """The channels the webhooks secret names (read through Powertools' cache, 5 minutes)."""
+    env = NotifierEnv.from_environ(environ)
+    if env.notify_channels is not None:
+        text = env.notify_channels.get_secret_value()
+    elif env.notify_secret_arn:
+        text = str(parameters.get_secret(env.notify_secret_arn, max_age=300))
+    else:
+        raise RuntimeError("notifier: set NOTIFY_SECRET_ARN (or NOTIFY_CHANNELS) in the environment")
+    poster = WebhookPoster(
+        _http_client(env.http_timeout_s), PostPolicy(max_attempts=env.max_attempts, max_wait_s=env.max_wait_s)
+    )
+    return notify_channels.build_channels(notify_channels.channel_settings(text), poster)
+
+
+@cache
+def _http_client(timeout_s: float) -> httpx.Client:
+    return httpx.Client(timeout=timeout_s, follow_redirects=False)
+
+
+def notifier_channels() -> list[NoticeChannel]:
+    """Per invocation: a rotated or newly filled-in secret is picked up within the cache's 5 minutes."""
+    return build_channels(os.environ)
+
+
+@cache
+def daily_summary_source() -> PgDailySummary:
+    env = DailySummaryEnv.from_environ(os.environ)
+    return PgDailySummary(_secret_or_url(env.database_url, env.database_secret_arn, "database"))

@@ -76,7 +76,19 @@ def test_tick_events_name_their_slot(name: str, tick_id: str) -> None:
 
 def test_scheduler_event_is_what_the_schedule_sends(cfn: dict[str, Any]) -> None:
     schedules = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    assert len(schedules) == 3  # the ticks, the indexer, settlement
+    assert len(schedules) == 4  # the ticks, the indexer, settlement, the daily summary
     for schedule in schedules:
         template_input = json.loads(schedule["Properties"]["Target"]["Input"])
         assert set(_load("scheduler_event.json")) == set(template_input)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("notifier_alarm.json", "alarm"), ("notifier_fill.json", "fill")])
+def test_notifier_samples_are_sns_events_the_notifier_reads(name: str, kind: str) -> None:
+    from aws_lambda_powertools.utilities.data_classes import SNSEvent
+
+    from omegacopy.adapters.sns_notices import notices_of
+
+    event = _load(name)
+    (record,) = SNSEvent(event).records
+    assert record.event_source == "aws:sns" and record.sns.topic_arn.startswith("arn:aws:sns:")
+    assert [k for k, _ in notices_of(event)] == [kind]

@@ -77,6 +77,7 @@ ALARM_METRICS = {
     "IndexerFailed",
     "IndexerErrors",
     "IndexerMetricStalenessSeconds",
+    "NotifierUnconfigured",
 }
 
 SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|PASSPHRASE", re.IGNORECASE)
@@ -148,7 +149,7 @@ def test_resource_policies_allow_no_anonymous_principal(cfn: dict[str, Any]) -> 
 def test_every_function_has_its_own_role(cfn: dict[str, Any]) -> None:
     functions = resources(cfn, "AWS::Lambda::Function")
     roles = [_role_of(cfn, name) for name in functions]
-    assert len(set(roles)) == len(roles) == 5
+    assert len(set(roles)) == len(roles) == 7
     for role in roles:
         assert props(cfn, role)["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
             "Service": "lambda.amazonaws.com"
@@ -246,6 +247,12 @@ def test_every_queue_is_encrypted_has_a_dlq_and_an_alarm(cfn: dict[str, Any]) ->
     }
     for schedule in resources(cfn, "AWS::Scheduler::Schedule").values():
         dlqs.add(schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0])
+    for subscription in resources(cfn, "AWS::SNS::Subscription").values():
+        if "RedrivePolicy" in subscription["Properties"]:
+            dlqs.add(subscription["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0])
+    for function in resources(cfn, "AWS::Lambda::Function").values():
+        if "DeadLetterConfig" in function["Properties"]:
+            dlqs.add(function["Properties"]["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0])
     alarmed = {
         d["Value"]["Fn::GetAtt"][0]
         for alarm in resources(cfn, "AWS::CloudWatch::Alarm").values()
@@ -317,6 +324,8 @@ def test_functions_run_python312_on_arm64_with_the_shared_layer(cfn: dict[str, A
                 "CLOB_CREDENTIALS_PREFIX",
             },
         ),
+        ("NotifierFunction", {"STAGE", "NOTIFY_SECRET_ARN"}),
+        ("DailySummaryFunction", {"STAGE", "DATABASE_SECRET_ARN", "NOTIFY_SECRET_ARN"}),
     ],
 )
 def test_function_environment_matches_its_model(cfn: dict[str, Any], function: str, required: set[str]) -> None:
@@ -358,6 +367,10 @@ def test_every_log_group_has_retention_and_every_function_its_log_group(cfn: dic
 
 def test_vpc_is_optional(cfn: dict[str, Any]) -> None:
     for name in resources(cfn, "AWS::Lambda::Function"):
+        if name == "NotifierFunction":
+            # it reads no private data: outside the VPC, an alarm about the network still goes out
+            assert "VpcConfig" not in _function(cfn, name)
+            continue
         vpc = _function(cfn, name)["VpcConfig"]
         assert vpc["Fn::If"][0] == "HasVpc" and vpc["Fn::If"][2] == {"Ref": "AWS::NoValue"}, name
 
@@ -601,3 +614,118 @@ def test_outputs_name_what_the_operator_needs(cfn: dict[str, Any]) -> None:
         "DatabaseSecretArn",
         "ClickHouseSecretArn",
     } <= set(cfn["Outputs"])
+
+
+# ------------------------------------------------------------------------------------------------
+# Notifications: the notifier, the fill topic, the daily summary, AlertEmail in prod
+# ------------------------------------------------------------------------------------------------
+def _sid(cfn: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
+    (statement,) = [st for st in role_statements(cfn, role) if st.get("Sid") == sid]
+    return statement
+
+
+def test_the_notifier_hears_both_topics_and_parks_what_it_could_not_deliver(cfn: dict[str, Any]) -> None:
+    subscriptions = {
+        sub["Properties"]["TopicArn"]["Ref"]: sub["Properties"]
+        for sub in resources(cfn, "AWS::SNS::Subscription").values()
+        if sub["Properties"]["Protocol"] == "lambda"
+    }
+    assert set(subscriptions) == {"AlertTopic", "FillTopic"}
+    for topic, sub in subscriptions.items():
+        assert sub["Endpoint"] == {"Fn::GetAtt": ["NotifierFunction", "Arn"]}, topic
+        assert sub["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["NotifierDLQ", "Arn"]}}, topic
+    for function in ("NotifierFunction", "DailySummaryFunction"):
+        assert _function(cfn, function)["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["NotifierDLQ", "Arn"]}}
+        (config,) = [
+            c["Properties"]
+            for c in resources(cfn, "AWS::Lambda::EventInvokeConfig").values()
+            if c["Properties"]["FunctionName"] == {"Ref": function}
+        ]
+        assert 0 < config["MaximumRetryAttempts"] <= 2
+    # SNS may put undelivered notifications on the DLQ, and only from our two topics
+    (policy,) = [p["Properties"] for p in resources(cfn, "AWS::SQS::QueuePolicy").values()
+                 if p["Properties"]["Queues"] == [{"Ref": "NotifierDLQ"}]]  # fmt: skip
+    (allow,) = [st for st in statements(policy["PolicyDocument"]) if st["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "sns.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == [{"Ref": "AlertTopic"}, {"Ref": "FillTopic"}]
+    alarm = props(cfn, "NotifierDLQAlarm")
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["NotifierDLQ", "QueueName"]}}]
+
+
+def test_the_notifier_may_read_its_secret_and_nothing_else(cfn: dict[str, Any]) -> None:
+    role = _role_of(cfn, "NotifierFunction")
+    actions = {a for st in role_statements(cfn, role) for a in as_list(st["Action"])}
+    assert actions == {
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+        "secretsmanager:GetSecretValue", "kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage",
+    }  # fmt: skip
+    assert _sid(cfn, role, "ReadTheWebhooksSecret")["Resource"] == {"Ref": "NotifyWebhooksSecret"}
+    decrypt = _sid(cfn, role, "DecryptTheWebhooksSecret")
+    assert decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"] == {"Ref": "NotifyWebhooksSecret"}
+    assert _sid(cfn, role, "DeadLetters")["Resource"] == {"Fn::GetAtt": ["NotifierDLQ", "Arn"]}
+    assert "ManagedPolicyArns" not in props(cfn, role)  # no VPC, no network interfaces
+    assert _function(cfn, "NotifierFunction")["Environment"]["Variables"]["NOTIFY_SECRET_ARN"] == {
+        "Ref": "NotifyWebhooksSecret"
+    }
+
+
+def test_only_the_executor_and_the_reconciler_announce_fills_on_the_encrypted_fill_topic(cfn: dict[str, Any]) -> None:
+    assert "KmsMasterKeyId" in props(cfn, "FillTopic")
+    publishers = set()
+    for name, kind, document in policy_documents(cfn):
+        for st in statements(document):
+            if kind == "identity" and st["Effect"] == "Allow" and "sns:Publish" in as_list(st["Action"]):
+                assert st["Resource"] == {"Ref": "FillTopic"}, name
+                publishers.add(name)
+    assert publishers == {_role_of(cfn, "ExecutorFunction"), _role_of(cfn, "ReconcilerFunction")}
+    for function in ("ExecutorFunction", "ReconcilerFunction"):
+        assert _function(cfn, function)["Environment"]["Variables"]["FILL_TOPIC_ARN"] == {"Ref": "FillTopic"}
+        encrypt = _sid(cfn, _role_of(cfn, function), "EncryptFillsForTheTopic")
+        assert encrypt["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"] == {"Ref": "FillTopic"}
+
+
+def test_the_daily_summary_runs_once_a_day_with_retries_into_a_dlq(cfn: dict[str, Any], sam: dict[str, Any]) -> None:
+    p = props(cfn, "DailySummarySchedule")
+    assert p["ScheduleExpression"] == {"Ref": "DailySummaryScheduleExpression"}
+    assert sam["Parameters"]["DailySummaryScheduleExpression"]["Default"] == "cron(0 7 * * ? *)"
+    assert p["Target"]["Arn"] == {"Fn::GetAtt": ["DailySummaryFunction", "Arn"]}
+    assert p["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert p["Target"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}
+    role = _role_of(cfn, "DailySummaryFunction")
+    assert _sid(cfn, role, "ReadOwnSecrets")["Resource"] == [{"Ref": "DatabaseSecret"}, {"Ref": "NotifyWebhooksSecret"}]
+    actions = {a for st in role_statements(cfn, role) for a in as_list(st["Action"])}
+    assert not any(a.startswith(("sns:", "ssm:")) for a in actions)  # reads, sends; publishes nothing
+    assert not any("clob" in json.dumps(st.get("Resource", "")) for st in role_statements(cfn, role))
+
+
+def _holds(node: Any, parameters: dict[str, str]) -> bool:
+    """The value of a Rules condition built of Fn::Equals / Fn::Not / Ref."""
+    if isinstance(node, dict) and "Fn::Not" in node:
+        return not _holds(node["Fn::Not"][0], parameters)
+    if isinstance(node, dict) and "Fn::Equals" in node:
+        left, right = (parameters[v["Ref"]] if isinstance(v, dict) else v for v in node["Fn::Equals"])
+        return bool(left == right)
+    raise AssertionError(f"unexpected rule expression {node}")
+
+
+@pytest.mark.parametrize(
+    ("stage", "email", "allowed"),
+    [("prod", "", False), ("prod", "ops@example.com", True), ("dev", "", True), ("dev", "ops@example.com", True)],
+)
+def test_alert_email_is_required_in_prod(cfn: dict[str, Any], stage: str, email: str, allowed: bool) -> None:
+    rule = cfn["Rules"]["ProdNeedsAlertEmail"]
+    parameters = {"Stage": stage, "AlertEmail": email}
+    applies = _holds(rule["RuleCondition"], parameters)
+    holds = all(_holds(a["Assert"], parameters) for a in rule["Assertions"])
+    assert (not applies or holds) is allowed
+
+
+def test_alert_email_pattern_and_the_prod_config_leave_it_to_the_operator(sam: dict[str, Any]) -> None:
+    pattern = re.compile(sam["Parameters"]["AlertEmail"]["AllowedPattern"])
+    for good in ("", "ops@example.com", "a.b+alerts@sub.example.org"):
+        assert pattern.fullmatch(good), good
+    for bad in ("ops", "ops@", "@example.com", "ops@example", "a b@example.com"):
+        assert not pattern.fullmatch(bad), bad
+    overrides = load_tool("sam_overrides").configured("prod")
+    # prod says nothing about AlertEmail: a deploy without OVERRIDES="AlertEmail=…" stops at the rule
+    assert "AlertEmail" not in overrides and overrides["Stage"] == "prod"

@@ -57,6 +57,8 @@ def test_invoke_timeouts_match_the_template(cfn: dict[str, Any]) -> None:
         "ReconcilerFunction": invoke.TIMEOUTS["reconciler"],
         "IndexerFunction": invoke.TIMEOUTS["indexer"],
         "SettlementFunction": invoke.TIMEOUTS["settlement"],
+        "NotifierFunction": invoke.TIMEOUTS["notifier"],
+        "DailySummaryFunction": invoke.TIMEOUTS["daily_summary"],
     }
 
 

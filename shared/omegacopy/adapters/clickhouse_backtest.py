@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs, ClickHouseTradeSource, TableNames
+from omegacopy.adapters.clickhouse_track_records import ClickHouseTrackRecords
 from omegacopy.domain.backtest import BookLevel, BookSnapshot, PricePoint, Resolution
 from omegacopy.domain.money import from_float
 
@@ -79,6 +80,9 @@ class ClickHouseBacktest:
 
     def owrr_inputs(self, as_of: datetime) -> ClickHouseOwrrInputs:
         return ClickHouseOwrrInputs(self._client, self._tables, as_of=as_of)
+
+    def track_records(self) -> ClickHouseTrackRecords:
+        return ClickHouseTrackRecords(self._client, self._tables)
 
     # -- MarketHistory
     def book_at(self, token_id: str, at: datetime, max_age_s: int) -> BookSnapshot | None:

@@ -59,6 +59,7 @@ from omegacopy.ports import (
     NullTelemetry,
     OwrrInputs,
     SaleRef,
+    TrackRecords,
     TradeBatch,
     TradeSource,
 )
@@ -75,6 +76,10 @@ class BacktestSources(Protocol):
     def trade_source(self, until: datetime) -> TradeSource: ...
 
     def owrr_inputs(self, as_of: datetime) -> OwrrInputs: ...
+
+    def track_records(self) -> TrackRecords:
+        """The leaders' track records (Kelly sizing): the current ones, as OWRR's metrics are."""
+        ...
 
 
 class MarketHistory(Protocol):
@@ -587,6 +592,7 @@ class _Replay:
                 clock=self.clock,
                 telemetry=self.telemetry,
                 settings=cfg.settings,
+                track_records=self.sources.track_records(),
             )
             summary = run_tick(deps, tick_id=f"bt-{at:%Y%m%dT%H%M%S}Z")
             self.trades_seen += summary.trades_seen

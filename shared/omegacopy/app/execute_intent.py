@@ -3,7 +3,8 @@
 State machine (`domain.intent`, every move checked by `next_state`): NEW → SUBMITTING → ACCEPTED /
 FILLED / PARTIALLY_FILLED / REJECTED / CANCELLED / EXPIRED, with UNKNOWN for ambiguous submits
 (reconciled by order hash, never blindly re-posted). Fills are booked by `domain.positions.book_fill`
-and persisted as booked.
+and persisted as booked; once committed, each is announced (`FillEvents`, best effort: the books
+already hold it, so a failed announcement is counted and logged, never retried into a second order).
 
 Why it is exactly-once:
 - the order is signed with a salt and timestamp derived from the intent, and its exact bytes and
@@ -30,18 +31,20 @@ from omegacopy.domain.intent import (
 )
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.money import ZERO
+from omegacopy.domain.notifications import FillEvent
 from omegacopy.domain.order_amounts import OrderRejected
 from omegacopy.domain.order_fills import filled_usd
 from omegacopy.domain.order_plan import OrderPlan, plan_order
 from omegacopy.domain.order_request import order_body, serialize_body
 from omegacopy.domain.order_v2 import SignatureType, build_order, exchange_domain, salt_from_id, sign_order
-from omegacopy.domain.positions import CumulativeFill, book_fill
+from omegacopy.domain.positions import BookedFill, CumulativeFill, book_fill
 from omegacopy.domain.pre_trade_risk import RiskContext, check_pre_trade
 from omegacopy.domain.timestamps import epoch_ms, epoch_s
 from omegacopy.ports import (
     Clock,
     Exchanges,
     ExecutorStore,
+    FillEvents,
     IntentTransaction,
     KeyVault,
     Telemetry,
@@ -75,6 +78,7 @@ class ExecutorDeps:
     telemetry: Telemetry
     settings: ExecutorSettings = field(default_factory=ExecutorSettings)
     halted_until: datetime | None = None  # container-local circuit breaker after a HALTED reply
+    fill_events: FillEvents | None = None  # where booked fills are announced (None: nowhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +259,10 @@ def _record(deps: ExecutorDeps, intent_id: str, result: PostResult) -> Execution
         observed = CumulativeFill.from_post_reply(
             tx.intent.draft.action, making=result.making_amount, taking=result.taking_amount, trade_ids=result.trade_ids
         )
-        return _book(tx, observed, status, IntentReason.EXCHANGE_REPLY, f"exchange status {status}")
+        outcome, booked = _book(tx, observed, status, IntentReason.EXCHANGE_REPLY, f"exchange status {status}")
+        intent = tx.intent
+    _announce(deps, intent, booked)  # after the commit: only what the books hold is announced
+    return outcome
 
 
 def record_existing(deps: ExecutorDeps, intent_id: str, record: OrderRecord) -> ExecutionResult:
@@ -270,23 +277,51 @@ def record_existing(deps: ExecutorDeps, intent_id: str, record: OrderRecord) -> 
             usd = filled_usd(record, trades)
         observed = CumulativeFill(record.size_matched, usd, record.associate_trades)
         message = f"reconciled: exchange status {record.status}"
-        return _book(tx, observed, record.status, IntentReason.EXCHANGE_RECORD, message)
+        outcome, booked = _book(tx, observed, record.status, IntentReason.EXCHANGE_RECORD, message)
+    _announce(deps, intent, booked)
+    return outcome
 
 
 def _book(
     tx: IntentTransaction, observed: CumulativeFill, status: str, reason: IntentReason, message: str
-) -> ExecutionResult:
+) -> tuple[ExecutionResult, BookedFill | None]:
     """Book what `observed` adds to the intent's fills, then move it where the exchange's status says.
     A terminal intent keeps its state (a stale reply never reopens it)."""
     booked = book_fill(tx.intent.draft.action, booked=tx.progress.filled, observed=observed, position=tx.position())
     if booked is not None:
         tx.record_fill(booked, exchange_status=status)
     if tx.progress.state.is_terminal:
-        return ExecutionResult(tx.intent.intent_id, tx.progress.state, status)
+        return ExecutionResult(tx.intent.intent_id, tx.progress.state, status), booked
     submission = tx.progress.submission
     ordered = submission.order_size if submission is not None else ZERO
     state = state_for_exchange_status(status, filled=observed.total_shares, ordered=ordered)
-    return _finish(tx, state, reason, message, exchange_status=status)
+    return _finish(tx, state, reason, message, exchange_status=status), booked
+
+
+def _announce(deps: ExecutorDeps, intent: Intent, booked: BookedFill | None) -> None:
+    if booked is None or deps.fill_events is None:
+        return
+    event = FillEvent(
+        strategy_id=intent.strategy_id,
+        intent_id=intent.intent_id,
+        correlation_id=intent.correlation_id,
+        side=booked.side.wire,
+        token_id=intent.draft.token_id,
+        condition_id=intent.draft.condition_id,
+        shares=booked.shares,
+        price=booked.price,
+        usd=booked.usd,
+        realized_pnl_usd=booked.realized_pnl_usd,
+        position_shares=booked.position.shares,
+        is_exit=intent.draft.is_exit,
+        trade_id=booked.trade_id,
+        filled_at=deps.clock.now(),
+    )
+    try:
+        deps.fill_events.publish(event)
+    except Exception as exc:  # the fill is booked; a lost announcement must not fail the intent
+        deps.telemetry.count("FillEventsFailed")
+        deps.telemetry.warning("fill booked but not announced", intent_id=intent.intent_id, error=type(exc).__name__)
 
 
 def _mark(deps: ExecutorDeps, intent_id: str, state: IntentState, code: str, message: str) -> ExecutionResult:

@@ -1,5 +1,9 @@
 """One wallet-monitor tick: new leader trades → OWRR → COPY/SKIP per strategy → intents → SQS.
 
+OWRR is computed only for markets some following strategy reads it for (its gate, or owrr_scaled
+sizing), and the leaders' track records only for the trades a Kelly-sized strategy follows: one
+batched read each.
+
 Order of effects matters for the invariants:
 - everything the tick decides (signals, intents, seen trades, cursor) commits in ONE transaction,
   so a failure anywhere before leaves nothing half-written and the next tick redoes the window;
@@ -21,10 +25,12 @@ from omegacopy.app.owrr_lookup import OwrrLookup, OwrrOrigin, lookup_owrr
 from omegacopy.domain.decisions import Decision, config_unavailable, decide, invalid_source
 from omegacopy.domain.iceberg import slice_amounts
 from omegacopy.domain.intent import Intent, intent_id_for, slice_intent_id
+from omegacopy.domain.kelly import TrackRecord
 from omegacopy.domain.models import (
     DecisionAction,
     InvalidTrade,
     LeaderTrade,
+    SizingMode,
     TradeAction,
     Tunables,
 )
@@ -42,6 +48,7 @@ from omegacopy.ports import (
     SourceUnavailableError,
     Telemetry,
     TickWrite,
+    TrackRecords,
     TradeSource,
     TunablesSource,
     TunablesUnavailableError,
@@ -72,6 +79,8 @@ class TickDeps:
     clock: Clock
     telemetry: Telemetry
     settings: MonitorSettings = field(default_factory=MonitorSettings)
+    # the leaders' track records, for Kelly sizing (None: Kelly-sized strategies skip every entry)
+    track_records: TrackRecords | None = None
 
 
 @dataclass
@@ -209,7 +218,11 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
     if tunables is None:
         _skip_all_unconfigured(tick, trades)
         return
-    entry_markets = {t.condition_id: t.category for t in trades if t.action is TradeAction.BUY}
+    entry_markets = {
+        t.condition_id: t.category
+        for t in trades
+        if t.action is TradeAction.BUY and any(s.config.needs_owrr for s in tick.followers.get(t.wallet, ()))
+    }
     lookup = lookup_owrr(
         entry_markets, session, deps.owrr_inputs, tick.now, tunables.owrr_cache_ttl_s, telemetry=deps.telemetry
     )
@@ -222,6 +235,7 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
         if t.action is TradeAction.SELL
     ]
     shares_before = deps.source.leader_shares_before(sales) if sales else {}
+    records = _track_records(deps, tick, trades)
 
     # Chronological, so a COPY reserves capital and position slots before later trades are sized.
     for trade in sorted(trades, key=lambda t: (t.traded_at, t.trade_id)):
@@ -238,6 +252,7 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
                 tunables,
                 tick.now,
                 leader_shares_before=shares_before.get(trade.trade_id),
+                track_record=records.get(_record_key(trade)),
             )
             intent_id = None
             if decision.action is DecisionAction.COPY and decision.intent is not None:
@@ -248,6 +263,38 @@ def _decide_trades(deps: TickDeps, session: MonitorSession, tick: _Tick, trades:
             else:
                 tick.reasons[decision.reason_code] += 1
             tick.write.signals.append(_signal(trade, strat, decision, corr=corr, lookup=lookup, intent_id=intent_id))
+
+
+def _record_key(trade: LeaderTrade) -> tuple[str, str]:
+    return trade.wallet.lower(), (trade.category or "").strip().lower()
+
+
+def _track_records(deps: TickDeps, tick: _Tick, trades: list[LeaderTrade]) -> dict[tuple[str, str], TrackRecord]:
+    """The records Kelly sizing needs this tick, in one read. Unreadable: none, so those entries
+    SKIP (`no_track_record`) and every other strategy trades on."""
+    keys = {
+        _record_key(t)
+        for t in trades
+        if t.action is TradeAction.BUY
+        and t.category
+        and any(s.config.sizing_mode is SizingMode.KELLY for s in tick.followers.get(t.wallet, ()))
+    }
+    if not keys:
+        return {}
+    if deps.track_records is None:
+        deps.telemetry.warning("kelly sizing has no track-record source: its entries skip", leaders=len(keys))
+        return {}
+    try:
+        batch = deps.track_records.load(sorted(keys))
+    except Exception as exc:  # fail closed for Kelly only: the tick goes on
+        deps.telemetry.count("TrackRecordsUnavailable")
+        deps.telemetry.warning("track records unavailable: kelly entries skip", error=type(exc).__name__)
+        return {}
+    if batch.rejected:
+        reasons = Counter(r.reason for r in batch.rejected)
+        deps.telemetry.count("InvalidTrackRecordRows", len(batch.rejected))
+        deps.telemetry.warning("track-record rows rejected: no record", reasons=dict(reasons.most_common(10)))
+    return batch.records
 
 
 def _skip_all_unconfigured(tick: _Tick, trades: list[LeaderTrade]) -> None:

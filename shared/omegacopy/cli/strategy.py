@@ -10,10 +10,11 @@
 
 KEY=VALUE are the keys of strategies.yaml (lists comma-separated): balance_usd (the capital),
 max_position_size_usd, max_positions, risk_per_trade_percent, categories (names, or `all`),
-owrr_threshold_yes, owrr_threshold_no, min_owrr_confidence, markets_filter, sizing_mode (owrr |
-fixed | proportional), fixed_size_usd, proportional_fraction, slippage_ceiling, order_style (FAK |
-FOK | GTC | GTD), stop_loss_pct, take_profit_pct (`none`: off); `set` also takes name, wallet,
-enabled. Every value is checked by the rules `omegacopy apply` and the monitor use.
+consensus (owrr | off: plain copying, no OWRR gate), owrr_threshold_yes, owrr_threshold_no,
+min_owrr_confidence, markets_filter, sizing_mode (owrr_scaled | fixed | proportional | kelly),
+fixed_size_usd, proportional_fraction, kelly_fraction (0.25 = quarter Kelly), slippage_ceiling,
+order_style (FAK | FOK | GTC | GTD), stop_loss_pct, take_profit_pct (`none`: off); `set` also takes
+name, wallet, enabled. Every value is checked by the rules `omegacopy apply` and the monitor use.
 
 A strategy is traded only when it is enabled and not paused. `pause` is how trading stops for a
 strategy (the loss limits pause it too); `resume` lifts the pause (check first what made it stop).

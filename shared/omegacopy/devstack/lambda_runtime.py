@@ -32,7 +32,8 @@ from omegacopy.adapters.schema import find_infra_dir
 from omegacopy.observability import logger
 
 # Timeout (s) per function folder, as template.yaml declares them.
-TIMEOUTS_S = {"wallet_monitor": 25, "executor": 30, "reconciler": 25, "indexer": 900, "settlement": 60}
+TIMEOUTS_S = {"wallet_monitor": 25, "executor": 30, "reconciler": 25, "indexer": 900, "settlement": 60,
+              "notifier": 90, "daily_summary": 120}  # fmt: skip
 REGION_DEFAULT = "eu-west-1"
 
 

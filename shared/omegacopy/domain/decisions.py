@@ -5,11 +5,17 @@ and `decide_exit` run them in the order docs/owrr.md gives ("How a decision uses
 turn the first failure into a SKIP `Decision` with a machine-readable `reason_code` and a sentence.
 Money is Decimal throughout; OWRR (a float score) enters only through the sizing strength.
 
+Modes (per strategy): `consensus: off` drops the two OWRR rules (threshold, confidence) and keeps
+every other one; sizing `fixed | proportional | owrr_scaled | kelly` picks the base size
+(`base_size`), which the same caps then cut. Kelly needs the leader's track record in the trade's
+category (`domain.kelly`): none, too short, or without an edge is a SKIP that says which.
+
 Choices where the definition is silent:
 - thresholds and minimum confidence come from the strategy (the tunables only hold the defaults the
   loader puts into StrategyConfig);
 - a strategy with no categories (and not `all_categories`) tracks nothing; category and markets-filter
-  matching ignore case;
+  matching ignore case; a market without a category is copied only by `all` with consensus off
+  (OWRR, and so the gate, is per category);
 - sizes are rounded DOWN to whole dollars so a cap is never exceeded;
 - worst prices are clamped to [0.01, 0.99] and put on the finest CLOB grid (0.0001) in the
   direction that never widens the slippage allowance; the executor rounds to the market's tick;
@@ -25,8 +31,10 @@ from functools import lru_cache
 from typing import Final
 
 from omegacopy.domain.intent import IntentDraft
+from omegacopy.domain.kelly import KellyEstimate, TrackRecord, kelly
 from omegacopy.domain.models import (
     Confidence,
+    ConsensusMode,
     DecisionAction,
     LeaderTrade,
     Outcome,
@@ -61,6 +69,10 @@ class ReasonCode:
     INSUFFICIENT_CAPITAL: Final = "insufficient_capital"
     SIZE_BELOW_MINIMUM: Final = "size_below_minimum"
     NO_POSITION: Final = "no_position"
+    # sizing `kelly`: the leader's record in the category is missing, too short, or shows no edge
+    NO_TRACK_RECORD: Final = "no_track_record"
+    FEW_RESOLVED_BETS: Final = "few_resolved_bets"
+    NO_EDGE: Final = "no_edge"
 
 
 MIN_CAPITAL_FRACTION: Final = Decimal("0.10")  # of max_position_size_usd, rule 5
@@ -99,7 +111,8 @@ class Sizing:
     capped_usd: Decimal  # after the caps, before rounding (never negative)
     size_usd: Decimal  # rounded down to whole dollars
     binding_cap: str | None  # name of the cap that cut the base, if any
-    strength: Decimal | None  # OWRR mode only
+    strength: Decimal | None  # owrr_scaled only
+    kelly: KellyEstimate | None = None  # kelly only
 
     def details(self) -> dict[str, str]:
         out = {
@@ -111,6 +124,8 @@ class Sizing:
             out["binding_cap"] = self.binding_cap
         if self.strength is not None:
             out["strength"] = str(self.strength)
+        if self.kelly is not None:
+            out.update(self.kelly.details())
         return out
 
 
@@ -153,9 +168,12 @@ def check_markets_filter(trade: LeaderTrade, strategy: StrategyConfig) -> Skip |
 def check_category(trade: LeaderTrade, strategy: StrategyConfig) -> Skip | None:
     """Fails closed: an unknown market category or an empty category list copies nothing.
 
-    `all_categories` tracks every category, but still not a market without one (OWRR is per
-    category: there would be no consensus to weigh)."""
+    `all_categories` tracks every category, but not a market without one while the consensus gate
+    is on (OWRR is per category: there would be no consensus to weigh). With consensus off, `all`
+    copies such a market too: plain copying asks nothing of the category."""
     if trade.category is None or not trade.category.strip():
+        if strategy.all_categories and strategy.consensus is ConsensusMode.OFF:
+            return None
         return Skip(ReasonCode.CATEGORY_NOT_TRACKED, "Market has no category")
     if strategy.all_categories:
         return None
@@ -222,6 +240,43 @@ def check_capital(strategy: StrategyConfig, portfolio: PortfolioView) -> Skip | 
     return None
 
 
+def check_consensus(trade: LeaderTrade, strategy: StrategyConfig, owrr: OwrrResult) -> Skip | None:
+    """The OWRR gate (threshold, then confidence); `consensus: off` has none."""
+    if strategy.consensus is ConsensusMode.OFF:
+        return None
+    return check_owrr_threshold(trade, strategy, owrr) or check_confidence(strategy, owrr)
+
+
+def check_track_record(
+    trade: LeaderTrade, strategy: StrategyConfig, record: TrackRecord | None, tunables: Tunables
+) -> Skip | None:
+    """Sizing `kelly` only: the leader's record in the category must exist, be long enough (equal
+    passes) and show an edge (f* > 0)."""
+    if strategy.sizing_mode is not SizingMode.KELLY:
+        return None
+    category = trade.category or "(none)"
+    if record is None:
+        return Skip(
+            ReasonCode.NO_TRACK_RECORD,
+            f"Kelly sizing: no valid lifetime track record of the leader in '{category}'",
+        )
+    minimum = tunables.kelly_min_resolved_bets
+    if record.resolved_bets < minimum:
+        return Skip(
+            ReasonCode.FEW_RESOLVED_BETS,
+            f"Kelly sizing: the leader has {record.resolved_bets} resolved bets in '{category}', fewer than {minimum}",
+            {"resolved_bets": str(record.resolved_bets)},
+        )
+    estimate = kelly(record)
+    if not estimate.has_edge:
+        return Skip(
+            ReasonCode.NO_EDGE,
+            f"Kelly sizing: no edge in '{category}' ({_kelly_terms(estimate, record)}, f* {_num(estimate.full)} ≤ 0)",
+            estimate.details(),
+        )
+    return None
+
+
 def owrr_strength(outcome: Outcome, owrr: float) -> Decimal:
     """How far the consensus leans the trade's way: 0 at 0.5 (or against), 1 at unanimity."""
     value = from_float(owrr)  # 0.72 -> Decimal("0.72"), not its binary expansion
@@ -230,28 +285,42 @@ def owrr_strength(outcome: Outcome, owrr: float) -> Decimal:
 
 
 def base_size(
-    trade: LeaderTrade, strategy: StrategyConfig, owrr: OwrrResult, portfolio: PortfolioView
-) -> tuple[Decimal, Decimal | None]:
-    """The size the sizing mode asks for, before caps; and the OWRR strength when it was used."""
-    if strategy.sizing_mode is SizingMode.FIXED:
-        return strategy.fixed_size_usd, None
-    if strategy.sizing_mode is SizingMode.PROPORTIONAL:
-        return trade.usd_value * strategy.proportional_fraction, None
-    # OWRR mode: balance × risk% × (0.5 + 0.5 × strength) — 50% to 100% of the risk budget.
+    trade: LeaderTrade,
+    strategy: StrategyConfig,
+    owrr: OwrrResult,
+    portfolio: PortfolioView,
+    track_record: TrackRecord | None = None,
+) -> tuple[Decimal, Decimal | None, KellyEstimate | None]:
+    """The size the sizing mode asks for, before caps; and the OWRR strength or the Kelly estimate
+    when one was used."""
+    mode = strategy.sizing_mode
+    if mode is SizingMode.FIXED:
+        return strategy.fixed_size_usd, None, None
+    if mode is SizingMode.PROPORTIONAL:
+        return trade.usd_value * strategy.proportional_fraction, None, None
+    if mode is SizingMode.KELLY:
+        # cash × kelly_fraction × f*; nothing without a record that shows an edge (the rule
+        # `check_track_record` has skipped those already)
+        if track_record is None or track_record.resolved_bets <= 0:
+            return ZERO, None, None
+        estimate = kelly(track_record)
+        return portfolio.balance_usd * strategy.kelly_fraction * max(estimate.full, ZERO), None, estimate
+    # owrr_scaled: balance × risk% × (0.5 + 0.5 × strength) — 50% to 100% of the risk budget.
     strength = owrr_strength(trade.outcome, owrr.owrr)
     budget = portfolio.balance_usd * strategy.risk_per_trade_percent / HUNDRED
-    return budget * (_HALF + _HALF * strength), strength
+    return budget * (_HALF + _HALF * strength), strength, None
 
 
-def size_entry(
+def size_entry(  # noqa: PLR0917 — the positional order follows `decide_entry`'s
     trade: LeaderTrade,
     strategy: StrategyConfig,
     owrr: OwrrResult,
     portfolio: PortfolioView,
     tunables: Tunables,
+    track_record: TrackRecord | None = None,
 ) -> Sizing:
     """Base size, capped by per-position room, available capital and total-exposure room."""
-    base, strength = base_size(trade, strategy, owrr, portfolio)
+    base, strength, estimate = base_size(trade, strategy, owrr, portfolio, track_record)
     held = portfolio.holding(trade.token_id)
     held_cost = held.cost_usd if held is not None else ZERO
     caps = (
@@ -265,7 +334,7 @@ def size_entry(
         if room < capped:
             capped, binding = max(room, ZERO), name
     size = quantize(capped, WHOLE, ROUND_FLOOR)
-    return Sizing(base, capped, size, binding, strength)
+    return Sizing(base, capped, size, binding, strength, estimate)
 
 
 def check_min_size(sizing: Sizing, tunables: Tunables) -> Skip | None:
@@ -304,36 +373,62 @@ def decide_entry(  # noqa: PLR0917 — positional signature is the tick's contra
     portfolio: PortfolioView,
     tunables: Tunables,
     now: datetime,
+    *,
+    track_record: TrackRecord | None = None,
 ) -> Decision:
-    """A leader BUY: the entry rules in order; COPY buys a dollar amount."""
-    slider, confidence = owrr.slider, owrr.confidence
+    """A leader BUY: the entry rules in order; COPY buys a dollar amount.
+
+    `owrr` is only read when the strategy `needs_owrr` (the gate, or owrr_scaled sizing); the
+    slider and confidence are recorded only then. `track_record` is the leader's record in the
+    trade's category, read by Kelly sizing only."""
+    slider, confidence = (owrr.slider, owrr.confidence) if strategy.needs_owrr else (None, None)
     skip = (
         check_kill_switch(tunables)
         or check_staleness(trade, tunables, now)
         or check_market_open(trade)
         or check_markets_filter(trade, strategy)
         or check_category(trade, strategy)
-        or check_owrr_threshold(trade, strategy, owrr)
-        or check_confidence(strategy, owrr)
+        or check_consensus(trade, strategy, owrr)
         or check_max_positions(trade, strategy, portfolio, tunables)
         or check_capital(strategy, portfolio)
+        or check_track_record(trade, strategy, track_record, tunables)
     )
     if skip is not None:
         return _skip_decision(skip, slider, confidence)
-    sizing = size_entry(trade, strategy, owrr, portfolio, tunables)
+    sizing = size_entry(trade, strategy, owrr, portfolio, tunables, track_record)
     skip = check_min_size(sizing, tunables)
     if skip is not None:
         return _skip_decision(skip, slider, confidence)
     intent = copy_draft(trade, strategy, usd_amount=sizing.size_usd)
+    details = {"owrr": repr(owrr.owrr)} if strategy.needs_owrr else {}
     return Decision(
         action=DecisionAction.COPY,
         reason_code=ReasonCode.COPY,
-        reason=f"OWRR {slider}, confidence {confidence.value}",
+        reason=_copy_reason(strategy, owrr, sizing, track_record),
         slider=slider,
         confidence=confidence,
         intent=intent,
-        details={"owrr": repr(owrr.owrr), **sizing.details()},
+        details={**details, **sizing.details()},
     )
+
+
+def _copy_reason(strategy: StrategyConfig, owrr: OwrrResult, sizing: Sizing, track_record: TrackRecord | None) -> str:
+    """Why this COPY: the consensus it passed (or that there is no gate), and a Kelly size's terms."""
+    if strategy.consensus is ConsensusMode.OFF:
+        reason = "Consensus off: copying the leader"
+    else:
+        reason = f"OWRR {owrr.slider}, confidence {owrr.confidence.value}"
+    if sizing.kelly is not None and track_record is not None:
+        reason += (
+            f"; Kelly {_num(sizing.kelly.full)} × {_num(strategy.kelly_fraction)} of the cash"
+            f" ({_kelly_terms(sizing.kelly, track_record)})"
+        )
+    return reason
+
+
+def _kelly_terms(estimate: KellyEstimate, record: TrackRecord) -> str:
+    payoff = "unbounded" if estimate.payoff is None else _num(quantize(estimate.payoff, CENT))
+    return f"win rate {_pct(estimate.win_rate)} over {record.resolved_bets} bets, payoff {payoff}"
 
 
 def copy_draft(
@@ -429,11 +524,13 @@ def decide(  # noqa: PLR0917 — positional signature is the tick's contract
     tunables: Tunables,
     now: datetime,
     leader_shares_before: Decimal | None = None,
+    *,
+    track_record: TrackRecord | None = None,
 ) -> Decision:
     """BUY → entry rules, SELL → exit rules."""
     if trade.action is TradeAction.SELL:
         return decide_exit(trade, strategy, portfolio, leader_shares_before, tunables, now)
-    return decide_entry(trade, strategy, owrr, portfolio, tunables, now)
+    return decide_entry(trade, strategy, owrr, portfolio, tunables, now, track_record=track_record)
 
 
 def invalid_source(detail: str) -> Decision:

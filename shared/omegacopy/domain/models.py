@@ -56,9 +56,24 @@ _CONFIDENCE_WEIGHT = {
 
 
 class SizingMode(StrEnum):
-    OWRR = "owrr"
+    """How an entry's dollar size is chosen (`domain.decisions.base_size`)."""
+
+    OWRR_SCALED = "owrr_scaled"  # a share of the cash, scaled by the consensus strength
     FIXED = "fixed"
-    PROPORTIONAL = "proportional"
+    PROPORTIONAL = "proportional"  # a fraction of the leader's dollars
+    KELLY = "kelly"  # fractional Kelly from the leader's track record in the category
+
+    @classmethod
+    def _missing_(cls, value: object) -> SizingMode | None:
+        # `owrr` is what rows and files written before `owrr_scaled` existed say
+        return cls.OWRR_SCALED if value == "owrr" else None
+
+
+class ConsensusMode(StrEnum):
+    """Whether a copy must pass the OWRR gate (threshold and confidence) first."""
+
+    OWRR = "owrr"
+    OFF = "off"  # plain copying: every other rule still applies
 
 
 class OrderStyle(StrEnum):
@@ -119,12 +134,19 @@ class StrategyConfig:
     owrr_threshold_no: int = 40
     min_owrr_confidence: Confidence = Confidence.MEDIUM
     markets_filter: frozenset[str] = frozenset()
-    sizing_mode: SizingMode = SizingMode.OWRR
+    sizing_mode: SizingMode = SizingMode.OWRR_SCALED
     fixed_size_usd: Decimal = Decimal("0")
     proportional_fraction: Decimal = Decimal("0")
     slippage_ceiling: Decimal = Decimal("0.02")
     order_style: OrderStyle = OrderStyle.FAK
     all_categories: bool = False  # `categories: all`: every category the market dimension knows
+    consensus: ConsensusMode = ConsensusMode.OWRR
+    kelly_fraction: Decimal = Decimal("0")  # sizing `kelly`: the share of full Kelly staked (0.25 = quarter)
+
+    @property
+    def needs_owrr(self) -> bool:
+        """Whether a decision of this strategy reads the market's OWRR (to gate or to size)."""
+        return self.consensus is ConsensusMode.OWRR or self.sizing_mode is SizingMode.OWRR_SCALED
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,4 +373,10 @@ class Tunables(BaseModel):
         ge=300,
         le=604_800,
         description="a redemption not confirmed this long after its market settled raises RedemptionsStuck (seconds)",
+    )
+    kelly_min_resolved_bets: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Kelly sizing skips a leader with fewer resolved bets than this in the trade's category",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +26,18 @@ def snapshot(pg: Any) -> list[list[tuple[Any, ...]]]:
 def test_the_example_applies_cleanly_and_a_second_apply_changes_nothing(omegacopy: Run, wallet: str, pg: Any) -> None:
     first = omegacopy("apply", "-f", str(EXAMPLE))
     assert first.code == 0, first.err
-    assert first.out.splitlines()[-1] == "applied: 3 created, 0 updated, 0 disabled"
+    assert first.out.splitlines()[-1] == "applied: 4 created, 0 updated, 0 disabled"
     before = snapshot(pg)
-    assert [r[0] for r in before[0]] == ["everything-small", "politics-core", "sports-fixed"]
+    assert [r[0] for r in before[0]] == ["everything-small", "kelly-plain", "politics-core", "sports-fixed"]
     assert rows(
         pg,
-        "SELECT strategy_id, auto_execute_enabled, all_categories, categories FROM strategy_settings"
-        " JOIN strategies USING (strategy_id) ORDER BY 1",
+        "SELECT strategy_id, auto_execute_enabled, all_categories, categories, consensus, sizing_mode, kelly_fraction"
+        " FROM strategy_settings JOIN strategies USING (strategy_id) ORDER BY 1",
     ) == [
-        ("everything-small", False, True, []),
-        ("politics-core", True, False, ["economics", "politics"]),
-        ("sports-fixed", True, False, ["sports"]),
+        ("everything-small", False, True, [], "owrr", "proportional", 0),
+        ("kelly-plain", True, False, ["crypto", "politics"], "off", "kelly", Decimal("0.25")),
+        ("politics-core", True, False, ["economics", "politics"], "owrr", "owrr_scaled", 0),
+        ("sports-fixed", True, False, ["sports"], "owrr", "fixed", 0),
     ]
     # the checksummed leader of the example is one lower-case row
     assert ("politics-core", "0x6c3aa45ac3f6c0ba5485ca040a7f86c65e88f4e4") in rows(
@@ -45,7 +47,7 @@ def test_the_example_applies_cleanly_and_a_second_apply_changes_nothing(omegacop
     second = omegacopy("apply", "-f", str(EXAMPLE))
     assert second.code == 0
     assert second.out.splitlines() == [
-        "unchanged: politics-core, sports-fixed, everything-small",
+        "unchanged: politics-core, sports-fixed, everything-small, kelly-plain",
         "no changes: the database already matches the file",
     ]
     assert snapshot(pg) == before
@@ -64,7 +66,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(omegacopy: Run, wallet: str,
         "~ update politics-core",
         "    max_positions: 8 → 10",
         "    - leader 0xb4a495b41501ac349b312731a0ea3104e862afd4",
-        "unchanged: sports-fixed, everything-small",
+        "unchanged: sports-fixed, everything-small, kelly-plain",
         "dry run: 0 to create, 1 to update, 0 to disable; nothing written",
     ]
     assert snapshot(pg) == before
@@ -107,11 +109,13 @@ def test_apply_never_resumes_a_pause_and_prune_only_disables(
     text = EXAMPLE.read_text()
     only_one.write_text(text[: text.index("  - id: sports-fixed")])
     kept = omegacopy("apply", "-f", str(only_one)).out
-    assert "not in the file, left alone: everything-small, sports-fixed (--prune disables them)" in kept
+    assert "not in the file, left alone: everything-small, kelly-plain, sports-fixed (--prune disables them)" in kept
     pruned = omegacopy("apply", "-f", str(only_one), "--prune").out
     assert "- disable sports-fixed (not in the file; --prune)" in pruned  # everything-small is disabled already
+    assert "- disable kelly-plain (not in the file; --prune)" in pruned
     assert rows(pg, "SELECT strategy_id, auto_execute_enabled FROM strategies ORDER BY 1") == [
         ("everything-small", False),
+        ("kelly-plain", False),
         ("politics-core", True),
         ("sports-fixed", False),
     ]

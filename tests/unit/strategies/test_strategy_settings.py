@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from omegacopy.domain.models import SizingMode
+from omegacopy.domain.models import ConsensusMode, SizingMode
 from omegacopy.strategy_settings import (
     ALL_CATEGORIES,
     StrategiesFile,
@@ -81,6 +81,12 @@ def test_categories_are_lower_case_sorted_and_unique() -> None:
         ({"stop_loss_pct": "100"}, "stop_loss_pct"),
         ({"markets_filter": ["0xabc"]}, "condition id"),
         ({"surprise": 1}, "surprise"),
+        ({"sizing_mode": "kelly"}, "kelly_fraction > 0"),
+        ({"sizing_mode": "kelly", "kelly_fraction": "1.000001"}, "kelly_fraction"),
+        ({"sizing_mode": "kelly", "kelly_fraction": "-0.25"}, "kelly_fraction"),
+        ({"sizing_mode": "kelly", "kelly_fraction": True}, "not true/false"),
+        ({"sizing_mode": "martingale"}, "sizing_mode"),
+        ({"consensus": "none"}, "consensus"),
     ],
 )
 def test_values_a_strategy_must_not_run_with_are_refused(changes: dict[str, Any], fragment: str) -> None:
@@ -93,6 +99,30 @@ def test_boundaries_that_are_allowed() -> None:
     assert s.stop_loss_pct is None and s.take_profit_pct is None and s.balance_usd == Decimal("0.000001")
     fixed = settings_with(sizing_mode="fixed", fixed_size_usd="50", risk_per_trade_percent="0")
     assert fixed.sizing_mode is SizingMode.FIXED
+
+
+def test_the_modes_and_their_boundaries() -> None:
+    kelly = settings_with(sizing_mode="kelly", kelly_fraction="1", risk_per_trade_percent="0", consensus="off")
+    assert (kelly.sizing_mode, kelly.consensus) == (SizingMode.KELLY, ConsensusMode.OFF)
+    assert kelly.kelly_fraction == Decimal(1)
+    config = kelly.to_config(strategy_id="s", name="s", wallet_id="w")
+    assert config.consensus is ConsensusMode.OFF and config.kelly_fraction == Decimal("1") and not config.needs_owrr
+    assert kelly.to_row()["consensus"] == "off" and kelly.to_row()["sizing_mode"] == "kelly"
+    assert settings_with(sizing_mode="kelly", kelly_fraction="0.000001").kelly_fraction == Decimal("0.000001")
+    assert settings_with().consensus is ConsensusMode.OWRR  # the default keeps the gate
+    # YAML 1.1 loads an unquoted `off` as false
+    assert settings_with(consensus=False).consensus is ConsensusMode.OFF
+    assert settings_with(consensus=True).consensus is ConsensusMode.OWRR
+
+
+def test_owrr_written_before_owrr_scaled_is_read_as_owrr_scaled() -> None:
+    old = settings_with(sizing_mode="owrr")
+    assert old.sizing_mode is SizingMode.OWRR_SCALED
+    assert old == settings_with(sizing_mode="owrr_scaled")  # apply sees no difference
+    assert old.settings_values()["sizing_mode"] == "owrr_scaled"
+    assert "owrr_scaled needs risk_per_trade_percent > 0" in refused(sizing_mode="owrr", risk_per_trade_percent="0")
+    row = {**BASE, "sizing_mode": "owrr", "all_categories": False, "consensus": "owrr", "kelly_fraction": Decimal(0)}
+    assert settings_from_row(row).sizing_mode is SizingMode.OWRR_SCALED
 
 
 def test_addresses_in_any_case_are_one_lower_case_address() -> None:
