@@ -195,6 +195,7 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
     assert all(v for k, v in checks.items() if k != "details"), checks["details"]
     # the run's HTML report: self-contained, with its charts
     assert report.count("<svg") >= 4
+    assert "Indexer passes" in report  # the run's two passes, from indexer_runs
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", report)  # nothing fetched from elsewhere
     assert summary["queue"] == {"visible": 0, "in_flight": 0, "dlq": 0}
     assert summary["latency_ms"]["trade_to_order"]["n"] == len({i["order_hash"] for i in intents if i["order_hash"]})
