@@ -69,7 +69,7 @@ from omegacopy.devstack.clickhouse_audit import table_rows
 from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
 from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
-from omegacopy.devstack.public_api import PublicApiEmulator, start_public_api
+from omegacopy.devstack.public_api import PUBLISHED_LIMITS, PublicApiEmulator, start_public_api
 from omegacopy.devstack.run_summary import build_summary, format_summary
 from omegacopy.devstack.scenario import (
     FOLLOWER_PUSD,
@@ -204,7 +204,11 @@ class LocalStack:
             self.exchange_server = start_paper_exchange(seed=self._exchange_seed)
         self._progress(f"paper exchange  {self.exchange_server.url}  ({self.timings.paper_exchange_s:.1f} s)")
         with _timed(self.timings, "public_api_s"):
-            limits = {key: limit.max_requests for key, limit in multiplied(PUBLIC_API_LIMIT_MULTIPLIER).items()}
+            limits = {
+                key: limit.max_requests
+                for key, limit in multiplied(PUBLIC_API_LIMIT_MULTIPLIER).items()
+                if key in PUBLISHED_LIMITS
+            }  # the routes it serves: what the client is told, multiplied
             self.public_api_server = start_public_api(limits=limits)
         self._progress(f"public APIs     Data API {self.public_api_server.data_url} · Gamma "
                        f"{self.public_api_server.gamma_url} (Polymarket emulator, rate limits x"
