@@ -215,7 +215,7 @@ def _marks(stack: LocalStack, sc: Scenario, positions: list[dict[str, Any]]) -> 
             found = sc.market_of_token(token)
             if found is not None and found[0].key in resolved:
                 market, outcome = found
-                out[token] = (Decimal(1) if outcome == market.resolution else ZERO, "payout")  # YES | NO
+                out[token] = (Decimal(1) if outcome == market.resolution else ZERO, "payout")
                 continue
             reply = client.get("/midpoint", params={"token_id": token})
             if reply.status_code == 200:

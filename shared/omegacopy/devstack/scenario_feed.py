@@ -13,6 +13,7 @@ the API would show it. It returns the fill's trade id — the id the monitor and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -49,7 +50,7 @@ def publish_world(api: PublicApiEmulator, sc: Scenario, now: datetime) -> WorldC
     shown = _Shown(sc)
     for h in sc.history_markets:
         api.publish_market(h.condition_id, outcomes=[("Yes", h.tokens[0]), ("No", h.tokens[1])], question=h.question,
-                           category=h.category, tick_size=TICK_SIZE)  # fmt: skip
+                           category=h.category, tick_size=TICK_SIZE, slug=_slug(h.question))  # fmt: skip
         api.resolve_market(h.condition_id, winner=h.winner, at=at - h.resolved_days_ago * DAY_S)
     for m in sc.markets:
         price = m.start_yes_price
@@ -57,6 +58,7 @@ def publish_world(api: PublicApiEmulator, sc: Scenario, now: datetime) -> WorldC
             m.condition_id,
             outcomes=[(m.outcome_names[0], m.yes_token), (m.outcome_names[1], m.no_token)],
             question=m.question,
+            slug=_slug(m.question),
             category=None if m.category_from_tags else m.category,
             tags=m.tags,
             neg_risk=m.neg_risk,
@@ -80,6 +82,11 @@ def publish_world(api: PublicApiEmulator, sc: Scenario, now: datetime) -> WorldC
     resolved = len(sc.history_markets) + sum(1 for m in sc.markets if m.closed)
     return WorldCounts(len(sc.history_markets) + len(sc.markets), resolved, len(sc.positions), len(sc.leader_fills),
                        len(sc.boards))  # fmt: skip
+
+
+def _slug(question: str) -> str:
+    """Gamma's kind of slug: the question in lower case, words joined by dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", question.lower()).strip("-")
 
 
 def _publish_position(
