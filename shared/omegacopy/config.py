@@ -66,6 +66,9 @@ class PublicApiEnv(_Env):
     public_api_max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
     # share of the published rate limits this function may use (functions behind one egress split them)
     public_api_rate_fraction: Annotated[float, Field(gt=0, le=1)] = 0.95
+    # the published limits times this: only for a local emulator that enforces the same multiplied
+    # limits (the dev stack sets it so a compressed run does not wait on Polymarket's numbers)
+    public_api_limit_multiplier: Annotated[float, Field(ge=1, le=1000)] = 1.0
     public_api_future_skew_s: Annotated[float, Field(ge=0, le=3600)] = 300.0
 
 
@@ -203,13 +206,6 @@ class SettlementEnv(_Env):
     neg_risk_adapter_addresses: Annotated[str, Field(pattern=r"^(0x[0-9a-fA-F]{40}(,0x[0-9a-fA-F]{40})*)?$")] = (
         "0xada2005600dec949baf300f4c6120000bdb6eaab,0xd91e80cf2e7be2e162c6513ced06f1dd0da35296"
     )
-    holders_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 600
-    metrics_max_age_s: Annotated[int, Field(ge=300, le=7 * 86_400)] = 6 * 3_600
-    market_max_age_s: Annotated[int, Field(ge=60, le=86_400)] = 900
-    trade_lookback_s: Annotated[int, Field(ge=0, le=7 * 86_400)] = 3_600
-    traded_window_days: Annotated[int, Field(ge=1, le=90)] = 7
-    max_holder_markets: Annotated[int, Field(ge=0, le=10_000)] = 500
-    max_metric_wallets: Annotated[int, Field(ge=0, le=100_000)] = 2_000
 
 
 class NotifierEnv(_Env):

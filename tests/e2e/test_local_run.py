@@ -1,8 +1,10 @@
 """`omegacopy run`: the whole system on the embedded stack, asserted against its ground truth.
 
-One short in-process run (4 ticks, no pause) checks the end state in PostgreSQL and on the paper
-exchange's ledger while the stack is still up, then that nothing outlives the stack. A second test
-runs the real command with `--keep`, interrupts it like Ctrl-C and checks the same cleanup.
+One short in-process run (4 ticks, no pause) checks the end state in PostgreSQL, ClickHouse and on
+the paper exchange's ledger while the stack is still up: the scenario reached the system only
+through the public-API emulator, the indexer alone wrote ClickHouse, and that was enough for COPY
+decisions. Then that nothing outlives the stack. A second test runs the real command with
+`--keep`, interrupts it like Ctrl-C and checks the same cleanup.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
         records = run.run()
         summary = run.summary(stack_started_s=stack.timings.total_s)
         services = stack.services()
+        ch = stack.ch_client()
+        trades_raw = Counter(r[0] for r in ch.query("SELECT trade_id FROM trades_raw").result_rows)
+        markets = {r[0]: r[1] for r in ch.query("SELECT condition_id, closed FROM markets FINAL").result_rows}
+        handler_env = stack.handler_env()
         db = stack.pg_connect()
         signals = rows(db, "SELECT strategy_id, source_trade_id, decision, reason_code FROM wallet_monitor_signals")
         intents = rows(
@@ -84,6 +90,35 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
         wallet = rows(
             db, "SELECT wallet_id, kms_key_id, credentials_ref, key_ciphertext IS NOT NULL AS sealed FROM wallets"
         )
+
+    # --- the data plane: the scenario went out through the public APIs, the indexer alone wrote ClickHouse --
+    ids = run.trade_ids
+    assert "TRADE_SOURCE" not in handler_env and "OWRR_POSITIONS" not in handler_env  # production defaults
+    assert handler_env["DATA_API_URL"] == services["data_api_url"]
+    passes = run.index_passes
+    assert [(p.number, p.before_tick, p.status) for p in passes] == [(1, 1, "ok"), (2, 4, "ok")]
+    assert passes[0].request_count > 0 and passes[0].throttled == 0
+    clickhouse = summary["clickhouse"]
+    assert set(clickhouse["before_first_pass"].values()) == {0}  # nothing was seeded into ClickHouse
+    assert set(clickhouse["outside_indexer_passes"].values()) == {0}  # every row written during a pass
+    written = Counter[str]()
+    for index_pass in passes:
+        written.update(index_pass.written)
+    assert all(clickhouse["rows"][table] <= n for table, n in written.items())
+    assert sum(trades_raw.values()) == written["trades_raw"]  # trades are never rewritten: equal
+    assert all(clickhouse["rows"][t] > 0 for t in ("markets", "market_holders", "wallet_positions",
+                                                   "wallet_metrics_by_category", "market_resolutions"))  # fmt: skip
+    # every fill the Data API showed before the last pass is in trades_raw, once (the duplicate too)
+    before_last = [tid for tid, at in run.arrived_at.items() if at < passes[-1].began_at]
+    assert before_last and all(trades_raw[tid] == 1 for tid in before_last)
+    assert ids[event["duplicate"].tx_hash] in before_last
+    m8 = scenario.market("M8")
+    assert markets[m8.condition_id] == 1  # the resolution reached ClickHouse through the pass before tick 4
+    assert summary["public_api"]["throttled"] == 0 and summary["public_api"]["by_caller"]["monitor"]
+    # OWRR the first time the monitor priced each market is the one designed from what was published
+    owrr = summary["owrr"]
+    assert set(owrr) == set(scenario.owrr_preview) and all(v["as_designed"] for v in owrr.values())
+    assert all(v["first_priced"]["slider"] == v["designed"]["slider"] for v in owrr.values())
 
     # --- every tick ran: the monitor, the queue, the executor, the reconciler ----------------------------
     assert [r.status for r in records] == ["ok"] * TICKS
@@ -105,15 +140,18 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
         by_trade[s["source_trade_id"]][s["strategy_id"]] += 1
     # Invariant 3 holds across duplicates: one signal per (strategy, trade) whatever the rows.
     assert all(n == 1 for per in by_trade.values() for n in per.values())
-    duplicate = event["duplicate"]
-    assert run.rows_inserted["duplicate"] == 2 and run.rows_inserted["redelivery"] == 1
-    assert set(by_trade[duplicate.trade_id]) == {"s-sports-fixed", "s-crypto-proportional"}
-    late = event["late"]
-    assert {(s["strategy_id"], s["decision"]) for s in signals if s["source_trade_id"] == late.trade_id} == {
+    # the duplicate was served by every read after it appeared: one signal per strategy all the same
+    assert set(by_trade[ids[event["duplicate"].tx_hash]]) == {"s-sports-fixed", "s-crypto-proportional"}
+    late = ids[event["late"].tx_hash]
+    assert {(s["strategy_id"], s["decision"]) for s in signals if s["source_trade_id"] == late} == {
         ("s-crypto-proportional", "COPY")
     }
     closed = {s["source_trade_id"] for s in signals if s["reason_code"] == "market_closed"}
-    assert {event["closed_market"].trade_id, event["resolved_market"].trade_id} <= closed
+    assert {ids[event["closed_market"].tx_hash], ids[event["resolved_market"].tx_hash]} <= closed
+    stale = {s["source_trade_id"] for s in signals if s["reason_code"] == "stale_trade"}
+    assert stale == {ids[event["stale"].tx_hash]}
+    invalid = {s["source_trade_id"] for s in signals if s["reason_code"] == "invalid_source"}
+    assert ids[event["unknown_market"].tx_hash] in invalid and len(invalid) == 2  # and the malformed row
 
     # --- exactly one exchange order per intent, and the ledger is the intents that reached it -----------
     assert not [i for i in intents if i["state"] in ("NEW", "SUBMITTING", "UNKNOWN")]
@@ -157,6 +195,7 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
     assert all(v for k, v in checks.items() if k != "details"), checks["details"]
     # the run's HTML report: self-contained, with its charts
     assert report.count("<svg") >= 4
+    assert "Indexer passes" in report  # the run's two passes, from indexer_runs
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", report)  # nothing fetched from elsewhere
     assert summary["queue"] == {"visible": 0, "in_flight": 0, "dlq": 0}
     assert summary["latency_ms"]["trade_to_order"]["n"] == len({i["order_hash"] for i in intents if i["order_hash"]})
@@ -166,6 +205,7 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
     assert services["postgres_pid"] is not None and not pid_running(services["postgres_pid"])
     assert not Path(services["postgres_dir"]).exists()
     assert not port_open(services["moto_endpoint"]) and not port_open(services["paper_exchange_url"])
+    assert not port_open(services["data_api_url"]) and not port_open(services["gamma_api_url"])
     assert dict(os.environ) == env_before
 
 
@@ -183,7 +223,7 @@ def test_ctrl_c_stops_the_command_and_its_stack(tmp_path: Path) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             output.append(line)
-            if "the stack stays up" in line:
+            if line.startswith("  commands "):  # the last line of how to reach the kept stack
                 break
         assert summary_path.exists(), "".join(output)
         proc.send_signal(signal.SIGINT)
@@ -196,8 +236,12 @@ def test_ctrl_c_stops_the_command_and_its_stack(tmp_path: Path) -> None:
     text = "".join(output)
     assert proc.returncode == 130, text
     assert "interrupted: the stack is stopped" in text
+    assert "public APIs     Polymarket emulator: Data API http://127.0.0.1:" in text
+    local_env = (tmp_path / "local.env").read_text()
+    assert "DATA_API_URL=http://127.0.0.1:" in local_env and "GAMMA_API_URL=http://127.0.0.1:" in local_env
     stack = json.loads(summary_path.read_text())["stack"]
     assert not pid_running(stack["clickhouse_pid"]) and not pid_running(stack["postgres_pid"])
     assert not Path(stack["postgres_dir"]).exists()
     assert not port_open(stack["moto_endpoint"]) and not port_open(stack["paper_exchange_url"])
+    assert not port_open(stack["data_api_url"])
     assert (tmp_path / "ledger.json").exists() and (tmp_path / "lambda.log").exists()

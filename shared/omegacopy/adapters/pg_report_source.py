@@ -1,4 +1,5 @@
-"""The live report's data from PostgreSQL: signals, intents, fills and positions, as a `ReportModel`.
+"""The live report's data from PostgreSQL: signals, intents, fills, positions and the indexer's
+passes, as a `ReportModel`.
 
 Read-only; every query is bounded by the optional [start, end) window (on the row's creation or
 fill time). Latency is the leader's trade (`wallet_monitor_signals.traded_at`) to our order
@@ -97,6 +98,20 @@ ORDER BY s.strategy_id
 """
 
 
+# The indexer's newest passes in the window (their summaries: requests, rows written, lag).
+_INDEXER_RUNS = """
+SELECT run_id, started_at, status, summary
+FROM indexer_runs
+WHERE (%(start)s::timestamptz IS NULL OR started_at >= %(start)s)
+  AND (%(end)s::timestamptz IS NULL OR started_at < %(end)s)
+ORDER BY started_at DESC, run_id
+LIMIT 48
+"""
+# What a pass wrote, by its summary's key, as the table's columns name it.
+_WRITTEN = (("Trades", "trades_written"), ("Markets", "markets_written"), ("Holders", "holders_written"),
+            ("Positions", "positions_written"), ("Metrics", "metric_rows_written"))  # fmt: skip
+
+
 # Open positions at their last mark-to-market price (unrealized P&L is computed by the domain).
 _MARKED_POSITIONS = """
 SELECT strategy_id, shares, cost_usd, mark_price FROM strategy_positions WHERE shares > 0
@@ -116,6 +131,7 @@ class PgReportSource:
         realized_rows = conn.execute(_REALIZED, window).fetchall()
         with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             strategies = cur.execute(_STRATEGIES, window).fetchall()
+            index_runs = cur.execute(_INDEXER_RUNS, window).fetchall()
         open_pnl: dict[str, Decimal] = defaultdict(Decimal)
         for sid, shares, cost, mark in conn.execute(_MARKED_POSITIONS).fetchall():
             open_pnl[sid] += positions.unrealized(shares, cost, mark)
@@ -152,7 +168,7 @@ class PgReportSource:
             latency_note="Leader trade (block time) → order submitted to the exchange.",
             rejections=tuple(rejections),
             rejection_note="Order intents in state REJECTED, by reason_code.",
-            tables=(_strategy_table(strategies),),
+            tables=(_strategy_table(strategies), *((_indexer_table(index_runs),) if index_runs else ())),
             notes=(
                 "Signals are bucketed by the time the monitor decided them; unrealized P&L uses the last "
                 "mark-to-market price of each open position.",
@@ -223,4 +239,33 @@ def _strategy_table(strategies: list[dict[str, Any]]) -> Table:
         ),
         tuple(rows),
         "P&L / start: realized + unrealized over the strategy's starting balance.",
+    )
+
+
+def _indexer_table(runs: list[dict[str, Any]]) -> Table:
+    """The indexer's passes, newest first: what each asked the public APIs and wrote to ClickHouse."""
+    rows = []
+    for r in runs:
+        summary: dict[str, Any] = r["summary"] or {}
+        requests: dict[str, Any] = summary.get("requests") or {}
+        lag = summary.get("lag_s")
+        duration = summary.get("duration_ms")
+        rows.append(
+            (
+                Cell(r["started_at"].strftime("%Y-%m-%d %H:%M:%S")),
+                Cell(str(r["status"]), "" if r["status"] == "ok" else "neg"),
+                num("—" if duration is None else f"{float(duration) / 1000:.1f} s"),
+                num(f"{int(requests.get('requests') or 0):,}"),
+                num(f"{int(requests.get('throttled') or 0):,}", "neg" if requests.get("throttled") else ""),
+                *(num(f"{int(summary.get(key) or 0):,}") for _, key in _WRITTEN),
+                num(f"{int(summary.get('rejected_rows') or 0):,}"),
+                num("—" if lag is None else f"{float(lag):.0f} s"),
+            )
+        )
+    return Table(
+        "Indexer passes",
+        ("Started (UTC)", "Status", "Duration", "Requests", "429s", *(c for c, _ in _WRITTEN), "Rejected", "Lag"),
+        tuple(rows),
+        "Newest first. Rows written to ClickHouse per table; rejected: public-API rows that failed validation "
+        "(in public_data_rejects); lag: how long ago the stalest tracked wallet's trades were read through.",
     )

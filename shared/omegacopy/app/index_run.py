@@ -44,6 +44,8 @@ HOLDERS = "holders"
 POSITIONS = "positions"
 METRICS = "metrics"
 RECOMPUTE_CHUNK = 100  # wallets whose positions are held in memory at once
+POSITION_BATCH_ROWS = 5_000  # positions written to ClickHouse per insert (at least one wallet's)
+TRADE_BATCH_ROWS = 5_000  # leader trades written to ClickHouse per insert (at least one wallet's)
 _NEVER = datetime.min.replace(tzinfo=UTC)
 MARKET_BATCH = 50  # condition ids per Gamma lookup
 _T = TypeVar("_T")
@@ -178,25 +180,44 @@ class _Pass:
             cursor = marks[wallet].cursor if wallet in marks else None
             return _walk(lambda: self.deps.data.wallet_trades(wallet, start=starts[wallet], cursor=cursor))
 
+        # Fresh trades are written in batches (one ClickHouse insert for many wallets), each batch's
+        # checkpoints saved after its rows: a pass that dies fetches again at most one batch.
+        pending: list[PublicTrade] = []
+        marks_due: dict[str, Checkpoint] = {}
+
+        def flush() -> None:
+            if pending:
+                self.summary.trades_written += self.deps.store.write_trades(pending, self.deps.clock.now())
+            for wallet, mark in marks_due.items():
+                self.deps.books.save_checkpoint(TRADES, wallet, mark)
+                if mark.cursor is None:
+                    self.summary.trade_wallets_done += 1
+            pending.clear()
+            marks_due.clear()
+
         stopped = False
-        for wallet, walk in self._concurrently(order, fetch):
-            mark = marks.get(wallet, Checkpoint())
-            known = self.deps.store.existing_trade_ids(walk.rows)
-            fresh = _unique([t for t in walk.rows if t.trade_id not in known], key=lambda t: t.trade_id)
-            self.summary.trades_written += self.deps.store.write_trades(fresh, self.deps.clock.now())
-            touched.update(t.condition_id for t in fresh)
-            self.rejects.extend(walk.invalid)
-            newest = max((t.traded_at for t in walk.rows), default=mark.watermark)
-            if mark.watermark is not None and newest is not None:
-                newest = max(newest, mark.watermark)
-            if walk.stopped_at is None:
-                self.deps.books.save_checkpoint(TRADES, wallet, Checkpoint(newest, None, self.deps.clock.now()))
-                self.summary.trade_wallets_done += 1
-            else:
-                # the walk resumes from its next page; the watermark moves only once it is complete
-                self.deps.books.save_checkpoint(TRADES, wallet, Checkpoint(mark.watermark, walk.stopped_at,
-                                                                           mark.refreshed_at))  # fmt: skip
-                stopped = True  # the other walks' results are still written and checkpointed
+        try:
+            for wallet, walk in self._concurrently(order, fetch):
+                mark = marks.get(wallet, Checkpoint())
+                known = self.deps.store.existing_trade_ids(walk.rows)
+                fresh = _unique([t for t in walk.rows if t.trade_id not in known], key=lambda t: t.trade_id)
+                pending.extend(fresh)
+                touched.update(t.condition_id for t in fresh)
+                self.rejects.extend(walk.invalid)
+                newest = max((t.traded_at for t in walk.rows), default=mark.watermark)
+                if mark.watermark is not None and newest is not None:
+                    newest = max(newest, mark.watermark)
+                if walk.stopped_at is None:
+                    marks_due[wallet] = Checkpoint(newest, None, self.deps.clock.now())
+                else:
+                    # the walk resumes from its next page; the watermark moves only once it is complete
+                    marks_due[wallet] = Checkpoint(mark.watermark, walk.stopped_at, mark.refreshed_at)
+                    stopped = True  # the other walks' results are still written and checkpointed
+                if len(pending) >= TRADE_BATCH_ROWS:
+                    flush()
+        except _BudgetSpentError:
+            stopped = True
+        flush()
         if stopped:
             raise _BudgetSpentError
         return sorted(touched)
@@ -287,6 +308,19 @@ class _Pass:
                 )
             )
 
+        # Wallets are written in batches (one ClickHouse insert per batch, not per wallet), each
+        # batch's checkpoints saved after its rows: a pass that stops early fetches again at most
+        # the wallets of one unwritten batch.
+        pending: list[PublicPosition] = []
+        newest_of: dict[str, datetime | None] = {}
+
+        def flush() -> None:
+            at = self.deps.clock.now()
+            self.summary.positions_written += self.deps.store.write_positions(pending, at) if pending else 0
+            self.deps.books.save_checkpoints(POSITIONS, {w: Checkpoint(n, None, at) for w, n in newest_of.items()})
+            pending.clear()
+            newest_of.clear()
+
         stopped = False
         try:
             for wallet, walk in self._concurrently(due, fetch):
@@ -294,13 +328,14 @@ class _Pass:
                 if walk.stopped_at is not None:
                     stopped = True  # a wallet's positions are taken whole or not at all
                     continue
-                at = self.deps.clock.now()
-                self.summary.positions_written += self.deps.store.write_positions(walk.rows, at)
                 mark = marks.get(wallet) or Checkpoint()
-                newest = max((p.last_event_at for p in walk.rows if p.last_event_at), default=mark.watermark)
-                self.deps.books.save_checkpoint(POSITIONS, wallet, Checkpoint(newest, None, at))
+                pending.extend(walk.rows)
+                newest_of[wallet] = max((p.last_event_at for p in walk.rows if p.last_event_at), default=mark.watermark)
+                if len(pending) >= POSITION_BATCH_ROWS:
+                    flush()
         except _BudgetSpentError:
             stopped = True
+        flush()
         return stopped
 
     @staticmethod

@@ -78,7 +78,7 @@ class DoctorTarget(BaseModel):
     database_secret_arn: str | None = None
     clickhouse_url: SecretStr | None = None
     clickhouse_secret_arn: str | None = None
-    trade_source: Literal["clickhouse", "data_api"] = "clickhouse"
+    trade_source: Literal["clickhouse", "data_api"] = "data_api"  # the monitor's default
     trades_table: str = "trades_raw"
     metrics_table: str = "wallet_metrics_by_category"
     markets_table: str = "markets"
@@ -330,15 +330,13 @@ class Doctor:
         results = [CheckResult("clickhouse", "ClickHouse", "ok", _safe_url(url))]
         now = self._now()
         tables = (
+            # with the Data API as the trade source, trades_raw is the indexer's history of the leaders
             (t.trades_table, "ingested_at", t.trades_max_age_s, "leader trades"),
             (t.markets_table, "updated_at", t.tables_max_age_s, "the markets dimension"),
             (t.metrics_table, "updated_at", t.tables_max_age_s, "wallet metrics (OWRR)"),
         )
         for table, column, bound, what in tables:
             label = f"ClickHouse {table}"
-            if table == t.trades_table and t.trade_source == "data_api":
-                results.append(CheckResult("clickhouse", label, "skip", "not used: the trade source is the Data API"))
-                continue
             if not _IDENTIFIER.fullmatch(table):
                 results.append(CheckResult("clickhouse", label, "fail", "not a table name", "fix the *_TABLE setting"))
                 continue

@@ -1,8 +1,9 @@
 """`omegacopy run`: the whole system locally, end to end (no AWS account, no Docker).
 
-Starts PostgreSQL (or uses DATABASE_URL's server), ClickHouse (chDB), moto and the paper exchange
-on loopback, seeds a scenario, drives the three Lambda handlers tick by tick, prints a line per
-tick and a summary, and writes the summary as JSON. Ctrl-C stops everything; `--keep` leaves the stack up until Ctrl-C.
+Starts PostgreSQL (or uses DATABASE_URL's server), ClickHouse (chDB), moto, the paper exchange and
+the public-API emulator on loopback, publishes a scenario on the emulator, drives the indexer and
+the three trading Lambda handlers tick by tick, prints a line per tick and a summary, and writes
+the summary as JSON. Ctrl-C stops everything; `--keep` leaves the stack up until Ctrl-C.
 The work is in `omegacopy.devstack.local_run`; this module parses options and prints.
 """
 
@@ -32,10 +33,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the whole system locally: embedded stack, seeded scenario, real handlers",
         description=(
             "Starts PostgreSQL (a throwaway cluster; with DATABASE_URL set, a database of its own on that server, "
-            "dropped on exit), ClickHouse (chDB), moto and the paper exchange on free loopback ports, imports a "
-            "follower wallet with `omegacopy wallet import`, seeds leaders, markets and strategies, then drives "
-            "ticks like the Step Functions schedule: wallet monitor -> SQS -> executor -> reconciler. Ctrl-C stops "
-            "everything cleanly. Exit 0 when every invariant check holds, 1 when one does not, 130 on Ctrl-C."
+            "dropped on exit), ClickHouse (chDB), moto, the paper exchange and an emulator of Polymarket's public "
+            "APIs (Gamma, Data API) on free loopback ports; publishes a scenario's markets, positions and leader "
+            "fills on the emulator (nothing is written to ClickHouse but by the indexer), imports a follower wallet "
+            "with `omegacopy wallet import`, adds strategies, runs the indexer before the first tick and every few "
+            "ticks after, then drives ticks like the Step Functions schedule: wallet monitor -> SQS -> executor -> "
+            "reconciler. Ctrl-C stops everything cleanly. Exit 0 when every invariant check holds, 1 when one does "
+            "not, 130 on Ctrl-C."
         ),
     )
     run.add_argument("--ticks", type=_positive_int, default=12, help="monitor ticks to run (default 12)")
@@ -118,7 +122,10 @@ def _run(args: argparse.Namespace) -> int:
                     time.sleep(KEEP_REFRESH_S)
                     local_run.write_ledger(result.stack, paths)
     except (KeyboardInterrupt, _Terminated) as stop:
-        _say("\ninterrupted: the stack is stopped (PostgreSQL, ClickHouse, moto, paper exchange) and cleaned up")
+        _say(
+            "\ninterrupted: the stack is stopped (PostgreSQL, ClickHouse, moto, paper exchange, public-API emulator)"
+            " and cleaned up"
+        )
         return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
     except RuntimeError as exc:  # a service that cannot start says why and what to do
         print(f"omegacopy run: {exc}", file=sys.stderr)

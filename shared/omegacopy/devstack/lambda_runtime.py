@@ -86,19 +86,19 @@ def load_handler_module(function: str, root: Path | None = None) -> ModuleType:
 def reset_containers() -> None:
     """Forget every per-container singleton: the next invocation builds its wiring afresh from the
     current environment. Connections of the dropped wiring are closed first."""
-    for name in ("monitor_deps", "executor_deps", "portfolio_store"):
-        cached = getattr(wiring, name, None)
-        if cached is None or not hasattr(cached, "cache_clear"):
-            continue
+    # every cached builder of the composition root, whatever functions exist
+    for cached in [v for v in vars(wiring).values() if callable(v) and hasattr(v, "cache_clear")]:
         if cached.cache_info().currsize:
             with contextlib.suppress(Exception):
-                _close_deps(cached())
+                built = cached()
+                for deps in built if isinstance(built, tuple) else (built,):
+                    _close_deps(deps)
         cached.cache_clear()
     parameters.clear_caches()
 
 
 def _close_deps(deps: Any) -> None:
-    for part in ("store", "keys", "exchanges"):
+    for part in ("store", "keys", "exchanges", "books", "data"):
         closer = getattr(getattr(deps, part, None), "close", None)
         if callable(closer):
             with contextlib.suppress(Exception):
@@ -121,16 +121,25 @@ class LocalLambda:
         self._module = load_handler_module(function, root)
         self._handler: Callable[[Any, Any], Any] = self._module.lambda_handler
         self._log = log
+        self._log_keys: dict[str, Any] = {}  # what the handler appended to the logger, kept like a container does
 
     def invoke(self, event: Any) -> Invocation:
         context = LambdaContext(function_name=f"omegacopy-local-{self.function.replace('_', '-')}",
                                 timeout_s=self.timeout_s)  # fmt: skip
         started = time.perf_counter()
+        # Every function shares this process's logger; in Lambda each has its own: the keys one
+        # handler appends (a run id, an intent id) must not show in another's lines.
+        logger.clear_state()
+        base = set(logger.get_current_keys())
+        logger.append_keys(**self._log_keys)
         with _captured_output(self._log):
             try:
                 result = self._handler(event, context)
             except Exception as exc:  # the runtime reports it; the caller decides what it means
                 return Invocation(None, (time.perf_counter() - started) * 1000, exc)
+            finally:
+                self._log_keys = {k: v for k, v in logger.get_current_keys().items() if k not in base}
+                logger.clear_state()
         return Invocation(result, (time.perf_counter() - started) * 1000)
 
 

@@ -8,18 +8,24 @@ what template.yaml declares:
 - AWS: moto in server mode, holding the FIFO execution queue + DLQ, the wallet and platform KMS
   keys (with their aliases), the database / ClickHouse URL secrets and the SSM tunables (every
   `Tunables` field, default values unless the scenario sets one);
-- the paper exchange (CLOB V2 imitation) in a thread.
+- the paper exchange (CLOB V2 imitation) in a thread;
+- the Polymarket public-API emulator (Gamma and the Data API v2) in threads; every function reads
+  it (`DATA_API_URL`, `GAMMA_API_URL`) and it enforces the rate limits the client is told.
 
 On exit everything is stopped and reaped, temporary directories removed and the process
 environment restored, also after Ctrl-C.
 
-`LocalRun` then plays a `Scenario` against it the way production runs: the follower wallet is
-imported through the real `omegacopy wallet import` command (a subprocess, key on stdin, CLOB
-credentials derived from the paper exchange and stored in Secrets Manager); each tick invokes the
-wallet-monitor handler with the Step Functions payload, polls SQS like the Lambda event source does
-for the executor handler, and invokes the reconciler handler. Leader trades are inserted into
-ClickHouse between ticks, stamped with the real time they arrive. Handlers read their
-configuration from os.environ (set here, as the template would) and their secrets from moto.
+`LocalRun` then plays a `Scenario` against it the way production runs: the world (markets,
+positions, the leaders' earlier fills) is published on the emulator, never written to ClickHouse;
+the follower wallet is imported through the real `omegacopy wallet import` command (a subprocess,
+key on stdin, CLOB credentials derived from the paper exchange and stored in Secrets Manager); the
+indexer handler fills ClickHouse from the emulator once before the first tick and then every
+`INDEX_EVERY_TICKS` ticks; each tick invokes the wallet-monitor handler with the Step Functions
+payload (it reads the leaders' new fills from the Data API itself), polls SQS like the Lambda event
+source does for the executor handler, and invokes the reconciler handler. Leader fills appear on
+the Data API between ticks, stamped with the real time they happen. Handlers read their
+configuration from os.environ (set here, as the template would) and their secrets from moto; they
+run with the production defaults (`TRADE_SOURCE=data_api`, `OWRR_POSITIONS=holders`).
 """
 
 from __future__ import annotations
@@ -54,13 +60,16 @@ import psycopg
 from psycopg import sql as pg_sql
 from psycopg.conninfo import make_conninfo
 
+from omegacopy.adapters.polymarket.limits import multiplied
 from omegacopy.adapters.schema import clickhouse_init, find_infra_dir, migrate
-from omegacopy.config import ExecutorEnv, MonitorEnv, tunable_text
+from omegacopy.config import ExecutorEnv, IndexerEnv, MonitorEnv, PublicApiEnv, tunable_text
 from omegacopy.devstack.aws import REGION, ExecutionQueues, MotoServer, create_execution_queues, start_moto
 from omegacopy.devstack.clickhouse import ClickHouseServer, start_clickhouse
+from omegacopy.devstack.clickhouse_audit import table_rows
 from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
 from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
+from omegacopy.devstack.public_api import PUBLISHED_LIMITS, PublicApiEmulator, start_public_api
 from omegacopy.devstack.run_summary import build_summary, format_summary
 from omegacopy.devstack.scenario import (
     FOLLOWER_PUSD,
@@ -69,11 +78,10 @@ from omegacopy.devstack.scenario import (
     STALENESS_LIMIT_S,
     TICK_SIZE,
     TICK_SPACING_S,
-    LeaderTradeEvent,
     Scenario,
-    trade_row,
 )
-from omegacopy.devstack.seed import TRADE_COLUMNS, insert_markets, insert_metrics, insert_strategies, insert_trades
+from omegacopy.devstack.scenario_feed import LeaderFeed, WorldCounts, publish_world
+from omegacopy.devstack.seed import insert_strategies
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.signer import LocalKeySigner, new_private_key
 
@@ -84,6 +92,14 @@ MAX_BATCHES_PER_TICK = 50
 # A fresh stack's kill switch is ON (the built-in default, as in the template): the scenario's
 # operator releases it.
 SCENARIO_TUNABLES = {"staleness_limit_s": str(STALENESS_LIMIT_S), "kill_switch": "false"}
+# The emulator enforces Polymarket's published rate limits times this, and the functions' client is
+# told the same (PUBLIC_API_LIMIT_MULTIPLIER): a compressed run must not wait on limits meant for
+# Polymarket's servers, and a request over the multiplied limits still gets its 429.
+PUBLIC_API_LIMIT_MULTIPLIER = 20
+# The local run re-reads open markets on every indexer pass (the tunable indexer_market_max_age_s):
+# its time is compressed, and a market that resolves between two passes a few seconds apart must
+# reach the monitor at the next one.
+LOCAL_MARKET_MAX_AGE_S = 0
 
 
 # ==================================================================================================
@@ -95,13 +111,15 @@ class StartupTimings:
     clickhouse_s: float = 0.0
     moto_s: float = 0.0
     paper_exchange_s: float = 0.0
+    public_api_s: float = 0.0
     schema_s: float = 0.0
     aws_resources_s: float = 0.0
     total_s: float = 0.0
 
 
 class LocalStack:
-    """PostgreSQL, ClickHouse (chDB), moto and the paper exchange, wired like the template."""
+    """PostgreSQL, ClickHouse (chDB), moto, the paper exchange and the public-API emulator, wired
+    like the template."""
 
     def __init__(
         self,
@@ -121,7 +139,11 @@ class LocalStack:
         self.credentials_prefix = f"omegacopy/{stage}/clob"
         # a local stack trades on the paper exchange: its kill switch starts released (a deployment's
         # starts engaged: the built-in default and the template's)
-        self._tunable_overrides = {"kill_switch": "false", **(tunables or {})}
+        self._tunable_overrides = {
+            "kill_switch": "false",
+            "indexer_market_max_age_s": str(LOCAL_MARKET_MAX_AGE_S),
+            **(tunables or {}),
+        }
         self._exchange_seed = exchange_seed
         self._progress = progress or (lambda _line: None)
         self.timings = StartupTimings()
@@ -129,6 +151,7 @@ class LocalStack:
         self.clickhouse: ClickHouseServer | None = None
         self.moto: MotoServer | None = None
         self.exchange_server: PaperExchange | None = None
+        self.public_api_server: PublicApiEmulator | None = None
         self.queues: ExecutionQueues | None = None
         self.queue_arn = ""
         self.wallet_key_arn = ""
@@ -185,6 +208,16 @@ class LocalStack:
         with _timed(self.timings, "paper_exchange_s"):
             self.exchange_server = start_paper_exchange(seed=self._exchange_seed)
         self._progress(f"paper exchange  {self.exchange_server.url}  ({self.timings.paper_exchange_s:.1f} s)")
+        with _timed(self.timings, "public_api_s"):
+            limits = {
+                key: limit.max_requests
+                for key, limit in multiplied(PUBLIC_API_LIMIT_MULTIPLIER).items()
+                if key in PUBLISHED_LIMITS
+            }  # the routes it serves: what the client is told, multiplied
+            self.public_api_server = start_public_api(limits=limits)
+        self._progress(f"public APIs     Data API {self.public_api_server.data_url} · Gamma "
+                       f"{self.public_api_server.gamma_url} (Polymarket emulator, rate limits x"
+                       f"{PUBLIC_API_LIMIT_MULTIPLIER}) ({self.timings.public_api_s:.1f} s)")  # fmt: skip
 
         with _timed(self.timings, "schema_s"):
             applied = migrate(self.pg_url, infra / "postgres" / "migrations")
@@ -213,6 +246,7 @@ class LocalStack:
                 ("handler connections", reset_containers),
                 ("connections", self._close_connections),
                 ("paper exchange", lambda: self.exchange_server.stop() if self.exchange_server else None),
+                ("public API emulator", lambda: self.public_api_server.stop() if self.public_api_server else None),
                 ("moto", lambda: self.moto.stop() if self.moto else None),
                 ("clickhouse", lambda: self.clickhouse.stop() if self.clickhouse else None),
                 ("postgres", self._stop_postgres),
@@ -251,6 +285,11 @@ class LocalStack:
         return self.exchange_server
 
     @property
+    def public_api(self) -> PublicApiEmulator:
+        assert self.public_api_server is not None, "stack not started"
+        return self.public_api_server
+
+    @property
     def queue_url(self) -> str:
         assert self.queues is not None, "stack not started"
         return self.queues.queue_url
@@ -283,8 +322,10 @@ class LocalStack:
             "DATABASE_SECRET_ARN": self.database_secret_arn,
             "CLICKHOUSE_SECRET_ARN": self.clickhouse_secret_arn,
             "EXECUTION_QUEUE_URL": self.queues.queue_url,
-            "TRADE_SOURCE": "clickhouse",
-            "OWRR_POSITIONS": "trades",
+            # TRADE_SOURCE and OWRR_POSITIONS stay unset: the production defaults (data_api, holders)
+            "DATA_API_URL": self.public_api.data_url,
+            "GAMMA_API_URL": self.public_api.gamma_url,
+            "PUBLIC_API_LIMIT_MULTIPLIER": str(PUBLIC_API_LIMIT_MULTIPLIER),
             "CLOB_URL": self.exchange.url,
             "CHAIN_ID": str(self.exchange.chain_id),
             "CLOB_CREDENTIALS_PREFIX": self.credentials_prefix,
@@ -303,6 +344,8 @@ class LocalStack:
             "clickhouse_pid": self.clickhouse.pid if self.clickhouse else None,
             "moto_endpoint": self.moto.endpoint if self.moto else None,
             "paper_exchange_url": self.exchange.url,
+            "data_api_url": self.public_api.data_url,
+            "gamma_api_url": self.public_api.gamma_url,
             "queue_url": self.queue_url,
             "dlq_url": self.dlq_url,
             "ssm_prefix": self.ssm_prefix,
@@ -347,7 +390,8 @@ class LocalStack:
     def _isolate_environment(self) -> None:
         """Nothing of the operator's shell may point the handlers elsewhere (a real database, a real
         AWS account): variables the functions read are removed, AWS config files hidden."""
-        names = {n.upper() for n in (*MonitorEnv.model_fields, *ExecutorEnv.model_fields)}
+        names = {n.upper() for n in (*MonitorEnv.model_fields, *ExecutorEnv.model_fields, *IndexerEnv.model_fields,
+                                     *PublicApiEnv.model_fields)}  # fmt: skip
         names |= {n for n in os.environ if n.startswith(("AWS_", "PG"))}  # AWS profiles; libpq's PGHOST, PGSSLMODE…
         names |= {"DATABASE_URL", "CLICKHOUSE_URL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
                   "POWERTOOLS_TRACE_DISABLED", "CLOB_CREDENTIALS_KMS_KEY_ID"}  # fmt: skip
@@ -371,7 +415,8 @@ class LocalStack:
     def handler_env_names() -> list[str]:
         return ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
                 "STAGE", "SSM_PREFIX", "DATABASE_SECRET_ARN", "CLICKHOUSE_SECRET_ARN", "EXECUTION_QUEUE_URL",
-                "TRADE_SOURCE", "OWRR_POSITIONS", "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX",
+                "DATA_API_URL", "GAMMA_API_URL", "PUBLIC_API_LIMIT_MULTIPLIER",
+                "CLOB_URL", "CHAIN_ID", "CLOB_CREDENTIALS_PREFIX",
                 "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_TRACE_DISABLED",
                 "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]  # fmt: skip
 
@@ -552,8 +597,8 @@ class TickRecord:
     tick: int  # 1-based, as printed
     tick_id: str = ""
     event: dict[str, Any] = field(default_factory=dict)
-    rows_inserted: int = 0
-    arrivals: int = 0
+    published: int = 0  # leader fills that appeared on the Data API in the gap before the tick
+    index_pass: int | None = None  # the indexer pass that ran in that gap
     status: str = ""
     error: str | None = None
     trades_seen: int = 0
@@ -575,8 +620,45 @@ class TickRecord:
     waited_s: float = 0.0
 
 
+# The indexer summary's row counts, by the ClickHouse table they went to.
+WRITTEN_TABLES = {
+    "trades_raw": "trades_written",
+    "markets": "markets_written",
+    "market_holders": "holders_written",
+    "wallet_positions": "positions_written",
+    "wallet_metrics_by_category": "metric_rows_written",
+}
+
+
+@dataclass
+class IndexPass:
+    """One invocation of the indexer handler: what it asked the public APIs and wrote to ClickHouse."""
+
+    number: int  # 1-based
+    before_tick: int  # 1-based: the pass ran in the gap before this tick
+    began_at: datetime
+    ended_at: datetime
+    duration_ms: float
+    run_id: str = ""
+    status: str = ""
+    error: str | None = None
+    requests: dict[str, int] = field(default_factory=dict)  # "host path" -> requests the emulator answered
+    throttled: int = 0  # 429s the emulator answered
+    client: dict[str, int] = field(default_factory=dict)  # the client's own counts (requests, 429s, retries, errors)
+    written: dict[str, int] = field(default_factory=dict)  # table -> rows written
+    rejected_rows: int = 0
+    lag_s: float | None = None
+    newest_trade_age_s: float | None = None
+    metric_staleness_s: float | None = None
+
+    @property
+    def request_count(self) -> int:
+        return sum(self.requests.values())
+
+
 class LocalRun:
-    """Seeds `scenario` into a started `LocalStack`, then drives ticks like the schedule would."""
+    """Publishes `scenario` on a started `LocalStack`'s public APIs, then drives the indexer and the
+    ticks like the schedules would."""
 
     def __init__(
         self,
@@ -594,25 +676,30 @@ class LocalRun:
         self.log = log
         self.wallet: FollowerWallet | None = None
         self.records: list[TickRecord] = []
-        self.arrived_at: dict[str, datetime] = {}  # trade id -> when its row became visible (ingest)
-        self.block_time: dict[str, datetime] = {}
-        self.rows_inserted = Counter[str]()
+        self.index_passes: list[IndexPass] = []
+        self.trade_ids: dict[str, str] = {}  # a fill's transaction hash -> its trade id (monitor's and indexer's)
+        self.arrived_at: dict[str, datetime] = {}  # trade id -> when the Data API started showing it
+        self.block_time: dict[str, datetime] = {}  # trade id -> the fill's own time
+        self.published = Counter[str]()  # leader fills published during the run, by kind
+        self.world: WorldCounts | None = None
+        self.clickhouse_before: dict[str, int] = {}  # every table's rows before the first indexer pass
         self.setup_s = 0.0
         self.ticks_s = 0.0
         self.db = stack.pg_connect()
         self._ch = stack.ch_client()
         self._sqs = stack.aws("sqs")
+        self._feed = LeaderFeed(stack.public_api, scenario)
         self._signal_mark = 0
         self._handlers: dict[str, LocalLambda] = {}
         self._epoch = datetime.now(UTC).replace(second=0, microsecond=0)
 
     # --- setup ------------------------------------------------------------------------------------------
     def setup(self) -> None:
+        """The world on the public APIs, the paper exchange's markets, the follower wallet, the
+        strategies; then the indexer's first pass (ClickHouse is empty until it runs)."""
         began = time.perf_counter()
-        sc, now = self.scenario, datetime.now(UTC)
-        insert_markets(self._ch, [m.seed() for m in sc.markets])
-        insert_metrics(self._ch, sc.metrics)
-        insert_trades(self._ch, sc.history_seeds(now))
+        sc = self.scenario
+        self.world = publish_world(self.stack.public_api, sc, datetime.now(UTC))
         exchange = self.stack.exchange
         for m in sc.markets:
             if not m.closed:
@@ -621,20 +708,25 @@ class LocalRun:
         self._set_books(0)
         self.wallet = import_follower_wallet(self.stack)
         insert_strategies(self.db, sc.strategies)
-        self.setup_s = round(time.perf_counter() - began, 3)
+        self.clickhouse_before = table_rows(self._ch)
+        w = self.world
         self.out(
-            f"seeded          {len(sc.leaders)} leader wallets ({len(sc.metrics)} metric rows, {len(sc.history)} "
-            f"open/closed positions), {len(sc.markets)} markets, {len(sc.strategies)} strategies"
+            f"published       {w.markets} markets on Gamma ({w.resolved_markets} resolved), {w.positions} positions "
+            f"of {len(sc.leaders)} wallets, {w.leader_fills} earlier leader fills and {w.boards} boards on the Data "
+            f"API; {len(sc.strategies)} strategies; ClickHouse holds {sum(self.clickhouse_before.values())} rows"
         )
         self.out(
             f"follower wallet {self.wallet.address} imported by `omegacopy wallet import` "
             f"({self.wallet.import_s:.1f} s), {FOLLOWER_PUSD} pUSD, CLOB credentials in {self.wallet.credentials_ref}"
         )
+        reset_containers()
+        functions = ("indexer", "wallet_monitor", "executor", "reconciler")
+        self._handlers = {f: LocalLambda(f, log=self.log) for f in functions}
+        self._index(0)
+        self.setup_s = round(time.perf_counter() - began, 3)
 
     # --- ticks --------------------------------------------------------------------------------------------
     def run(self) -> list[TickRecord]:
-        reset_containers()
-        self._handlers = {f: LocalLambda(f, log=self.log) for f in ("wallet_monitor", "executor", "reconciler")}
         gap = TICK_SPACING_S / self.speed if self.speed > 0 else 0.0
         began = time.monotonic()
         for index in range(self.scenario.ticks):
@@ -643,7 +735,9 @@ class LocalRun:
                 self._set_books(index)
                 for market in self.scenario.resolutions(index):
                     self._resolve(market.key)
-            record.rows_inserted, record.arrivals = self._arrive(index)
+                if self.scenario.index_before(index):
+                    record.index_pass = self._index(index).number
+            record.published = self._arrive(index)
             wait = began + index * gap - time.monotonic()
             if wait > 0:
                 record.waited_s = round(wait, 3)
@@ -747,52 +841,80 @@ class LocalRun:
             if failed:
                 break
 
+    # --- the indexer ---------------------------------------------------------------------------------------
+    def _index(self, tick: int) -> IndexPass:
+        """One indexer invocation, as its schedule would start it in the gap before `tick` (0-based).
+        What it asked is read from the emulator's request log (nothing else calls the APIs while it
+        runs); what it wrote from its own summary in `indexer_runs`."""
+        slot = self._epoch + timedelta(seconds=TICK_SPACING_S * tick)
+        api = self.stack.public_api
+        mark = len(api.request_log)
+        began = datetime.now(UTC)
+        invocation = self._handlers["indexer"].invoke({"time": slot.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        ended = datetime.now(UTC)
+        served = api.request_log[mark:]
+        record = IndexPass(
+            number=len(self.index_passes) + 1,
+            before_tick=tick + 1,
+            began_at=began,
+            ended_at=ended,
+            duration_ms=round(invocation.duration_ms, 1),
+            requests=dict(Counter(f"{r.host} {r.path}" for r in served).most_common()),
+            throttled=sum(1 for r in served if r.status == 429),
+        )
+        if invocation.error is not None:
+            record.status, record.error = "failed", f"{type(invocation.error).__name__}: {invocation.error}"
+        else:
+            record.run_id = str(invocation.result["run_id"])
+            row = self.db.execute("SELECT status, summary FROM indexer_runs WHERE run_id = %s",
+                                  (record.run_id,)).fetchone()  # fmt: skip
+            summary: dict[str, Any] = (row[1] if row else None) or {}
+            record.status = str(row[0]) if row else "missing"
+            record.client = {k: int(v) for k, v in (summary.get("requests") or {}).items()}
+            record.written = {table: int(summary.get(key) or 0) for table, key in WRITTEN_TABLES.items()}
+            record.rejected_rows = int(summary.get("rejected_rows") or 0)
+            record.lag_s = summary.get("lag_s")
+            record.newest_trade_age_s = summary.get("newest_trade_age_s")
+            record.metric_staleness_s = summary.get("metric_staleness_s")
+        self.index_passes.append(record)
+        self.out(_pass_line(record))
+        return record
+
     # --- the world between ticks ---------------------------------------------------------------------
     def _set_books(self, tick: int) -> None:
         for token, book in self.scenario.books(tick).items():
             self.stack.exchange.set_book(token, bids=book.bids, asks=book.asks)
 
     def _resolve(self, key: str) -> None:
-        """Resolution: closed in ClickHouse (the monitor skips it from now on). The paper exchange
+        """Resolution on Gamma; the monitor learns it from the indexer's next pass. The paper exchange
         models no settlement (no redemption of winning shares), so its books were emptied by
         `_set_books` and nothing trades there any more; the summary values positions at the payout."""
         market = self.scenario.market(key)
-        insert_markets(self._ch, [market.seed(closed=True)])
-        self.out(f"resolved        {key} ({market.question}) -> {market.resolution}: closed in ClickHouse, "
+        assert market.resolution is not None
+        self.stack.public_api.resolve_market(market.condition_id, winner=market.index(market.resolution))
+        self.out(f"resolved        {key} ({market.question}) -> {market.outcome_name(market.resolution)} on Gamma; "
                  "books emptied at the paper exchange (it has no settlement)")  # fmt: skip
 
-    def _arrive(self, tick: int) -> tuple[int, int]:
-        """Insert the leader trades that arrive before `tick`. Returns (rows, distinct trades)."""
+    def _arrive(self, tick: int) -> int:
+        """Publish the leader fills that appear on the Data API before `tick`; returns how many."""
         now = datetime.now(UTC)
-        rows: list[list[Any]] = []
-        late: list[LeaderTradeEvent] = []
-        for event in self.scenario.late_arrivals(tick):
-            late.append(event)
-        for event in self.scenario.arrivals(tick):
-            block = now - timedelta(seconds=event.block_age_s)
-            rows.extend(self._row(event, block, now) for _ in range(event.rows))
-            self.block_time[event.trade_id], self.arrived_at[event.trade_id] = block, now
-            self.rows_inserted[event.kind] += event.rows
-        for event in self.scenario.redeliveries(tick):
-            rows.append(self._row(event, self.block_time.get(event.trade_id, now), now))
-            self.rows_inserted["redelivery"] += 1
-        if late:
-            # behind the monitor's watermark (as a row committed late by the indexer would be), yet
-            # inside its overlap window: a cursor without overlap would never see it
-            row = self.db.execute("SELECT watermark FROM monitor_cursor WHERE source = 'clickhouse'").fetchone()
-            watermark: datetime = row[0] if row else now
-            for event in late:
-                ingested = watermark - timedelta(seconds=3)
-                rows.append(self._row(event, ingested - timedelta(seconds=2), ingested))
-                self.block_time[event.trade_id] = ingested - timedelta(seconds=2)
-                self.arrived_at[event.trade_id] = now  # really visible from now on
-                self.rows_inserted[event.kind] += 1
-        if rows:
-            self._ch.insert("trades_raw", rows, column_names=TRADE_COLUMNS)
-        return len(rows), len(self.scenario.arrivals(tick)) + len(late)
-
-    def _row(self, event: LeaderTradeEvent, block: datetime, ingested: datetime) -> list[Any]:
-        return trade_row(event, self.scenario.market(event.market_key), block_time=block, ingested_at=ingested)
+        arrivals = self.scenario.arrivals(tick)
+        for event in arrivals:
+            if event.late:
+                # stamped behind the monitor's cursor (the API published it late), yet inside its
+                # look-back: a reader without a look-back would never see it
+                row = self.db.execute("SELECT watermark FROM monitor_cursor WHERE source = 'data_api'").fetchone()
+                at = (row[0] if row else now) - timedelta(seconds=3)
+            else:
+                at = now - timedelta(seconds=event.block_age_s)
+            timestamp = int(at.timestamp())
+            trade_id = self._feed.publish(event, timestamp=timestamp)
+            self.published[event.kind] += 1
+            if trade_id is not None:
+                self.trade_ids[event.tx_hash] = trade_id
+                self.arrived_at[trade_id] = now
+                self.block_time[trade_id] = datetime.fromtimestamp(timestamp, UTC)
+        return len(arrivals)
 
     # --- the summary ------------------------------------------------------------------------------------
     def summary(self, *, stack_started_s: float, total_s: float | None = None) -> dict[str, Any]:
@@ -829,6 +951,19 @@ def lambda_sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str
     }
 
 
+def _pass_line(p: IndexPass) -> str:
+    where = "before the first tick" if p.before_tick == 1 else f"before tick {p.before_tick}"
+    if p.error:
+        return f"indexer pass {p.number} {where}  FAILED {p.error}"
+    routes = ", ".join(f"{route} {n}" for route, n in p.requests.items())
+    written = ", ".join(f"{table} {n}" for table, n in p.written.items())
+    lag = "-" if p.lag_s is None else f"{p.lag_s:.1f} s"
+    return (
+        f"indexer pass {p.number} {where}  {p.status} in {p.duration_ms / 1000:.2f} s: {p.request_count} requests "
+        f"({routes}), {p.throttled} x 429; wrote {written}; rejected {p.rejected_rows}; lag {lag}"
+    )
+
+
 def _tick_line(r: TickRecord, total: int) -> str:
     slot = r.tick_id or f"{r.event.get('scheduled_time')}+{r.event.get('offset_s')}s"
     if r.error:
@@ -838,7 +973,7 @@ def _tick_line(r: TickRecord, total: int) -> str:
     states = ", ".join(f"{k.lower()} {v}" for k, v in sorted(r.intent_states.items()))
     retry = f", {r.message_failures} to retry" if r.message_failures else ""
     return (
-        f"tick {r.tick:>2}/{total} {slot}  trades {r.trades_seen:>2} ({r.rows_inserted} rows)  "
+        f"tick {r.tick:>2}/{total} {slot}  trades {r.trades_seen:>2} ({r.published} published)  "
         f"COPY {r.copies:>2}  SKIP {r.skips:>2}{f' [{reasons}{more}]' if reasons else ''}  "
         f"intents {r.intents_created}{f' ({states})' if states else ''}  orders {r.orders_posted}{retry}  "
         f"| monitor {r.monitor_ms:.0f} ms · executor {r.executor_ms:.0f} ms · reconciler {r.reconciler_ms:.0f} ms"
@@ -930,6 +1065,10 @@ def how_to_reach(stack: LocalStack, paths: ReportPaths) -> list[str]:
         f"clickhouse_connect.get_client(dsn='{stack.ch_url}'); shell: curl '{query}'",
         f"  paper exchange  {s['paper_exchange_url']} (public: /book?token_id=…, /midpoint?token_id=…); its ledger "
         f"(every order it accepted) is rewritten to {paths.ledger} every 2 s",
+        f"  public APIs     Polymarket emulator: Data API {s['data_api_url']} (e.g. curl "
+        f"'{s['data_api_url']}/v2/trades?user=<leader>&taker_only=false'), Gamma {s['gamma_api_url']} "
+        "(/markets/keyset?condition_ids=…); with the environment below: omegacopy leaders show <address>, "
+        "omegacopy index run --once",
         f"  moto (AWS)      {s['moto_endpoint']} (any credentials, region {REGION}), e.g. AWS_ENDPOINT_URL="
         f"{s['moto_endpoint']} aws sqs get-queue-attributes --queue-url {s['queue_url']} --attribute-names All",
         f"  handlers        their environment is in {paths.env}: set -a; . {paths.env}; set +a; "
@@ -978,6 +1117,7 @@ __all__ = [
     "SCENARIO_TUNABLES",
     "STAGE",
     "FollowerWallet",
+    "IndexPass",
     "LocalRun",
     "LocalStack",
     "ReportPaths",

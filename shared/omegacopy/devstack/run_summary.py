@@ -1,8 +1,9 @@
-"""The local run's summary: what happened, from PostgreSQL and the paper exchange's ledger.
+"""The local run's summary: what happened, from PostgreSQL, ClickHouse, the public-API emulator's
+request log and the paper exchange's ledger.
 
-`build_summary` gathers signals, intents, orders, positions (marked at the paper book's mid, or at
-the payout once resolved), P&L, latencies and the invariant checks into one JSON-able document;
-`format_summary` turns it into the lines `omegacopy run` prints.
+`build_summary` gathers what the indexer fetched and wrote, signals, intents, orders, positions
+(marked at the paper book's mid, or at the payout once resolved), P&L, latencies and the invariant
+checks into one JSON-able document; `format_summary` turns it into the lines `omegacopy run` prints.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from psycopg.rows import dict_row
 
-from omegacopy.devstack.scenario import TICK_SPACING_S, Scenario
+from omegacopy.devstack.clickhouse_audit import WRITE_STAMPS, rows_outside, table_rows
+from omegacopy.devstack.scenario import INDEX_EVERY_TICKS, TICK_SPACING_S, Scenario
 from omegacopy.domain import positions as positions_domain
 from omegacopy.domain.money import ZERO, parse_amount, to_cents
 from omegacopy.domain.order_v2 import salt_from_id
 
 if TYPE_CHECKING:
-    from omegacopy.devstack.local_run import LocalRun, LocalStack
+    from omegacopy.devstack.local_run import IndexPass, LocalRun, LocalStack
 
 
 def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | None) -> dict[str, Any]:
@@ -50,6 +52,14 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
             " FROM strategies s JOIN strategy_settings st USING (strategy_id) ORDER BY s.strategy_id"
         ).fetchall()
         ticks = cur.execute("SELECT sum(trades_seen) AS seen FROM monitor_ticks").fetchone()
+        first_pricing = cur.execute(
+            "SELECT DISTINCT ON (condition_id) condition_id, slider FROM wallet_monitor_signals"
+            " WHERE action = 'BUY' AND slider IS NOT NULL ORDER BY condition_id, signal_id"
+        ).fetchall()
+        first_confidence = cur.execute(
+            "SELECT DISTINCT ON (condition_id) condition_id, confidence FROM wallet_monitor_signals"
+            " WHERE action = 'BUY' AND confidence IS NOT NULL ORDER BY condition_id, signal_id"
+        ).fetchall()
 
     by_reason = Counter(s["reason_code"] for s in signals if s["decision"] == "SKIP")
     per_strategy: dict[str, dict[str, Any]] = defaultdict(lambda: {"COPY": 0, "SKIP": 0, "reasons": Counter()})
@@ -65,7 +75,14 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
 
     marks = _marks(stack, sc, positions)
     position_rows, pnl = _positions_and_pnl(sc, positions, books, marks)
+    indexer = _indexer(run.index_passes)
+    public_api = _public_api(stack, run.index_passes)
+    clickhouse = _clickhouse(run)
+    owrr = _owrr(sc, first_pricing, first_confidence)
     checks = _checks(stack, run, intents, ledger, positions)
+    details = checks.pop("details")
+    checks.update(_data_checks(signals, indexer, public_api, clickhouse, owrr))
+    checks["details"] = details
 
     latency_ms: list[float] = []
     queued_ms: list[float] = []
@@ -79,11 +96,12 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
         {
             "market": m.key,
             "question": m.question,
-            "resolution": m.resolution,
+            "resolution": None if m.resolution is None else m.outcome_name(m.resolution),
             "before_tick": (m.resolves_before_tick or 0) + 1,
-            "how": "closed in ClickHouse `markets` (the monitor SKIPs market_closed); the paper exchange models no "
-            "settlement, so its books were emptied (nothing trades there) and positions are valued at the payout "
-            "(1 for the winning outcome, 0 for the other) without being redeemed",
+            "how": "resolved on Gamma; the indexer's next pass wrote it to ClickHouse `markets` (the monitor SKIPs "
+            "market_closed from then on); the paper exchange models no settlement, so its books were emptied (nothing "
+            "trades there) and positions are valued at the payout (1 for the winning outcome, 0 for the other) without "
+            "being redeemed",
         }
         for m in sc.markets
         if m.resolves_before_tick is not None and m.resolves_before_tick < sc.ticks
@@ -106,9 +124,13 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
         "stack": stack.services(),
         "follower": asdict(run.wallet) if run.wallet else None,
         "scenario": sc.describe(),
+        "indexer": indexer,
+        "public_api": public_api,
+        "clickhouse": clickhouse,
+        "owrr": owrr,
         "trades": {
             "seen": int(ticks["seen"] or 0) if ticks else 0,
-            "rows_inserted": dict(run.rows_inserted),
+            "published": dict(sorted(run.published.items())),
             "invalid_rows": len({s["source_trade_id"] for s in signals if s["reason_code"] == "invalid_source"}),
         },
         "signals": {
@@ -147,7 +169,7 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
             "executor": _stats([r.executor_ms for r in run.records]),
             "reconciler": _stats([r.reconciler_ms for r in run.records]),
             "trade_to_order": _stats(latency_ms),
-            "trade_to_order_note": "leader trade ingest (its row visible in ClickHouse) -> order_intents.submitted_at "
+            "trade_to_order_note": "leader fill published (visible on the Data API) -> order_intents.submitted_at "
             "(the order POST); includes the compressed wait before the tick",
             "intent_to_order": _stats(queued_ms),
             "intent_to_order_note": "intent committed by the monitor -> order POST (SQS, executor, risk, KMS, signing)",
@@ -224,7 +246,7 @@ def _positions_and_pnl(
             {
                 "strategy_id": sid,
                 "market": found[0].key if found else p["condition_id"],
-                "outcome": found[1] if found else "?",
+                "outcome": found[0].outcome_name(found[1]) if found else "?",
                 "token_id": p["token_id"],
                 "shares": str(shares),
                 "avg_entry_price": str(p["avg_entry_price"]),
@@ -301,6 +323,111 @@ def _checks(
     }
 
 
+def _indexer(passes: list[IndexPass]) -> dict[str, Any]:
+    """Every pass, and the run's totals."""
+    written: Counter[str] = Counter()
+    requests: Counter[str] = Counter()
+    for p in passes:
+        written.update(p.written)
+        requests.update(p.requests)
+    lags = [p.lag_s for p in passes if p.lag_s is not None]
+    first = passes[0] if passes else None
+    return {
+        "every_ticks": INDEX_EVERY_TICKS,
+        "passes": [{**asdict(p), "request_count": p.request_count} for p in passes],
+        "requests": sum(requests.values()),
+        "requests_by_route": dict(requests.most_common()),
+        "throttled": sum(p.throttled for p in passes),
+        "written": dict(written),
+        "rejected_rows": sum(p.rejected_rows for p in passes),
+        "max_lag_s": max(lags) if lags else None,
+        "first_pass_s": round(first.duration_ms / 1000, 3) if first else None,
+        "first_pass_requests": first.request_count if first else 0,
+    }
+
+
+def _public_api(stack: LocalStack, passes: list[IndexPass]) -> dict[str, Any]:
+    """Every request the emulator answered, by caller: the indexer's fall inside its passes, the
+    rest are the monitor's (nothing else calls the public APIs during a run)."""
+    api = stack.public_api
+    windows = [(p.began_at.timestamp(), p.ended_at.timestamp()) for p in passes]
+    by_caller: dict[str, Counter[str]] = {"monitor": Counter(), "indexer": Counter()}
+    throttled = failed = 0
+    log = api.request_log
+    for r in log:
+        caller = "indexer" if any(start <= r.at <= end for start, end in windows) else "monitor"
+        by_caller[caller][f"{r.host} {r.path}"] += 1
+        throttled += r.status == 429
+        failed += r.status is None or r.status >= 500
+    return {
+        "requests": len(log),
+        "by_caller": {k: dict(v.most_common()) for k, v in by_caller.items()},
+        "throttled": throttled,
+        "failed": failed,
+        "limits_per_window": dict(sorted(api.limits.items())),
+        "window_s": api.window_s,
+    }
+
+
+def _clickhouse(run: LocalRun) -> dict[str, Any]:
+    """Who wrote ClickHouse: every table empty before the first pass; every row after the run
+    stamped inside a pass; no table with more rows than the passes reported writing there."""
+    ch = run.stack.ch_client()
+    rows = table_rows(ch)
+    outside = rows_outside(ch, [(p.began_at, p.ended_at) for p in run.index_passes])
+    reported: Counter[str] = Counter()
+    for p in run.index_passes:
+        reported.update(p.written)
+    bound = {**reported, "market_resolutions": reported["markets"]}  # a resolution row goes with its market's row
+    over = {t: n for t, n in rows.items() if t in WRITE_STAMPS and n > bound.get(t, 0)}
+    only = not any(run.clickhouse_before.values()) and not any(outside.values()) and not over and bool(run.index_passes)
+    return {
+        "before_first_pass": run.clickhouse_before,
+        "rows": rows,
+        "reported_by_indexer": dict(reported),
+        "outside_indexer_passes": outside,
+        "more_than_reported": over,
+        "written_only_by_the_indexer": only,
+    }
+
+
+def _owrr(sc: Scenario, sliders: list[dict[str, Any]], confidences: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each market's OWRR the first time the monitor priced it (its first BUY signal) against the
+    design (computed from what was published, as the indexer would store it)."""
+    slider_of = {r["condition_id"]: r["slider"] for r in sliders}
+    confidence_of = {r["condition_id"]: r["confidence"] for r in confidences}
+    out: dict[str, Any] = {}
+    for m in sc.markets:
+        designed = sc.owrr_preview.get(m.key)
+        if designed is None:
+            continue
+        slider, confidence = slider_of.get(m.condition_id), confidence_of.get(m.condition_id)
+        out[m.key] = {
+            "designed": {"slider": designed[0], "confidence": designed[1]},
+            "first_priced": {"slider": slider, "confidence": confidence},
+            "as_designed": (slider is None or slider == designed[0])
+            and (confidence is None or confidence == designed[1]),
+        }
+    return out
+
+
+def _data_checks(
+    signals: list[dict[str, Any]],
+    indexer: dict[str, Any],
+    public_api: dict[str, Any],
+    clickhouse: dict[str, Any],
+    owrr: dict[str, Any],
+) -> dict[str, bool]:
+    """The data plane's invariants: the indexer alone filled ClickHouse, and it was enough to copy."""
+    return {
+        "copy_decisions_above_zero": any(s["decision"] == "COPY" for s in signals),
+        "clickhouse_written_only_by_the_indexer": bool(clickhouse["written_only_by_the_indexer"]),
+        "indexer_passes_ok": bool(indexer["passes"]) and all(p["status"] == "ok" for p in indexer["passes"]),
+        "public_api_never_throttled": public_api["throttled"] == 0,
+        "owrr_as_designed": all(v["as_designed"] for v in owrr.values()),
+    }
+
+
 def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Path) -> list[str]:
     """The lines `omegacopy run` prints at the end."""
     run, sig, intents, orders = summary["run"], summary["signals"], summary["intents"], summary["orders"]
@@ -312,12 +439,13 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         "",
         "═══ summary ═══",
         f"stack       up in {run['stack_start_s']:.1f} s (postgres {d['postgres_s']:.1f} · clickhouse "
-        f"{d['clickhouse_s']:.1f} · moto {d['moto_s']:.1f} · paper exchange {d['paper_exchange_s']:.1f} · schema "
-        f"{d['schema_s']:.1f} · aws resources {d['aws_resources_s']:.1f})",
-        f"run         {run['ticks']} ticks in {run['ticks_s']:.1f} s at {pace}; setup {run['setup_s']:.1f} s; "
-        f"total {run['total_s'] or 0:.1f} s",
-        f"trades      {trades['seen']} seen ({trades['invalid_rows']} invalid); rows ingested: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(trades["rows_inserted"].items())),
+        f"{d['clickhouse_s']:.1f} · moto {d['moto_s']:.1f} · paper exchange {d['paper_exchange_s']:.1f} · public "
+        f"APIs {d['public_api_s']:.1f} · schema {d['schema_s']:.1f} · aws resources {d['aws_resources_s']:.1f})",
+        f"run         {run['ticks']} ticks in {run['ticks_s']:.1f} s at {pace}; setup {run['setup_s']:.1f} s "
+        f"(incl. the first indexer pass); total {run['total_s'] or 0:.1f} s",
+        *_data_lines(summary),
+        f"trades      {trades['seen']} seen ({trades['invalid_rows']} invalid); leader fills published during the run: "
+        + ", ".join(f"{k} {v}" for k, v in trades["published"].items()),
         f"signals     {sig['total']}: COPY {sig['copy']} · SKIP {sig['skip']}",
         "            SKIP " + ", ".join(f"{k} {v}" for k, v in sig["skip_by_reason"].items()),
         f"intents     {intents['total']}: "
@@ -357,7 +485,7 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         f"{_ms(lat['monitor'], 'p50')}, executor {_ms(lat['executor'], 'p50')}, reconciler "
         f"{_ms(lat['reconciler'], 'p50')})",
         f"            trade→order p50 {_ms(t2o, 'p50')} p95 {_ms(t2o, 'p95')} max {_ms(t2o, 'max')} over "
-        f"{t2o.get('n', 0)} orders (leader trade ingest → order POST, incl. the compressed wait before the tick)",
+        f"{t2o.get('n', 0)} orders (leader fill on the Data API → order POST, incl. the compressed wait)",
         f"            intent→order p50 {_ms(i2o, 'p50')} p95 {_ms(i2o, 'p95')} max {_ms(i2o, 'max')} (monitor's commit "
         "→ POST: SQS, executor, pre-trade risk, KMS unwrap, signing)",
         f"checks      {passed} · queue {queue['visible']} left, DLQ {queue['dlq']}",
@@ -369,6 +497,47 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         f"            exchange ledger {ledger_path}",
         f"            handler logs and EMF metrics {summary_path.parent / 'lambda.log'}",
     ]
+    return lines
+
+
+def _data_lines(summary: dict[str, Any]) -> list[str]:
+    """What the indexer fetched and wrote, who asked the public APIs, who wrote ClickHouse, OWRR."""
+    ix, api, ch, owrr = summary["indexer"], summary["public_api"], summary["clickhouse"], summary["owrr"]
+    lag = "-" if ix["max_lag_s"] is None else f"{ix['max_lag_s']:.1f} s"
+    lines = [
+        f"indexer     {len(ix['passes'])} passes (before the first tick, then every {ix['every_ticks']} ticks): "
+        f"{ix['requests']} requests, {ix['throttled']} x 429, {ix['rejected_rows']} rows rejected; first pass "
+        f"{ix['first_pass_s'] or 0:.2f} s, {ix['first_pass_requests']} requests; lag at most {lag}",
+        "            wrote " + " · ".join(f"{t} {n:,}" for t, n in ix["written"].items()),
+    ]
+    for p in ix["passes"]:
+        where = "first tick" if p["before_tick"] == 1 else f"tick {p['before_tick']}"
+        routes = ", ".join(f"{r} {n}" for r, n in p["requests"].items())
+        written = " · ".join(f"{t} {n:,}" for t, n in p["written"].items() if n)
+        lines.append(
+            f"            pass {p['number']} before {where}: {p['status']} in {p['duration_ms'] / 1000:.2f} s, "
+            f"{p['request_count']} requests ({routes}){f'; wrote {written}' if written else ''}"
+        )
+    callers = " · ".join(
+        f"{caller} {sum(routes.values())} ({', '.join(f'{r} {n}' for r, n in routes.items())})"
+        for caller, routes in api["by_caller"].items()
+    )
+    lines.append(f"public API  {callers}; {api['throttled']} x 429, {api['failed']} failed")
+    outside = sum(ch["outside_indexer_passes"].values())
+    lines.append(
+        "clickhouse  rows "
+        + ", ".join(f"{t} {n:,}" for t, n in ch["rows"].items() if n)
+        + f": {sum(ch['before_first_pass'].values())} before the first pass, {outside} stamped outside the indexer's "
+        "passes, none beyond what it reported writing"
+        + ("" if not ch["more_than_reported"] else f" except {ch['more_than_reported']}")
+    )
+    marks = ", ".join(
+        f"{k} {v['first_priced']['slider']}/{v['first_priced']['confidence'] or '-'}"
+        f"{' ✓' if v['as_designed'] else ' ✗ (designed ' + str(v['designed']['slider']) + ')'}"
+        for k, v in owrr.items()
+        if v["first_priced"]["slider"] is not None
+    )
+    lines.append(f"owrr        first pricing (slider/confidence) vs the design: {marks}")
     return lines
 
 

@@ -1,52 +1,75 @@
-"""The local run's world: leaders, markets, strategies and a stream of leader trades over ticks.
+"""The local run's world: markets, wallets and their track records, strategies, and the leaders'
+trades over ticks — all of it published through the public-API emulator, none of it into ClickHouse.
 
-Everything here is decided by the seed (one `random.Random` stream per part, derived from it):
-wallets, ids, books, trade sizes and which tick a trade arrives in; the number of ticks only adds
-or removes trades at the end. Wall-clock times are NOT decided here: the driver
-(`omegacopy.devstack.local_run`) stamps each trade with the real time it "arrives", so the
-monitor's staleness rule sees real ages.
+Everything here is decided by the seed (one `random.Random` stream per part): wallets, ids, books,
+positions, trade sizes and which tick a trade arrives in; the number of ticks only adds or removes
+trades at the end. Wall-clock times are NOT decided here: ages are, and the driver
+(`omegacopy.devstack.local_run`) turns them into real times when it publishes, so the monitor's
+staleness rule and the indexer's windows see real ages.
+
+What the emulator serves:
+- Gamma: the run's ten markets (outcomes named Yes/No, Up/Down or after teams; one closed before the
+  run, one resolving during it) and `HISTORY_MARKETS_PER_CATEGORY` resolved markets per category;
+- the Data API: every wallet's positions — open ones in the run's markets (the holders OWRR weighs)
+  and the resolved history our own omega is computed from —, the watched leaders' fills (a few days
+  of history, then the run's, each visible from the moment it "arrives"), per-category boards.
 
 The first four ticks are scripted so a short run still shows every path the monitor and the
-executor take (the list is in `SCRIPT` below, and each trade carries a `note` saying what it is
-for); later ticks are background trades by the watched leaders. OWRR inputs (open positions of a
-few hundred wallets and their omega metrics) are generated per market towards a target slider band
-and confidence, checked with the domain's own `compute_owrr`, so "a YES-leaning, high-confidence
-market" really is one.
+executor take (`SCRIPT` below; each trade carries a `note` saying what it is for), each as the
+public API would really show it; later ticks are background trades by the watched leaders.
+
+OWRR design: each open market's holders are drawn until OWRR — computed by the domain's own
+functions on exactly what the indexer will store: the holders' positions, and omega from
+`wallet_metrics` over each wallet's resolved positions — falls in the market's designed slider band
+with its designed confidence, so "a YES-leaning, high-confidence market" really is one.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from omegacopy.devstack.seed import MarketSeed, StrategySeed, TradeSeed
+from omegacopy.devstack.seed import StrategySeed
+from omegacopy.domain.evm import to_checksum_address
 from omegacopy.domain.models import Confidence
-from omegacopy.domain.money import CENT, from_float, to_cents
+from omegacopy.domain.money import CENT, ZERO, from_float, to_cents
 from omegacopy.domain.owrr import LIFETIME_WINDOW, MIN_RESOLVED_BETS, WalletMetric, WalletPosition, compute_owrr
+from omegacopy.domain.public_data import MarketRecord, OutcomeToken, PositionStatus, PublicPosition, Resolution
+from omegacopy.domain.wallet_metrics import CategoryMetrics, resolved_positions, wallet_metrics
 
 CATEGORIES = ("politics", "sports", "crypto", "economics", "culture")
 TICK_SIZE = CENT
 MIN_SIZE = Decimal("5")
 FOLLOWER_WALLET_ID = "w-follower"
 FOLLOWER_PUSD = Decimal("20000")
-LEADER_COUNT = 300
 WATCHED_COUNT = 12
+WALLET_COUNT = 150  # the other wallets: the holders OWRR weighs, and bystanders
+HISTORY_MARKETS_PER_CATEGORY = 30  # resolved markets per category the wallets' track records are made of
 SCRIPTED_TICKS = 4
 TICK_SPACING_S = 30  # the schedule: a monitor tick now and one 30 s later, every minute
+# The indexer runs before the first tick and then every this many ticks (production: every 5
+# minutes = 10 ticks; the run's world is denser, and a short run still shows a resolution reaching
+# the monitor through a pass).
+INDEX_EVERY_TICKS = 3
 STALENESS_LIMIT_S = 120  # the run's staleness tunable: a leader trade older than 2 minutes is never copied
-STALE_AGE_S = 900.0  # the backfilled trade: 15 minutes old when it arrives
+STALE_AGE_S = 300.0  # the late-published fill: 5 minutes old when the Data API first shows it
 _PRICE_STEPS = (Decimal("-0.02"), Decimal("-0.01"), Decimal("0"), Decimal("0"), Decimal("0.01"), Decimal("0.02"))
+_DESIGN_NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the design's reference instant (windows other than lifetime only)
+YES, NO = "YES", "NO"
 
 
 @dataclass(frozen=True)
 class MarketSpec:
-    """One binary market: its dimension row, its OWRR design and its price path."""
+    """One binary market of the run: its Gamma row, its OWRR design and its price path.
+
+    YES/NO are the binary sides the monitor and OWRR speak of: outcome 0 and outcome 1, whatever
+    Gamma names them (`outcome_names`)."""
 
     key: str
     question: str
@@ -55,77 +78,145 @@ class MarketSpec:
     yes_token: str
     no_token: str
     start_yes_price: Decimal
-    yes_voters: int  # qualified voters with an open YES position
+    yes_voters: int  # qualified holders of outcome 0 (the YES side)
     no_voters: int
-    slider_band: tuple[int, int]  # the OWRR slider the seeded positions must produce
+    slider_band: tuple[int, int]  # the OWRR slider the holders must produce
     confidence: Confidence
+    outcome_names: tuple[str, str] = ("Yes", "No")
+    tags: tuple[str, ...] = ()
+    category_from_tags: bool = False  # Gamma leaves `category` empty: it comes from the tags
     neg_risk: bool = False
-    closed: bool = False  # closed before the run starts
-    resolves_before_tick: int | None = None  # closed (and settled) just before this tick
-    resolution: str | None = None  # winning outcome
-
-    def seed(self, *, closed: bool | None = None) -> MarketSeed:
-        return MarketSeed(
-            condition_id=self.condition_id,
-            category=self.category,
-            yes_token_id=self.yes_token,
-            no_token_id=self.no_token,
-            neg_risk=self.neg_risk,
-            closed=self.closed if closed is None else closed,
-            question=self.question,
-        )
+    closed: bool = False  # closed (and resolved) before the run starts
+    resolves_before_tick: int | None = None  # resolved on Gamma just before this tick
+    resolution: str | None = None  # the winning side, YES | NO
 
     def token(self, outcome: str) -> str:
-        return self.yes_token if outcome == "YES" else self.no_token
+        return self.yes_token if outcome == YES else self.no_token
+
+    def index(self, outcome: str) -> int:
+        return 0 if outcome == YES else 1
+
+    def outcome_name(self, outcome: str) -> str:
+        return self.outcome_names[self.index(outcome)]
+
+    def record(self, *, resolved: bool = False) -> MarketRecord:
+        """The market as the indexer will store it (the design check reads it)."""
+        payouts = None
+        if resolved and self.resolution is not None:
+            payouts = (Decimal(1), ZERO) if self.resolution == YES else (ZERO, Decimal(1))
+        return _record(self.condition_id, self.question, self.category, (self.yes_token, self.no_token),
+                       names=self.outcome_names, payouts=payouts, closed=self.closed or resolved)  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Book:
-    bids: tuple[tuple[Decimal, Decimal], ...]
-    asks: tuple[tuple[Decimal, Decimal], ...]
+class HistoryMarket:
+    """A market that resolved before the run: wallets' track records are positions in these."""
 
-    @property
-    def best_bid(self) -> Decimal | None:
-        return max((p for p, _ in self.bids), default=None)
+    condition_id: str
+    category: str
+    question: str
+    tokens: tuple[str, str]
+    winner: int  # the outcome index that paid 1
+    resolved_days_ago: float
 
-    @property
-    def best_ask(self) -> Decimal | None:
-        return min((p for p, _ in self.asks), default=None)
+    def record(self) -> MarketRecord:
+        payouts = (Decimal(1), ZERO) if self.winner == 0 else (ZERO, Decimal(1))
+        return _record(self.condition_id, self.question, self.category, self.tokens, names=("Yes", "No"),
+                       payouts=payouts, closed=True)  # fmt: skip
 
-    @property
-    def mid(self) -> Decimal | None:
-        bid, ask = self.best_bid, self.best_ask
-        return None if bid is None or ask is None else (bid + ask) / 2
+
+def _record(
+    condition_id: str,
+    question: str,
+    category: str,
+    tokens: tuple[str, str],
+    *,
+    names: tuple[str, str],
+    payouts: tuple[Decimal, ...] | None,
+    closed: bool,
+) -> MarketRecord:
+    return MarketRecord(
+        condition_id=condition_id,
+        question=question,
+        category=category,
+        outcomes=tuple(OutcomeToken(i, names[i], tokens[i]) for i in range(2)),
+        neg_risk=False,
+        tick_size=TICK_SIZE,
+        closed=closed,
+        resolution=None if payouts is None else Resolution(payouts, None),
+    )
+
+
+@dataclass(frozen=True)
+class PositionSpec:
+    """One wallet's position in one outcome token, as the Data API serves it."""
+
+    wallet: str
+    condition_id: str
+    outcome_index: int
+    size: Decimal  # shares held now (0 once closed)
+    avg_price: Decimal
+    status: str = "OPEN"  # OPEN | REDEEMABLE (held through resolution) | CLOSED
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    total_bought: Decimal | None = None
+    age_days: float = 1.0  # its last activity, this long before the run
+
+    def public(self, token_id: str) -> PublicPosition:
+        """The position as the indexer reads it (every number here survives the JSON and Float64
+        round trips unchanged: at most six decimals)."""
+        return PublicPosition(
+            wallet=self.wallet.lower(),
+            condition_id=self.condition_id,
+            token_id=token_id,
+            outcome_index=self.outcome_index,
+            status=PositionStatus(self.status),
+            size=self.size,
+            avg_price=self.avg_price,
+            total_bought=self.total_bought if self.total_bought is not None else self.size,
+            realized_pnl=self.realized_pnl,
+            unrealized_pnl=ZERO,
+            fees=self.fees,
+            last_event_at=None,
+        )
+
+
+@dataclass(frozen=True)
+class HistoryFill:
+    """A watched leader's fill in the days before the run (what it holds when the run starts)."""
+
+    wallet: str
+    market_key: str
+    outcome: str
+    shares: Decimal
+    price: Decimal
+    age_s: float
+    tx_hash: str
 
 
 @dataclass(frozen=True)
 class LeaderTradeEvent:
-    """One leader trade as the indexer will deliver it to `trades_raw`."""
+    """One leader fill as the Data API will publish it during the run."""
 
     tick: int
-    trade_id: str
     wallet: str
     market_key: str
-    outcome: str  # YES | NO
+    outcome: str  # YES | NO (outcome 0 | 1)
     action: str  # BUY | SELL
     shares: Decimal
     price: Decimal
-    kind: str  # entry | exit | stale | closed_market | invalid | duplicate | late | resolved_market | ...
+    kind: str  # entry | exit | stale | closed_market | unknown_market | invalid | duplicate | late | ...
+    tx_hash: str
     note: str = ""
-    block_age_s: float = 1.0  # how long before its arrival the trade happened on chain
-    rows: int = 1  # >1: the indexer delivered the same row several times in one batch
-    redeliver_at_tick: int | None = None  # the same trade id delivered again at that tick
-    late: bool = False  # ingested "behind" the monitor's watermark (inside its overlap window)
-    market_id_override: str | None = None  # invalid rows: a market the dimension table does not know
-    price_override: float | None = None  # invalid rows: a price no trade can have
+    block_age_s: float = 1.0  # how long before it became visible on the Data API the fill happened
+    late: bool = False  # stamped behind the monitor's cursor when it becomes visible (inside the look-back)
+    unknown_market: str | None = None  # a condition id Gamma does not list
+    unknown_token: str | None = None
+    price_override: Decimal | None = None  # a malformed row: a price no fill can have
 
     @property
     def usd(self) -> Decimal:
         return to_cents(self.shares * self.price)
-
-
-# An existing position: wallet, market key, outcome, shares, entry price, age in days, closed.
-HistoryRow = tuple[str, str, str, Decimal, Decimal, float, bool]
 
 
 @dataclass(frozen=True)
@@ -141,12 +232,15 @@ class Scenario:
     leaders: list[Leader]
     watched: list[Leader]
     markets: list[MarketSpec]
-    metrics: list[tuple[str, str, str, float | None, int | None]]
-    history: list[HistoryRow]
+    history_markets: list[HistoryMarket]
+    positions: list[PositionSpec]  # every position the Data API serves when the run starts
+    leader_fills: list[HistoryFill]
     strategies: list[StrategySeed]
     events: list[LeaderTradeEvent]
     yes_prices: list[dict[str, Decimal]]  # per tick: market key -> fair YES price
+    boards: dict[str, list[tuple[str, Decimal, Decimal]]] = field(default_factory=dict)  # category -> board
     owrr_preview: dict[str, tuple[int, str]] = field(default_factory=dict)  # market key -> (slider, confidence)
+    qualified_voters: int = 0  # (wallet, category) pairs with at least MIN_RESOLVED_BETS resolved positions
 
     # --- lookups ----------------------------------------------------------------------------------
     def market(self, key: str) -> MarketSpec:
@@ -158,27 +252,29 @@ class Scenario:
     def market_of_token(self, token_id: str) -> tuple[MarketSpec, str] | None:
         for m in self.markets:
             if token_id == m.yes_token:
-                return m, "YES"
+                return m, YES
             if token_id == m.no_token:
-                return m, "NO"
+                return m, NO
         return None
+
+    def token_of(self, condition_id: str, outcome_index: int) -> str:
+        for m in self.markets:
+            if m.condition_id == condition_id:
+                return m.yes_token if outcome_index == 0 else m.no_token
+        for h in self.history_markets:
+            if h.condition_id == condition_id:
+                return h.tokens[outcome_index]
+        raise KeyError(condition_id)
 
     def leader_name(self, address: str) -> str:
         for leader in self.leaders:
-            if leader.address == address:
+            if leader.address == address.lower():
                 return leader.name
         return address
 
     def arrivals(self, tick: int) -> list[LeaderTradeEvent]:
-        """Trades that arrive during the gap before `tick` (late rows excluded)."""
-        return [e for e in self.events if e.tick == tick and not e.late]
-
-    def late_arrivals(self, tick: int) -> list[LeaderTradeEvent]:
-        """Rows that become visible before `tick` but carry an ingest time behind the watermark."""
-        return [e for e in self.events if e.tick == tick and e.late]
-
-    def redeliveries(self, tick: int) -> list[LeaderTradeEvent]:
-        return [e for e in self.events if e.redeliver_at_tick == tick]
+        """The fills the Data API starts showing during the gap before `tick` (late ones included)."""
+        return [e for e in self.events if e.tick == tick]
 
     def resolutions(self, tick: int) -> list[MarketSpec]:
         return [m for m in self.markets if m.resolves_before_tick == tick]
@@ -186,6 +282,10 @@ class Scenario:
     def resolved_by(self, tick: int) -> set[str]:
         """Keys of markets resolved before `tick` (inclusive of resolutions at `tick`)."""
         return {m.key for m in self.markets if m.resolves_before_tick is not None and m.resolves_before_tick <= tick}
+
+    def index_before(self, tick: int) -> bool:
+        """Whether the indexer runs in the gap before `tick` (the first pass is the setup's)."""
+        return tick > 0 and tick % INDEX_EVERY_TICKS == 0
 
     def books(self, tick: int) -> dict[str, Book]:
         """Token id -> the paper exchange's seeded book at `tick` (resolved and closed markets: empty)."""
@@ -206,25 +306,30 @@ class Scenario:
 
     def describe(self) -> dict[str, Any]:
         """What the run's summary says about the world it ran (tick numbers 1-based, as printed)."""
+        status = Counter(p.status for p in self.positions)
         return {
             "seed": self.seed,
             "ticks": self.ticks,
-            "leaders": len(self.leaders),
+            "index_every_ticks": INDEX_EVERY_TICKS,
+            "wallets": len(self.leaders),
             "watched_leaders": [f"{w.name} {w.address}" for w in self.watched],
-            "metric_rows": len(self.metrics),
-            "history_rows": len(self.history),
+            "qualified_voters": self.qualified_voters,
+            "resolved_history_markets": len(self.history_markets),
+            "positions_published": dict(sorted(status.items())),
+            "leader_history_fills": len(self.leader_fills),
             "markets": [
                 {
                     "key": m.key,
                     "question": m.question,
                     "category": m.category,
+                    "outcomes": list(m.outcome_names),
                     "condition_id": m.condition_id,
                     "yes_token": m.yes_token,
                     "no_token": m.no_token,
                     "neg_risk": m.neg_risk,
                     "closed": m.closed,
                     "resolves_before_tick": None if m.resolves_before_tick is None else m.resolves_before_tick + 1,
-                    "resolution": m.resolution,
+                    "resolution": None if m.resolution is None else m.outcome_name(m.resolution),
                     "owrr_slider": self.owrr_preview.get(m.key, (None, None))[0],
                     "owrr_confidence": self.owrr_preview.get(m.key, (None, None))[1],
                 }
@@ -248,35 +353,30 @@ class Scenario:
             ],
             "leader_trades": len(self.events),
             "scripted": [
-                {"tick": e.tick + 1, "trade_id": e.trade_id, "kind": e.kind, "note": e.note}
+                {"tick": e.tick + 1, "kind": e.kind, "tx_hash": e.tx_hash, "note": e.note}
                 for e in self.events
                 if e.kind != "background"
             ],
         }
 
-    # --- rows for the stores ----------------------------------------------------------------------
-    def history_seeds(self, now: datetime) -> list[TradeSeed]:
-        """The voters' (and leaders') existing positions: trades days before the run."""
-        rng = random.Random(self.seed * 7919)
-        seeds: list[TradeSeed] = []
-        for wallet, market_key, outcome, shares, price, age_days, closed in self.history:
-            market = self.market(market_key)
-            at = now - timedelta(days=age_days)
-            seeds.append(
-                TradeSeed(
-                    trade_id=_trade_id(rng),
-                    wallet=wallet,
-                    market=market.seed(),
-                    outcome=outcome,
-                    action="BUY",
-                    shares=float(shares),
-                    price=float(price),
-                    block_time=at,
-                    ingested_at=at + timedelta(seconds=rng.uniform(2, 40)),
-                    is_closed=int(closed),
-                )
-            )
-        return seeds
+
+@dataclass(frozen=True)
+class Book:
+    bids: tuple[tuple[Decimal, Decimal], ...]
+    asks: tuple[tuple[Decimal, Decimal], ...]
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        return max((p for p, _ in self.bids), default=None)
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        return min((p for p, _ in self.asks), default=None)
+
+    @property
+    def mid(self) -> Decimal | None:
+        bid, ask = self.best_bid, self.best_ask
+        return None if bid is None or ask is None else (bid + ask) / 2
 
 
 # --------------------------------------------------------------------------------------------------
@@ -285,33 +385,53 @@ class Scenario:
 _MARKET_DESIGN: tuple[tuple[str, str, str, float, int, int, tuple[int, int], Confidence, dict[str, Any]], ...] = (
     # key, question, category, start YES price, YES voters, NO voters, slider band, confidence, extra
     ("M0", "Will the incumbent party win the 2028 US presidential election?", "politics", 0.58, 18, 6,
-     (72, 90), Confidence.HIGH, {}),
+     (72, 90), Confidence.HIGH, {"tags": ("Politics", "Elections")}),
     ("M1", "Will Gov. Alvarez win the 2028 Democratic nomination?", "politics", 0.31, 4, 11,
      (10, 32), Confidence.MEDIUM, {"neg_risk": True}),
-    ("M2", "Will the Lakers make the 2027 NBA playoffs?", "sports", 0.52, 12, 9,
-     (57, 63), Confidence.HIGH, {}),
+    ("M2", "NBA Finals 2027: Lakers vs. Celtics", "sports", 0.52, 12, 9,
+     (57, 63), Confidence.HIGH, {"outcome_names": ("Lakers", "Celtics"), "tags": ("Sports", "NBA")}),
     ("M3", "Will Argentina win the 2026 FIFA World Cup?", "sports", 0.24, 10, 4,
-     (66, 85), Confidence.MEDIUM, {}),
-    ("M4", "Will Bitcoin close above $150k on Dec 31, 2026?", "crypto", 0.41, 16, 5,
-     (70, 90), Confidence.HIGH, {}),
+     (66, 85), Confidence.MEDIUM, {"tags": ("Soccer", "Sports"), "category_from_tags": True}),
+    ("M4", "Bitcoin up or down on December 31, 2026?", "crypto", 0.41, 16, 5,
+     (70, 90), Confidence.HIGH, {"outcome_names": ("Up", "Down"), "tags": ("Crypto", "Bitcoin")}),
     ("M5", "Will the Ethereum staking ETF be approved by June 30?", "crypto", 0.63, 9, 2,
      (50, 50), Confidence.INSUFFICIENT, {}),
     ("M6", "Will the Fed cut rates at the September meeting?", "economics", 0.44, 5, 17,
      (8, 30), Confidence.HIGH, {}),
-    ("M7", "Will the Senate confirm the Treasury nominee by March 1?", "politics", 0.90, 6, 3,
-     (0, 100), Confidence.LOW, {"closed": True}),
+    ("M7", "Will the Senate confirm the Treasury nominee by March 1?", "politics", 0.90, 0, 0,
+     (0, 100), Confidence.INSUFFICIENT, {"closed": True, "resolution": YES}),
     ("M8", "Will the home team win tonight's Champions League final?", "sports", 0.66, 15, 6,
-     (70, 90), Confidence.HIGH, {"resolves_before_tick": 3, "resolution": "YES"}),
+     (70, 90), Confidence.HIGH, {"resolves_before_tick": 3, "resolution": YES}),
     ("M9", "Will the summer blockbuster gross $1B worldwide?", "culture", 0.35, 8, 5,
      (55, 80), Confidence.MEDIUM, {}),
 )  # fmt: skip
+
+# What the watched leaders hold when the run starts, bought in the days before (leader, market,
+# side, shares): every open market has one, so the indexer's first pass follows it (markets a
+# tracked wallet traded in the last 7 days get holders). None is in a token a scripted exit sells
+# (those sell exactly what the run bought); L3's is what its scripted sale sells from.
+LEADER_HISTORY: tuple[tuple[str, str, str, int], ...] = (
+    ("L2", "M0", NO, 500), ("L5", "M1", NO, 800), ("L7", "M2", YES, 300), ("L3", "M3", NO, 600),
+    ("L10", "M4", NO, 400), ("L10", "M5", YES, 200), ("L8", "M6", NO, 500), ("L4", "M8", YES, 700),
+    ("L9", "M9", YES, 300),
+)  # fmt: skip
+# A watched leader whose fills the Data API shows, and a strategy lists, in EIP-55 mixed case.
+MIXED_CASE_LEADER = "L4"
+
+_HISTORY_QUESTIONS = {
+    "politics": "Will candidate #{n} win the {year} state election?",
+    "sports": "Will team #{n} win the {year} league final?",
+    "crypto": "Will token #{n} close {year} above its listing price?",
+    "economics": "Will inflation print #{n} of {year} come in above forecast?",
+    "culture": "Will film #{n} top the {year} box office?",
+}
 
 
 def generate_scenario(seed: int = 7, ticks: int = 12) -> Scenario:
     """The world for `seed`; `ticks` only decides how many ticks of trades (and prices) there are.
 
     Each part draws from its own random stream, so the same seed gives the same wallets, markets,
-    ids and scripted trades whatever the number of ticks."""
+    positions, ids and scripted trades whatever the number of ticks."""
     if ticks < 1:
         raise ValueError("a run needs at least one tick")
 
@@ -319,16 +439,15 @@ def generate_scenario(seed: int = 7, ticks: int = 12) -> Scenario:
         return random.Random(f"omegacopy/local-run/{seed}/{part}")
 
     rng = stream("world")
-    leaders = [Leader(f"W{i:03d}", _address(rng)) for i in range(LEADER_COUNT)]
-    watched = [Leader(f"L{i}", leaders[i].address) for i in range(WATCHED_COUNT)]
-    leaders = watched + leaders[WATCHED_COUNT:]
-    metrics, qualified = _metrics(rng, leaders)
+    wallets = [Leader(f"W{i:03d}", _address(rng)) for i in range(WATCHED_COUNT + WALLET_COUNT)]
+    watched = [Leader(f"L{i}", wallets[i].address) for i in range(WATCHED_COUNT)]
+    leaders = watched + wallets[WATCHED_COUNT:]
     markets = [
         MarketSpec(
             key=key,
             question=question,
             category=category,
-            condition_id=f"0x{rng.getrandbits(256):064x}",
+            condition_id=_condition_id(rng),
             yes_token=_token_id(rng),
             no_token=_token_id(rng),
             start_yes_price=from_float(price),
@@ -340,13 +459,16 @@ def generate_scenario(seed: int = 7, ticks: int = 12) -> Scenario:
         )
         for key, question, category, price, yes_n, no_n, band, confidence, extra in _MARKET_DESIGN
     ]
+    history_markets = _history_markets(stream("history-markets"))
+    track = _track_records(stream("track-records"), leaders, history_markets)
     yes_prices = _price_paths(stream("prices"), markets, max(ticks, SCRIPTED_TICKS))
     by_name = {w.name: w.address for w in watched}
     scripted = _scripted(stream("script"), by_name, yes_prices)
     background = _background(stream("background"), watched, markets, yes_prices, ticks)
-    history, preview = _history(
-        stream("history"), markets, leaders=leaders, qualified=qualified, metrics=metrics, scripted=scripted
-    )
+    fills = _leader_history(stream("leader-history"), by_name, markets)
+    metrics = _lifetime_metrics(track.positions, history_markets)
+    holdings, preview = _holdings(stream("holders"), markets, watched=watched, wallets=leaders, track=track,
+                                  fills=fills, metrics=metrics)  # fmt: skip
     events = [e for e in scripted if e.tick < ticks] + background
     return Scenario(
         seed=seed,
@@ -354,12 +476,15 @@ def generate_scenario(seed: int = 7, ticks: int = 12) -> Scenario:
         leaders=leaders,
         watched=watched,
         markets=markets,
-        metrics=metrics,
-        history=history,
+        history_markets=history_markets,
+        positions=track.positions + holdings,
+        leader_fills=fills,
         strategies=_strategies(by_name),
-        events=sorted(events, key=lambda e: (e.tick, e.trade_id)),
+        events=sorted(events, key=lambda e: (e.tick, e.tx_hash)),
         yes_prices=yes_prices[:ticks],
+        boards=_boards(metrics),
         owrr_preview=preview,
+        qualified_voters=sum(len(v) for v in track.qualified.values()),
     )
 
 
@@ -367,40 +492,137 @@ def _address(rng: random.Random) -> str:
     return f"0x{rng.getrandbits(160):040x}"
 
 
+def _condition_id(rng: random.Random) -> str:
+    return f"0x{rng.getrandbits(256):064x}"
+
+
+def _tx_hash(rng: random.Random) -> str:
+    return f"0x{rng.getrandbits(256):064x}"
+
+
 def _token_id(rng: random.Random) -> str:
     """A realistic outcome token id: a uint256 printed in decimal, 77 digits."""
     return str(rng.randrange(10**76, 10**77))
 
 
-def _trade_id(rng: random.Random) -> str:
-    """Indexer-style id: transaction hash and log index."""
-    return f"0x{rng.getrandbits(256):064x}:{rng.randrange(1, 400)}"
+def _cents(value: float) -> Decimal:
+    return to_cents(from_float(value))
 
 
-def _metrics(
-    rng: random.Random, leaders: Sequence[Leader]
-) -> tuple[list[tuple[str, str, str, float | None, int | None]], dict[str, list[str]]]:
-    """wallet_metrics_by_category rows (lifetime and 90d windows) and, per category, the wallets
-    qualified to vote in it (≥ MIN_RESOLVED_BETS resolved bets, lifetime)."""
-    rows: list[tuple[str, str, str, float | None, int | None]] = []
-    qualified: dict[str, list[str]] = defaultdict(list)
-    for index, leader in enumerate(leaders):
-        count = 3 if index < WATCHED_COUNT else rng.choice((1, 2, 2, 3))
+def _history_markets(rng: random.Random) -> list[HistoryMarket]:
+    out = []
+    for category in CATEGORIES:
+        for n in range(HISTORY_MARKETS_PER_CATEGORY):
+            days_ago = round(rng.uniform(2, 400), 3)
+            out.append(
+                HistoryMarket(
+                    condition_id=_condition_id(rng),
+                    category=category,
+                    question=_HISTORY_QUESTIONS[category].format(n=n + 1, year=2025 - int(days_ago // 365)),
+                    tokens=(_token_id(rng), _token_id(rng)),
+                    winner=rng.randrange(2),
+                    resolved_days_ago=days_ago,
+                )
+            )
+    return out
+
+
+@dataclass
+class _TrackRecords:
+    positions: list[PositionSpec]
+    qualified: dict[str, list[str]]  # category -> wallets with at least MIN_RESOLVED_BETS resolved positions
+    casual: dict[str, list[str]]  # category -> wallets with a few (never enough to vote)
+
+
+def _track_records(rng: random.Random, wallets: Sequence[Leader], history: Sequence[HistoryMarket]) -> _TrackRecords:
+    """Every wallet's resolved positions: the watched leaders have a record in three categories,
+    the others in one to three, most of them enough to vote (≥ MIN_RESOLVED_BETS), some not."""
+    by_category: dict[str, list[HistoryMarket]] = defaultdict(list)
+    for m in history:
+        by_category[m.category].append(m)
+    out = _TrackRecords([], defaultdict(list), defaultdict(list))
+    for index, wallet in enumerate(wallets):
+        watched = index < WATCHED_COUNT
+        count = 3 if watched else rng.choice((1, 2, 2, 3))
         for category in rng.sample(CATEGORIES, count):
-            omega: float | None = round(min(max(rng.lognormvariate(0.25, 0.55), 0.05), 9.0), 4)
-            if rng.random() < 0.03:
-                omega = None  # the analytics product has no omega for this wallet yet
-            bets = int(rng.expovariate(1 / 70))
-            if index < WATCHED_COUNT:
-                bets = max(bets, 25)
-            rows.append((leader.address, category, LIFETIME_WINDOW, omega, bets))
-            rows.append(
-                (leader.address, category, "90d", None if omega is None else round(omega * rng.uniform(0.7, 1.3), 4),
-                 bets // 4)
-            )  # fmt: skip
-            if bets >= MIN_RESOLVED_BETS:
-                qualified[category].append(leader.address)
-    return rows, qualified
+            if watched or rng.random() < 0.75:
+                bets = rng.randint(15 if watched else MIN_RESOLVED_BETS, HISTORY_MARKETS_PER_CATEGORY)
+                out.qualified[category].append(wallet.address)
+            else:
+                bets = rng.randint(1, MIN_RESOLVED_BETS - 3)
+                out.casual[category].append(wallet.address)
+            out.positions.extend(_record_of(rng, wallet.address, by_category[category], bets))
+    return out
+
+
+def _record_of(rng: random.Random, wallet: str, markets: Sequence[HistoryMarket], bets: int) -> list[PositionSpec]:
+    """`bets` resolved positions (one per market) whose gains over losses come near an omega drawn
+    like a real book's; one wallet in thirty never lost (our omega: the cap, OWRR: 5)."""
+    never_lost = rng.random() < 1 / 30
+    target = min(max(rng.lognormvariate(0.25, 0.55), 0.05), 9.0)
+    picked = rng.sample(list(markets), bets)
+    losers = 0 if never_lost else min(bets - 1, max(1, round(bets * rng.uniform(0.3, 0.65))))
+    out: list[PositionSpec] = []
+    losses = ZERO
+    for m in picked[:losers]:
+        age = m.resolved_days_ago + rng.uniform(0.5, 20)
+        if rng.random() < 0.3:  # held the losing outcome through resolution: it pays nothing
+            size, avg = _cents(rng.uniform(20, 600)), _cents(rng.uniform(0.15, 0.85))
+            out.append(PositionSpec(wallet, m.condition_id, 1 - m.winner, size, avg, "REDEEMABLE", age_days=age))
+            losses += size * avg
+        else:  # sold at a loss before resolution (fees paid on entry come off the realized P&L)
+            loss, fees = _cents(rng.uniform(5, 400)), _cents(rng.uniform(0, 3))
+            avg = _cents(rng.uniform(0.1, 0.9))
+            out.append(PositionSpec(wallet, m.condition_id, rng.randrange(2), ZERO, avg, "CLOSED", fees - loss, fees,
+                                    _cents(rng.uniform(20, 900)), age))  # fmt: skip
+            losses += loss
+    winners = picked[losers:]
+    total = losses * from_float(round(target, 4)) if losses else _cents(rng.uniform(200, 3000))
+    weights = [rng.uniform(0.2, 1.0) for _ in winners]
+    for m, weight in zip(winners, weights, strict=True):
+        gain = max(CENT, to_cents(total * from_float(weight / sum(weights))))
+        age = max(0.01, m.resolved_days_ago - rng.uniform(0, 1))
+        if rng.random() < 0.25:  # held the winner through resolution, not redeemed yet
+            avg = _cents(rng.uniform(0.2, 0.9))
+            size = max(CENT, to_cents(gain / (1 - avg)))
+            out.append(PositionSpec(wallet, m.condition_id, m.winner, size, avg, "REDEEMABLE", age_days=age))
+        else:  # sold at a profit, or redeemed
+            fees = _cents(rng.uniform(0, 3))
+            out.append(PositionSpec(wallet, m.condition_id, rng.randrange(2), ZERO, _cents(rng.uniform(0.1, 0.9)),
+                                    "CLOSED", gain + fees, fees, _cents(rng.uniform(20, 900)), age))  # fmt: skip
+    return out
+
+
+def _lifetime_metrics(positions: Sequence[PositionSpec], history: Sequence[HistoryMarket]) -> list[CategoryMetrics]:
+    """Each wallet's lifetime metrics per category, computed by the domain exactly as the indexer
+    will compute them from the same positions."""
+    records = {m.condition_id: m.record() for m in history}
+    by_wallet: dict[str, list[PublicPosition]] = defaultdict(list)
+    for p in positions:
+        market = records.get(p.condition_id)
+        if market is not None:
+            token = market.outcomes[p.outcome_index].token_id
+            by_wallet[p.wallet].append(p.public(token))
+    out: list[CategoryMetrics] = []
+    for wallet, held in by_wallet.items():
+        rows = wallet_metrics(wallet, resolved_positions(held, records), now=_DESIGN_NOW)
+        out.extend(r for r in rows if r.window == LIFETIME_WINDOW and r.category != "overall")
+    return out
+
+
+def _as_metric(m: CategoryMetrics) -> WalletMetric:
+    """A metrics row as OWRR reads it back from ClickHouse (its Float64 omega)."""
+    return WalletMetric(m.wallet, m.category, m.window, None if m.omega_net is None else float(m.omega_net),
+                        m.resolved_bets)  # fmt: skip
+
+
+def _boards(metrics: Iterable[CategoryMetrics]) -> dict[str, list[tuple[str, Decimal, Decimal]]]:
+    """Per category, the all-time P&L board (wallet, P&L, volume) `omegacopy leaders discover` reads."""
+    boards: dict[str, list[tuple[str, Decimal, Decimal]]] = defaultdict(list)
+    for m in metrics:
+        if m.resolved_bets >= MIN_RESOLVED_BETS:
+            boards[m.category].append((m.wallet, m.realized_pnl_usd, m.gains_usd + m.losses_usd))
+    return {c: sorted(rows, key=lambda r: (-r[1], r[0]))[:25] for c, rows in sorted(boards.items())}
 
 
 def _price_paths(rng: random.Random, markets: Sequence[MarketSpec], ticks: int) -> list[dict[str, Decimal]]:
@@ -423,7 +645,7 @@ def _ladder(yes_price: Decimal, rng: random.Random) -> Book:
 def _touch(yes_prices: Sequence[dict[str, Decimal]], tick: int, market: str, outcome: str, action: str) -> Decimal:
     """The price a leader trades at: the ask when buying, the bid when selling."""
     yes = yes_prices[min(tick, len(yes_prices) - 1)][market]
-    fair = yes if outcome == "YES" else 1 - yes
+    fair = yes if outcome == YES else 1 - yes
     return fair + CENT if action == "BUY" else fair - CENT
 
 
@@ -435,35 +657,41 @@ def _shares(rng: random.Random, median: float, sigma: float = 0.8, low: float = 
 # fmt: off
 # tick, leader, market, outcome, action, shares (None: random), kind, note, options
 SCRIPT: tuple[tuple[int, str, str, str, str, int | None, str, str, dict[str, Any]], ...] = (
-    (0, "L0", "M0", "YES", "BUY", 400, "entry", "S1 copies (OWRR sizing), S4 copies (GTC)", {}),
-    (0, "L4", "M3", "YES", "BUY", 900, "entry", "S2 copies ($50 fixed), S1 category_not_tracked, S4 low_confidence",
+    (0, "L0", "M0", YES, "BUY", 400, "entry", "S1 copies (OWRR sizing), S4 copies (GTC)", {}),
+    (0, "L4", "M3", YES, "BUY", 900, "entry", "S2 copies ($50 fixed), S1 category_not_tracked, S4 low_confidence",
      {}),
-    (0, "L6", "M4", "YES", "BUY", 7000, "entry", "S3 copies 3% of the leader's dollars; S2 category_not_tracked", {}),
-    (0, "L1", "M7", "YES", "BUY", 500, "closed_market", "a trade in a market already closed: market_closed", {}),
-    (0, "L2", "M0", "YES", "BUY", 800, "stale", "a backfilled trade 15 min old: stale_trade",
+    (0, "L6", "M4", YES, "BUY", 7000, "entry",
+     "S3 copies 3% of the leader's dollars (Up is the YES side of this Up/Down market); S2 category_not_tracked", {}),
+    (0, "L1", "M7", YES, "BUY", 500, "closed_market", "a fill in a market already closed: market_closed", {}),
+    (0, "L2", "M0", YES, "BUY", 800, "stale",
+     "the Data API shows this fill 5 minutes late (inside the monitor's look-back): stale_trade",
      {"block_age_s": STALE_AGE_S}),
-    (0, "L4", "M3", "YES", "BUY", 300, "invalid", "a row whose market the dimension table does not know",
-     {"market_id_override": True}),
-    (0, "L9", "M9", "YES", "BUY", 1200, "entry", "culture is nobody's category: category_not_tracked", {}),
-    (1, "L4", "M8", "YES", "BUY", 1500, "entry", "S2 and S4 buy the market that resolves later", {}),
-    (1, "L7", "M2", "YES", "BUY", 1100, "duplicate",
-     "the indexer delivers this row twice now and once more next tick: one signal per strategy", {"rows": 2}),
-    (1, "L5", "M1", "NO", "BUY", 1400, "entry", "S1 copies a NO buy on a NO-leaning (neg-risk) market", {}),
-    (1, "L10", "M5", "YES", "BUY", 900, "entry", "thin consensus (insufficient data): S3/S4 skip", {}),
-    (1, "L8", "M6", "YES", "BUY", 1000, "entry", "YES against a NO-leaning market: owrr_below_threshold", {}),
-    (1, "L9", "M4", "YES", "BUY", 600, "invalid", "a row with a price no trade can have (1.7)",
-     {"price_override": 1.7}),
-    (2, "L11", "M4", "YES", "BUY", 4000, "late",
-     "ingested behind the monitor's watermark after tick 1; seen thanks to the overlap window", {"late": True}),
-    (2, "L0", "M0", "YES", "SELL", 200, "exit", "the leader sells half: S1 and S4 sell half of theirs", {}),
-    (2, "L1", "M6", "NO", "BUY", 700, "price_moved",
+    (0, "L4", "M3", YES, "BUY", 300, "unknown_market", "a fill in a market Gamma does not list: invalid_source",
+     {"unknown_market": True}),
+    (0, "L9", "M9", YES, "BUY", 1200, "entry", "culture is nobody's category: category_not_tracked", {}),
+    (1, "L4", "M8", YES, "BUY", 1500, "entry", "S2 and S4 buy the market that resolves later", {}),
+    (1, "L7", "M2", YES, "BUY", 1100, "duplicate",
+     "served again by every later read inside the look-back (the next ticks', the indexer's): one signal per "
+     "strategy, one trades_raw row", {}),
+    (1, "L5", "M1", NO, "BUY", 1400, "entry", "S1 copies a NO buy on a NO-leaning (neg-risk) market", {}),
+    (1, "L10", "M5", YES, "BUY", 900, "entry", "thin consensus (insufficient data): S3/S4 skip", {}),
+    (1, "L8", "M6", YES, "BUY", 1000, "entry", "YES against a NO-leaning market: owrr_below_threshold", {}),
+    (1, "L9", "M4", YES, "BUY", 600, "invalid", "a malformed row the Data API serves (price 1.7): invalid_source",
+     {"price_override": "1.7"}),
+    (2, "L11", "M4", YES, "BUY", 4000, "late",
+     "published after the monitor's cursor passed its time, inside the look-back: still copied", {"late": True}),
+    (2, "L0", "M0", YES, "SELL", 200, "exit", "the leader sells half: S1 and S4 sell half of theirs", {}),
+    (2, "L1", "M6", NO, "BUY", 700, "price_moved",
      "the leader bought before the book ran up 7 cents: S1 copies, the executor refuses (price_moved)",
      {"price_shift": "-0.07", "block_age_s": 25.0}),
-    (2, "L3", "M3", "NO", "SELL", 250, "no_position", "the leader sells a token the strategies never held", {}),
-    (3, "L4", "M8", "YES", "BUY", 800, "resolved_market", "a trade after the market resolved: market_closed", {}),
-    (3, "L0", "M0", "YES", "SELL", 200, "exit", "the leader sells the rest: S1 and S4 close the position", {}),
-    (3, "L6", "M4", "YES", "SELL", 2100, "exit", "the leader sells 30%: S3 sells 30% of its holding", {}),
-    (3, "L5", "M6", "NO", "BUY", 1600, "entry", "a NO buy on a NO-leaning economics market: S1 copies", {}),
+    (2, "L3", "M3", NO, "SELL", 250, "no_position",
+     "the leader sells from what it held before the run: no strategy holds it", {}),
+    (3, "L4", "M8", YES, "BUY", 800, "resolved_market",
+     "a fill after the market resolved (the indexer's pass before this tick read the resolution): market_closed",
+     {}),
+    (3, "L0", "M0", YES, "SELL", 200, "exit", "the leader sells the rest: S1 and S4 close the position", {}),
+    (3, "L6", "M4", YES, "SELL", 2100, "exit", "the leader sells 30%: S3 sells 30% of its holding", {}),
+    (3, "L5", "M6", NO, "BUY", 1600, "entry", "a NO buy on a NO-leaning economics market: S1 copies", {}),
 )
 # fmt: on
 
@@ -475,10 +703,12 @@ def _scripted(
     out: list[LeaderTradeEvent] = []
     for tick, leader, market, outcome, action, shares, kind, note, opts in SCRIPT:
         price = _touch(yes_prices, tick, market, outcome, action) + Decimal(opts.get("price_shift", "0"))
+        tx_hash = _tx_hash(rng)
+        block_age = float(opts.get("block_age_s", round(rng.uniform(0.5, 3.0), 3)))
+        unknown = opts.get("unknown_market")
         out.append(
             LeaderTradeEvent(
                 tick=tick,
-                trade_id=_trade_id(rng),
                 wallet=leaders[leader],
                 market_key=market,
                 outcome=outcome,
@@ -486,13 +716,13 @@ def _scripted(
                 shares=to_cents(Decimal(shares if shares is not None else 500)),
                 price=price,
                 kind=kind,
+                tx_hash=tx_hash,
                 note=note,
-                block_age_s=float(opts.get("block_age_s", round(rng.uniform(0.5, 3.0), 3))),
-                rows=int(opts.get("rows", 1)),
-                redeliver_at_tick=tick + 1 if kind == "duplicate" else None,
+                block_age_s=block_age,
                 late=bool(opts.get("late", False)),
-                market_id_override=f"0x{rng.getrandbits(256):064x}" if opts.get("market_id_override") else None,
-                price_override=opts.get("price_override"),
+                unknown_market=_condition_id(rng) if unknown else None,
+                unknown_token=_token_id(rng) if unknown else None,
+                price_override=Decimal(opts["price_override"]) if "price_override" in opts else None,
             )
         )
     return out
@@ -525,13 +755,12 @@ def _background(
             else:
                 spec = rng.choice(tradable)
                 lean_yes = spec.yes_voters / (spec.yes_voters + spec.no_voters)
-                outcome = "YES" if rng.random() < 0.2 + 0.6 * lean_yes else "NO"
+                outcome = YES if rng.random() < 0.2 + 0.6 * lean_yes else NO
                 market, wallet, shares, action = spec.key, leader.address, _shares(rng, 900), "BUY"
             holdings[(wallet, market, outcome)] += shares if action == "BUY" else -shares
             out.append(
                 LeaderTradeEvent(
                     tick=tick,
-                    trade_id=_trade_id(rng),
                     wallet=wallet,
                     market_key=market,
                     outcome=outcome,
@@ -539,74 +768,103 @@ def _background(
                     shares=shares,
                     price=_touch(yes_prices, tick, market, outcome, action),
                     kind="background",
+                    tx_hash=_tx_hash(rng),
                     block_age_s=rng.uniform(0.5, 3.0),
                 )
             )
     return out
 
 
-def _history(
+def _leader_history(rng: random.Random, leaders: dict[str, str], markets: Sequence[MarketSpec]) -> list[HistoryFill]:
+    by_key = {m.key: m for m in markets}
+    out = []
+    for leader, key, outcome, shares in LEADER_HISTORY:
+        market = by_key[key]
+        fair = market.start_yes_price if outcome == YES else 1 - market.start_yes_price
+        price = min(max(fair + CENT * rng.randrange(-3, 4), Decimal("0.02")), Decimal("0.98"))
+        age_s = round(rng.uniform(2 * 3_600, 5 * 86_400), 1)
+        out.append(HistoryFill(leaders[leader], key, outcome, Decimal(shares), price, age_s, _tx_hash(rng)))
+    return out
+
+
+def _holdings(
     rng: random.Random,
     markets: Sequence[MarketSpec],
     *,
-    leaders: Sequence[Leader],
-    qualified: dict[str, list[str]],
-    metrics: Sequence[tuple[str, str, str, float | None, int | None]],
-    scripted: Sequence[LeaderTradeEvent],
-) -> tuple[list[HistoryRow], dict[str, tuple[int, str]]]:
-    """Open positions per market that give it the designed OWRR, plus noise rows.
+    watched: Sequence[Leader],
+    wallets: Sequence[Leader],
+    track: _TrackRecords,
+    fills: Sequence[HistoryFill],
+    metrics: Sequence[CategoryMetrics],
+) -> tuple[list[PositionSpec], dict[str, tuple[int, str]]]:
+    """The open positions of every open market, drawn until its OWRR is the designed one.
 
-    The check runs the domain's `compute_owrr` on exactly what the monitor will read the first
-    time it prices the market: these positions and the scripted leader rows that are in
-    `trades_raw` by then (the OWRR cache keeps that result for its TTL). Noise: wallets without a
-    track record in the category (they never vote) and positions already closed."""
-    traders = {e.wallet for e in scripted}
-    history: list[HistoryRow] = []
+    The check runs the domain's `compute_owrr` on exactly what the monitor will read the first time
+    it prices the market: the holder snapshot of the indexer's first pass (these positions, the
+    leaders' pre-run holdings and the bystanders', the largest by value) and the omega the indexer
+    computes for each holder (the OWRR cache keeps that result for its TTL). Noise: bystanders
+    without enough resolved bets in the category (they never vote), and voters who already sold out."""
+    leaders = {w.address for w in watched}
+    by_category: dict[str, list[WalletMetric]] = defaultdict(list)
+    for m in metrics:
+        by_category[m.category].append(_as_metric(m))
+    out: list[PositionSpec] = []
     preview: dict[str, tuple[int, str]] = {}
     for market in markets:
-        voters = sorted(set(qualified[market.category]) - traders)
-        outsiders = sorted({w.address for w in leaders} - set(qualified[market.category]) - traders)
-        buys = [e for e in scripted if e.market_key == market.key and e.action == "BUY" and not e.market_id_override]
-        first_tick = min((e.tick for e in buys), default=0)
-        leader_rows = [
-            WalletPosition(e.wallet, e.outcome, float(e.shares), float(e.price_override or e.price), float(e.usd))
-            for e in buys
-            for _ in range(e.rows + (1 if e.redeliver_at_tick is not None and e.redeliver_at_tick <= first_tick else 0))
-            if e.tick <= first_tick
-        ]
-        metric_rows = [WalletMetric(*row) for row in metrics if row[1] == market.category]
-        for _attempt in range(1000):
+        if market.closed:
+            continue  # no holders read: its trades skip as market_closed
+        voters = sorted(set(track.qualified[market.category]) - leaders)
+        bystanders = sorted({w.address for w in wallets} - set(track.qualified[market.category]) - leaders)
+        fixed = [
+            PositionSpec(f.wallet, market.condition_id, market.index(f.outcome), f.shares, f.price,
+                         age_days=f.age_s / 86_400)
+            for f in fills
+            if f.market_key == market.key
+        ]  # fmt: skip
+        for wallet in rng.sample(bystanders, 4):
+            outcome = rng.choice((YES, NO))
+            fixed.append(_open(rng, market, wallet, outcome, _shares(rng, 200), spread=0))
+        for _attempt in range(2000):
             picked = rng.sample(voters, market.yes_voters + market.no_voters)
-            rows: list[HistoryRow] = []
-            for i, wallet in enumerate(picked):
-                outcome = "YES" if i < market.yes_voters else "NO"
-                fair = market.start_yes_price if outcome == "YES" else 1 - market.start_yes_price
-                price = min(max(fair + Decimal(rng.randrange(-6, 7)) * CENT, Decimal("0.02")), Decimal("0.98"))
-                age = round(rng.uniform(1, 40), 3)
-                rows.append((wallet, market.key, outcome, _shares(rng, 1500, 0.7), price, age, False))
-            positions = [WalletPosition(w, o, float(s), float(p), float(s * p)) for w, _, o, s, p, _, _ in rows]
-            result = compute_owrr(market.category, positions + leader_rows, metric_rows)
+            rows = [_open(rng, market, w, YES if i < market.yes_voters else NO, _shares(rng, 1500, 0.7))
+                    for i, w in enumerate(picked)]  # fmt: skip
+            result = compute_owrr(market.category, [_holder(p) for p in rows + fixed], by_category[market.category])
             low, high = market.slider_band
             if result.confidence is market.confidence and low <= result.slider <= high:
                 break
         else:
-            raise RuntimeError(f"no seeded positions give {market.key} its designed OWRR; try another --seed")
+            raise RuntimeError(f"no holders give {market.key} its designed OWRR; try another --seed")
         preview[market.key] = (result.slider, result.confidence.value)
-        history.extend(rows)
-        for wallet in rng.sample(outsiders, 4):
-            outcome = rng.choice(("YES", "NO"))
-            fair = market.start_yes_price if outcome == "YES" else 1 - market.start_yes_price
-            history.append((wallet, market.key, outcome, _shares(rng, 200), fair, round(rng.uniform(1, 60), 3), False))
-        for wallet in rng.sample(voters, 3):
-            outcome = rng.choice(("YES", "NO"))
-            fair = market.start_yes_price if outcome == "YES" else 1 - market.start_yes_price
-            history.append((wallet, market.key, outcome, _shares(rng, 900), fair, round(rng.uniform(30, 90), 3), True))
-    return history, preview
+        out.extend(fixed + rows)
+        others = sorted(set(voters) - set(picked))
+        for wallet in rng.sample(others, min(3, len(others))):  # sold out before the run: closed, no holder
+            fair = market.start_yes_price
+            out.append(PositionSpec(wallet, market.condition_id, rng.randrange(2), ZERO, fair, "CLOSED",
+                                    _cents(rng.uniform(-40, 60)), ZERO, _shares(rng, 900),
+                                    round(rng.uniform(1, 30), 3)))  # fmt: skip
+    return out, preview
+
+
+def _open(
+    rng: random.Random, market: MarketSpec, wallet: str, outcome: str, shares: Decimal, *, spread: int = 6
+) -> PositionSpec:
+    fair = market.start_yes_price if outcome == YES else 1 - market.start_yes_price
+    price = min(max(fair + Decimal(rng.randrange(-spread, spread + 1)) * CENT, Decimal("0.02")), Decimal("0.98"))
+    return PositionSpec(wallet, market.condition_id, market.index(outcome), shares, price,
+                        age_days=round(rng.uniform(1, 40), 3))  # fmt: skip
+
+
+def _holder(p: PositionSpec) -> WalletPosition:
+    """An open position as OWRR reads it from the holder snapshot (Float64 shares and entry price,
+    valued at cost)."""
+    shares, price = float(p.size), float(p.avg_price)
+    return WalletPosition(p.wallet, YES if p.outcome_index == 0 else NO, shares, price, shares * price)
 
 
 def _strategies(leaders: dict[str, str]) -> list[StrategySeed]:
     def watch(*names: str) -> list[str]:
-        return [leaders[n] for n in names]
+        # an operator pastes addresses in any case: one of them checksummed (EIP-55)
+        return [to_checksum_address(leaders[n]) if n == MIXED_CASE_LEADER else leaders[n] for n in names]
 
     return [
         StrategySeed(
@@ -640,37 +898,22 @@ def _strategies(leaders: dict[str, str]) -> list[StrategySeed]:
     ]  # fmt: skip
 
 
-def trade_row(event: LeaderTradeEvent, market: MarketSpec, *, block_time: datetime, ingested_at: datetime) -> list[Any]:
-    """The `trades_raw` row (column order of `omegacopy.devstack.seed.TRADE_COLUMNS`)."""
-    price = event.price_override if event.price_override is not None else float(event.price)
-    return [
-        event.trade_id,
-        event.wallet,
-        event.market_id_override or market.condition_id,
-        market.token(event.outcome),
-        event.outcome,
-        event.action,
-        float(event.shares),
-        price,
-        float(event.usd),
-        0,
-        block_time,
-        ingested_at,
-    ]
-
-
 __all__ = [
     "FOLLOWER_PUSD",
     "FOLLOWER_WALLET_ID",
+    "INDEX_EVERY_TICKS",
     "MIN_SIZE",
+    "MIXED_CASE_LEADER",
     "STALENESS_LIMIT_S",
     "TICK_SIZE",
     "TICK_SPACING_S",
     "Book",
+    "HistoryFill",
+    "HistoryMarket",
     "Leader",
     "LeaderTradeEvent",
     "MarketSpec",
+    "PositionSpec",
     "Scenario",
     "generate_scenario",
-    "trade_row",
 ]

@@ -1,4 +1,5 @@
-"""Seeding helpers for tests, benchmarks and the local run: rows in ClickHouse and PostgreSQL.
+"""Seeding helpers for tests and benchmarks: rows in ClickHouse and PostgreSQL (the local run adds
+only its strategies here; its world reaches ClickHouse through the public-API emulator and the indexer).
 
 They write through the same drivers and tables production uses; nothing here is shipped.
 """

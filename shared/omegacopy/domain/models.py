@@ -338,8 +338,8 @@ class Tunables(BaseModel):
         description="a weighed wallet's positions and omega are refreshed when older than this (seconds)",
     )
     indexer_market_max_age_s: int = Field(
-        default=900,
-        ge=60,
+        default=300,
+        ge=0,
         le=86_400,
         description="an open market's row is re-read when older than this, to catch its resolution (seconds)",
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from omegacopy.adapters.pg_report_source import PgReportSource
 from omegacopy.cli import main
@@ -105,3 +106,31 @@ def test_the_report_command_needs_a_database(tmp_path: Path, monkeypatch: Any, c
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["report", "--out", str(tmp_path / "x.html")]) == 2
     assert "DATABASE_URL" in capsys.readouterr().err
+
+
+def test_the_live_report_lists_the_indexers_passes(pg: psycopg.Connection[Any]) -> None:
+    _seed(pg)
+    assert [t.title for t in PgReportSource(pg).load(start=None, end=None, generated_at=None).tables] == ["Strategies"]
+    summary = {"requests": {"requests": 262, "throttled": 0}, "trades_written": 9, "markets_written": 159,
+               "holders_written": 207, "positions_written": 4990, "metric_rows_written": 1245, "rejected_rows": 2,
+               "lag_s": 3.2, "duration_ms": 2400.0}  # fmt: skip
+    for i, status in enumerate(("ok", "budget")):
+        pg.execute(
+            "INSERT INTO indexer_runs (run_id, started_at, finished_at, status, summary) VALUES (%s, %s, %s, %s, %s)",
+            (f"index-{i}", T + timedelta(minutes=5 * i), T + timedelta(minutes=5 * i, seconds=3), status,
+             Jsonb(summary)),
+        )  # fmt: skip
+    pg.execute("INSERT INTO indexer_runs (run_id, started_at, status) VALUES ('index-old', %s, 'failed')",
+               (T - timedelta(days=1),))  # fmt: skip
+
+    model = PgReportSource(pg).load(start=T, end=None, generated_at=None)
+
+    (table,) = [t for t in model.tables if t.title == "Indexer passes"]
+    rows = [{c: cell.text for c, cell in zip(table.columns, row, strict=True)} for row in table.rows]
+    # newest first; the pass before the window is left out
+    assert [(r["Started (UTC)"], r["Status"]) for r in rows] == [("2025-04-01 09:05:00", "budget"),
+                                                                 ("2025-04-01 09:00:00", "ok")]  # fmt: skip
+    assert {k: rows[1][k] for k in ("Duration", "Requests", "429s", "Trades", "Positions", "Rejected", "Lag")} == {
+        "Duration": "2.4 s", "Requests": "262", "429s": "0", "Trades": "9", "Positions": "4,990", "Rejected": "2",
+        "Lag": "3 s",
+    }  # fmt: skip

@@ -3,14 +3,18 @@ client itself is tested against the emulator over HTTP)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from omegacopy.adapters.clickhouse_index_store import ClickHouseIndexStore
 from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs
 from omegacopy.adapters.pg_index_books import PgIndexBooks
+from omegacopy.app.index_run import IndexDeps, run_index
+from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.owrr import compute_owrr
-from omegacopy.domain.public_data import HolderPosition, InvalidRecord, PositionStatus, PublicPosition
+from omegacopy.domain.public_data import HolderPosition, InvalidRecord, PositionStatus, PublicPosition, PublicTrade
 from omegacopy.domain.wallet_metrics import OMEGA_CAP
 from omegacopy.ports import Checkpoint
 
@@ -91,6 +95,54 @@ def test_a_second_pass_writes_nothing(indexer_world: IndexerWorld) -> None:
     after = {t: indexer_world.count(t) for t in before}
     assert after == before
     assert indexer_world.data.calls["holders"] == 1  # fresh within holders_max_age_s: not re-read
+
+
+class CountingStore(ClickHouseIndexStore):
+    """The real store, counting the rows of each positions insert."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.position_inserts: list[int] = []
+        self.trade_inserts: list[int] = []
+
+    def write_positions(self, positions: Sequence[PublicPosition], at: datetime) -> int:
+        self.position_inserts.append(len(positions))
+        return super().write_positions(positions, at)
+
+    def write_trades(self, trades: Sequence[PublicTrade], ingested_at: datetime) -> int:
+        self.trade_inserts.append(len(trades))
+        return super().write_trades(trades, ingested_at)
+
+
+def test_the_rows_of_many_wallets_go_in_one_insert(indexer_world: IndexerWorld) -> None:
+    seed_market_with_voters(indexer_world)
+    second = "0x" + "a2" * 20
+    insert_strategies(indexer_world.pg, [StrategySeed("s2", "w-follower", [second])])
+    m = indexer_world.data.markets_by_id[OPEN_MARKET]
+    indexer_world.data.trades.extend(trade(20 + i, m, wallet=second) for i in range(3))
+    store = CountingStore(indexer_world.ch)
+    books = PgIndexBooks(indexer_world.pg_url)
+    try:
+        deps = IndexDeps(indexer_world.data, store, books, indexer_world.clock, indexer_world.settings)
+        summary = run_index(deps, "run-batched")
+    finally:
+        books.close()
+
+    assert store.trade_inserts == [7 + 3] and summary.trade_wallets_done == 2  # one insert, not one per wallet
+    wallets = [*YES_HOLDERS, *NO_HOLDERS, LEADER]
+    assert summary.positions_written == 8 * 12 + 1 == indexer_world.count("wallet_positions")
+    assert store.position_inserts == [summary.positions_written]
+    books = PgIndexBooks(indexer_world.pg_url)
+    try:
+        fetched = books.checkpoints("positions", wallets)
+        indexed = books.checkpoints("trades", [LEADER, second])
+    finally:
+        books.close()
+    assert {w: m.refreshed_at for w, m in fetched.items()} == dict.fromkeys(wallets, NOW)
+    assert {w: (m.watermark is not None, m.cursor) for w, m in indexed.items()} == {
+        LEADER: (True, None),
+        second: (True, None),
+    }
 
 
 def test_two_equal_fills_of_one_transaction_are_both_kept(indexer_world: IndexerWorld) -> None:

@@ -164,3 +164,25 @@ def test_threads_share_one_limiter_safely() -> None:
     assert len(grants) == 60
     # each thread's sleep moves the shared clock, so time runs ahead: the bound must hold regardless
     assert max_in_window(grants, 10.0) <= 4
+
+
+def test_a_limit_multiplier_scales_every_published_limit_and_only_upwards() -> None:
+    from omegacopy.adapters.polymarket import public_data_from_env
+    from omegacopy.adapters.polymarket.limits import PUBLISHED, multiplied
+
+    scaled = multiplied(20)
+    assert {k: v.max_requests for k, v in scaled.items()} == {limit.key: limit.max_requests * 20 for limit in PUBLISHED}
+    client = public_data_from_env({"PUBLIC_API_LIMIT_MULTIPLIER": "20", "PUBLIC_API_RATE_FRACTION": "1"})
+    try:
+        positions = client.limiter.limits("data", "/v2/positions")
+        assert [(lim.key, lim.max_requests) for lim in positions] == [("data", 16_000), ("data:/positions", 3_000)]
+    finally:
+        client.close()
+    default = public_data_from_env({})
+    try:
+        trades = default.limiter.limits("data", "/v2/trades")
+        assert [lim.max_requests for lim in trades] == [760, 190]  # 95 % of the published 800 and 200
+    finally:
+        default.close()
+    with pytest.raises(ValueError, match="multiplier"):
+        multiplied(0.5)

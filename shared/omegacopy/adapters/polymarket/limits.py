@@ -84,6 +84,19 @@ _ROUTES: dict[str, tuple[tuple[str, tuple[Limit, ...]], ...]] = {
     ),
 }
 _GENERAL = {"data": DATA_GENERAL, "gamma": GAMMA_GENERAL}
+PUBLISHED = (DATA_GENERAL, DATA_TRADES, DATA_POSITIONS, GAMMA_GENERAL, GAMMA_MARKETS, GAMMA_EVENTS, GAMMA_LISTING,
+             GAMMA_TAGS, GAMMA_COMMENTS, GAMMA_SEARCH)  # fmt: skip
+
+
+def multiplied(multiplier: float) -> dict[str, Limit]:
+    """Every published limit times `multiplier`, keyed for `RateLimiter(overrides=...)`.
+
+    Only for a server that enforces the same multiplied numbers: the dev stack's emulator, whose
+    compressed runs would otherwise wait on limits meant for Polymarket's servers."""
+    if multiplier < 1:
+        raise ValueError("multiplier must be >= 1")
+    return {limit.key: Limit(limit.key, math.floor(limit.max_requests * multiplier), limit.window_s)
+            for limit in PUBLISHED}  # fmt: skip
 
 
 def limits_for(host: Host, path: str) -> tuple[Limit, ...]:

@@ -11,7 +11,7 @@ from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.polymarket.data_api import DataApi
 from omegacopy.adapters.polymarket.gamma import GammaMarkets
 from omegacopy.adapters.polymarket.http import CallStats, PoliteHttp, RetryPolicy, RunBudget
-from omegacopy.adapters.polymarket.limits import RateLimiter, Timer
+from omegacopy.adapters.polymarket.limits import RateLimiter, Timer, multiplied
 from omegacopy.config import PublicApiEnv
 from omegacopy.domain.public_data import (
     HolderPosition,
@@ -119,7 +119,12 @@ def public_data_from_env(
         gamma_api_url=env.gamma_api_url,
         timeout_s=env.public_api_timeout_s,
         retry=RetryPolicy(max_attempts=env.public_api_max_attempts),
-        limiter=limiter or RateLimiter(fraction=env.public_api_rate_fraction, timer=timer),
+        limiter=limiter
+        or RateLimiter(
+            fraction=env.public_api_rate_fraction,
+            overrides=multiplied(env.public_api_limit_multiplier) if env.public_api_limit_multiplier > 1 else None,
+            timer=timer,
+        ),
         clock=clock,
         budget=budget,
         future_skew_s=env.public_api_future_skew_s,
