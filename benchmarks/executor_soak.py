@@ -42,7 +42,7 @@ from typing import Any
 from benchmarks.executor_world import CENT, ControlledClock, PostProbe, SimulatedCrash, World, executor_world, quiet
 from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
-from omegacopy.devstack.paper_exchange import FaultMode, LedgerOrder
+from omegacopy.devstack.paper import FaultMode, LedgerOrder
 from omegacopy.domain.intent import TERMINAL_STATES, Intent, IntentDraft, IntentState, intent_id_for
 from omegacopy.domain.models import OrderStyle, TradeAction, Tunables
 from omegacopy.observability import metrics

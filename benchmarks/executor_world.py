@@ -32,7 +32,8 @@ from typing import Any
 
 import psycopg
 
-from omegacopy.adapters.clob_client import ClobClient, SignerRateLimiter
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.adapters.clob.resilience import SignerRateLimiter
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
 from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.key_vault import PgKmsKeyVault
@@ -43,7 +44,7 @@ from omegacopy.adapters.schema import find_infra_dir, migrate
 from omegacopy.adapters.wallet_keys import wrap_private_key
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.devstack.aws import MotoServer, start_moto
-from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
+from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from omegacopy.adapters.clob_client import ClobClient, SignerRateLimiter
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.adapters.clob.resilience import SignerRateLimiter
 from omegacopy.adapters.clob_credentials import credentials_secret_name, load_credentials
 from omegacopy.ports import KeyVault
 

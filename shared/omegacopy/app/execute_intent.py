@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from omegacopy.domain.clob_models import OrderRecord, PostOutcome, PostResult
+from omegacopy.domain.exchange_replies import state_for_exchange_status
 from omegacopy.domain.intent import (
     IN_FLIGHT_STATES,
     Intent,
@@ -26,7 +27,6 @@ from omegacopy.domain.intent import (
     IntentState,
     Submission,
     next_state,
-    state_for_exchange_status,
 )
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.money import ZERO

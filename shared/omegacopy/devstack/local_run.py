@@ -59,7 +59,7 @@ from omegacopy.config import ExecutorEnv, MonitorEnv, tunable_text
 from omegacopy.devstack.aws import REGION, ExecutionQueues, MotoServer, create_execution_queues, start_moto
 from omegacopy.devstack.clickhouse import ClickHouseServer, start_clickhouse
 from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
-from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
+from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.run_summary import build_summary, format_summary
 from omegacopy.devstack.scenario import (

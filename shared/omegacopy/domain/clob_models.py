@@ -1,6 +1,6 @@
 """What the CLOB says, as plain data: outcomes of an order POST, order records, books, markets.
 
-The client (adapters.clob_client) produces these; the executor's use cases decide on them. They
+The client (adapters.clob) produces these; the executor's use cases decide on them. They
 live in the domain so both sides share one definition without the use cases importing httpx.
 """
 

@@ -100,20 +100,6 @@ def next_state(current: IntentState, target: IntentState) -> IntentState:
     return target
 
 
-def state_for_exchange_status(status: str, *, filled: Decimal, ordered: Decimal) -> IntentState:
-    """Where an order's exchange status leaves its intent. A FAK that matched part of its size is
-    over (the rest was killed): PARTIALLY_FILLED is terminal for it."""
-    if status == "matched":
-        return IntentState.PARTIALLY_FILLED if 0 < filled < ordered else IntentState.FILLED
-    if status in ("live", "delayed"):
-        return IntentState.ACCEPTED
-    if status in ("canceled", "cancelled", "expired", "unmatched"):
-        if filled > 0:
-            return IntentState.PARTIALLY_FILLED
-        return IntentState.EXPIRED if status == "expired" else IntentState.CANCELLED
-    return IntentState.ACCEPTED
-
-
 class IntentReason(StrEnum):
     """Our reasons for an intent's state, beside the pre-trade risk codes and the exchange's
     rejection reasons (`PostReason`). What the exchange said is in `exchange_status`, never here."""

@@ -10,9 +10,10 @@ import httpx
 import pytest
 from eth_account import Account
 
-from omegacopy.adapters.clob_client import ClobClient, PostOutcome, PostReason
-from omegacopy.devstack.paper_exchange import PaperExchange, PaperMarket, start_paper_exchange
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.devstack.paper import PaperExchange, PaperMarket, start_paper_exchange
 from omegacopy.domain.clob_auth import ApiCredentials, l2_headers
+from omegacopy.domain.clob_models import PostOutcome, PostReason
 from omegacopy.domain.order_request import serialize_body
 
 from .conftest import (

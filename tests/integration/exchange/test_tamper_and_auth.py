@@ -10,9 +10,11 @@ import httpx
 import pytest
 from eth_account import Account
 
-from omegacopy.adapters.clob_client import ClobAuthError, ClobClient, PostOutcome, PostReason
-from omegacopy.devstack.paper_exchange import EXCHANGE_V3, NEG_RISK_EXCHANGE_V2, PaperExchange, PaperMarket
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.adapters.clob.errors import ClobAuthError
+from omegacopy.devstack.paper import EXCHANGE_V3, NEG_RISK_EXCHANGE_V2, PaperExchange, PaperMarket
 from omegacopy.domain.clob_auth import ApiCredentials, l1_headers, l2_headers
+from omegacopy.domain.clob_models import PostOutcome, PostReason
 from omegacopy.domain.order_request import serialize_body
 from omegacopy.domain.signer import LocalKeySigner
 

@@ -24,7 +24,7 @@ from omegacopy.adapters.pg_monitor_store import PgMonitorSession
 from omegacopy.adapters.pg_wallets import WalletRow, save_wallet
 from omegacopy.adapters.wallet_keys import wrap_private_key
 from omegacopy.app.execute_intent import ExecutorDeps
-from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
+from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials
 from omegacopy.domain.intent import Intent, IntentDraft, intent_id_for

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from omegacopy.app.execute_intent import ExchangeHaltedError, RetryLaterError, apply_post_result, execute_intent
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
 from omegacopy.devstack.local_run import lambda_sqs_event
-from omegacopy.devstack.paper_exchange import FaultMode
+from omegacopy.devstack.paper import FaultMode
 from omegacopy.domain.clob_models import PostOutcome, PostResult
 from omegacopy.ports import Exchange, Exchanges
 from tests.integration.executor.conftest import ExecutorWorld

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from omegacopy.domain.exchange_replies import state_for_exchange_status
 from omegacopy.domain.intent import (
     IN_FLIGHT_STATES,
     RECONCILABLE_STATES,
@@ -18,7 +19,6 @@ from omegacopy.domain.intent import (
     IntentState,
     can_move,
     next_state,
-    state_for_exchange_status,
 )
 
 S = IntentState
