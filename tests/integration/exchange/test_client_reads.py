@@ -160,7 +160,7 @@ def test_gtd_orders_expire_a_minute_before_their_expiration(env: Env) -> None:
     assert env.client.post_order(gtd.body).status == "live"
     env.exchange.clock.shift(241)  # now >= expiration - 60
     record = env.client.get_order(gtd.order_hash)
-    assert record is not None and (record.status, record.expiration) == ("expired", expiration)
+    assert record is not None and (record.status, record.expiration) == ("canceled_expired_order", expiration)
     assert env.client.order_book(YES).best_bid is not None
     assert env.client.order_book(YES).best_bid.price == Decimal("0.48")  # type: ignore[union-attr]
 

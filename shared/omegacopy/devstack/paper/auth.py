@@ -74,6 +74,21 @@ class ApiKeys:
     def existing(self, eoa_lower: str, nonce: int) -> PaperCredentials | None:
         return self._by_nonce.get((eoa_lower, nonce))
 
+    def keys_of(self, eoa_lower: str) -> list[str]:
+        return [key for key, (owner, _) in self._keys.items() if owner == eoa_lower]
+
+    def revoke(self, api_key: str) -> None:
+        """The key stops working at once (`DELETE /auth/api-key`, or a rotation)."""
+        _, creds = self._keys.pop(api_key, ("", None))
+        if creds is not None:
+            self._by_nonce = {k: v for k, v in self._by_nonce.items() if v.api_key != api_key}
+
+    def rotate(self, eoa_lower: str) -> PaperCredentials:
+        """Every key of the EOA revoked, and a new one issued (nonce 0)."""
+        for key in self.keys_of(eoa_lower):
+            self.revoke(key)
+        return self.issue(eoa_lower, 0)
+
     def issue(self, eoa_lower: str, nonce: int) -> PaperCredentials:
         creds = PaperCredentials(
             api_key=str(uuid.uuid4()),

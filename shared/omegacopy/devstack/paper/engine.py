@@ -23,6 +23,7 @@ from omegacopy.devstack.paper.ledger import (
     PaperMarket,
     PaperTrade,
     fmt,
+    taker_fee,
     units_to_decimal,
 )
 from omegacopy.devstack.paper.validate import Rejected, WireOrder
@@ -97,6 +98,17 @@ class Engine:
     def unbook(self, order_hash: str) -> None:
         for token, entries in self._books.items():
             self._books[token] = [e for e in entries if e.order_hash != order_hash]
+
+    def close_market(self, market: PaperMarket) -> list[str]:
+        """A resolved market: its resting orders cancelled as resolved, its books gone. The hashes."""
+        cancelled: list[str] = []
+        for order in self._ledger.orders.values():
+            if order.condition_id == market.condition_id and order.status == "live":
+                order.status = "canceled_market_resolved"
+                cancelled.append(order.order_hash)
+        for token in market.tokens:
+            self._books[token] = []
+        return cancelled
 
     # --- matching -------------------------------------------------------------------------------
     def execute(
@@ -221,10 +233,12 @@ class Engine:
             self._books[taker.token_id].remove(entry)
         token = taker.token_id
         buyer_delta = 1 if taker.side == "BUY" else -1
-        taker_account.pusd -= buyer_delta * usd
+        fee = taker_fee(shares, level, market.fee_rate_bps)
+        taker_account.pusd -= buyer_delta * usd + fee
         taker_account.positions[token] = taker_account.positions.get(token, Decimal(0)) + buyer_delta * shares
         taker.filled_shares += shares
         taker.filled_usd += usd
+        taker.fees_usd += fee
         maker_order = None if entry.order_hash is None else ledger.orders.get(entry.order_hash)
         trade = PaperTrade(
             trade_id=str(uuid.uuid4()),
@@ -242,6 +256,8 @@ class Engine:
             size=shares,
             match_time=int(now),
             transaction_hash="0x" + secrets.token_hex(32),
+            fee_rate_bps=market.fee_rate_bps,
+            fee_usd=fee,
         )
         if maker_order is not None:
             maker_account = ledger.accounts[maker_order.eoa.lower()]

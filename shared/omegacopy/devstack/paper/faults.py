@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Final
 
 _ORDER_PATHS: Final = frozenset({"/order", "/orders"})
-_CANCEL_PATHS: Final = frozenset({"/order", "/orders", "/cancel-all"})
+_CANCEL_PATHS: Final = frozenset({"/order", "/orders", "/cancel-all", "/cancel-market-orders"})
 
 
 class FaultMode(StrEnum):
@@ -33,6 +33,7 @@ class FaultMode(StrEnum):
     DROP_BEFORE = "drop_before"  # not processed; socket closed with no reply
     HTML_ERROR = "html_error"  # not processed; an HTML error page (status, default 502)
     TRUNCATED_JSON = "truncated_json"  # processed; 200 whose JSON body is cut short
+    NOT_FOUND = "not_found"  # not processed; 404 "No orderbook exists ..." (a book that vanished)
 
 
 NOT_PROCESSED_BY_DEFAULT = frozenset(
@@ -45,6 +46,7 @@ NOT_PROCESSED_BY_DEFAULT = frozenset(
         FaultMode.RESTARTING,
         FaultMode.DROP_BEFORE,
         FaultMode.HTML_ERROR,
+        FaultMode.NOT_FOUND,
     }
 )
 
@@ -168,6 +170,7 @@ CANNED: Final[dict[FaultMode, tuple[int, str]]] = {
     ),
     FaultMode.RESTARTING: (425, "the exchange is restarting, please retry"),
     FaultMode.SLOW: (504, "timeout"),
+    FaultMode.NOT_FOUND: (404, "No orderbook exists for the requested token id"),
 }
 
 

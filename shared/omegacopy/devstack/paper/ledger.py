@@ -50,6 +50,12 @@ def as_decimal(value: Decimal | str | int | float) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def taker_fee(shares: Decimal, price: Decimal, fee_rate_bps: int) -> Decimal:
+    """The exchange's fee on one match, paid by the taker in pUSD: the CTF exchange's formula,
+    rate x min(price, 1 - price) x shares, in whole base units."""
+    return (shares * min(price, 1 - price) * fee_rate_bps / 10_000).quantize(MICRO)
+
+
 @dataclass
 class PaperMarket:
     condition_id: str
@@ -62,6 +68,12 @@ class PaperMarket:
     fee_exponent: Decimal = Decimal("0")
     outcomes: tuple[str, str] = ("Yes", "No")
     taker_delay: bool = False  # `itode`: marketable orders answer "delayed"
+    fee_rate_bps: int = 0  # charged to takers (`taker_fee`), reported on trade records
+    winning_token: str | None = None  # set when the market resolves
+
+    @property
+    def resolved(self) -> bool:
+        return self.winning_token is not None
 
     @property
     def exchange(self) -> str:
@@ -120,10 +132,11 @@ class LedgerOrder:
     expiration: int
     post_only: bool
     created_at: float
-    status: str = "live"  # live | matched | canceled | expired | killed
+    status: str = "live"  # live | matched | canceled | expired | canceled_market_resolved
     placement_status: str = "live"  # what the POST reply said: live | matched | delayed
     filled_shares: Decimal = Decimal(0)
     filled_usd: Decimal = Decimal(0)
+    fees_usd: Decimal = Decimal(0)  # taker fees this order paid
     fills: list[Fill] = field(default_factory=list)
 
     @property
@@ -153,7 +166,9 @@ class PaperTrade:
     size: Decimal
     match_time: int
     transaction_hash: str
-    status: str = "MATCHED"
+    status: str = "MATCHED"  # MATCHED | CONFIRMED
+    fee_rate_bps: int = 0  # the taker's
+    fee_usd: Decimal = Decimal(0)  # what the taker paid
 
 
 @dataclass

@@ -18,17 +18,33 @@ Test API::
 The parts: `auth` (who may call), `validate` (the order checks, in the documented order),
 `engine` (books and matching), `ledger` (the ground truth), `faults` (switchable failures).
 
+Every route is looked up before anything is authenticated: an unknown path is a 404, a public
+read needs no headers, the API-key endpoints check L1, everything else L2 (401 otherwise).
+Statuses are the documented, prefixed ones (`ORDER_STATUS_LIVE`, `TRADE_STATUS_MATCHED`, ...). An
+unfilled FOK / FAK answers HTTP 400 {"error": ...} as documented (a batch item: success:false,
+status "unmatched").
+
+Markets end with `resolve_market(condition_id, winning_token_id)`: resting orders are cancelled
+with `ORDER_STATUS_CANCELED_MARKET_RESOLVED`, the books are gone (404), new orders are refused, and
+the shares stay where they are until `settle_market` (or `redeem`) pays $1 per winning share in
+pUSD, as redemption on chain would. `enter_post_only_mode(seconds)` imitates the period after an
+engine restart: non-post-only orders get the documented 503 (`code: post_only_mode`,
+`retry_after_seconds`), or a per-item error in a batch. `rotate_credentials(eoa)` revokes an
+account's API keys (they answer 401 from then on) and issues new ones.
+
 Paper choices where the real behaviour is undocumented (the exchange wins where they differ):
-the duplicate message wording; marketable orders need $1 of notional (limit orders need
-`min_size` shares); orders never match the same wallet's resting orders; FOK-killed /
-FAK-nothing come back as HTTP 200 success:false status "unmatched" (or HTTP 400 with
-`unmatched_style="error_400"`); markets with `taker_delay` answer "delayed" but match at once;
-L2 timestamps are only checked when `auth_window_s` is set. `GET /balance-allowance` reports the
-pUSD allowance of each exchange contract (unlimited unless `set_allowance` lowers it; orders are
-checked against the balance only). `GET /api/geoblock` answers the documented
-`{blocked, ip, country, region}` (`set_geoblock`); the real one lives on polymarket.com.
-Not modelled: fees (served in `fd`, never charged), complementary matching (a YES buy against a
-NO buy through minting), on-chain settlement, server-side per-signer buckets.
+the duplicate and the closed-market message wordings; marketable orders need $1 of notional
+(limit orders need `min_size` shares); orders never match the same wallet's resting orders;
+markets with `taker_delay` answer "delayed" but match at once; an expired GTD order reads
+`ORDER_STATUS_CANCELED_EXPIRED_ORDER`; L2 timestamps are only checked when `auth_window_s` is set.
+Fees: a market's `fee_rate_bps` is charged to the taker in pUSD on every match (the CTF
+exchange's rate x min(price, 1 - price) x shares) and reported on the trade record
+(`fee_rate_bps`; maker legs pay none); `fd` in `/clob-markets` is served as given, for the SDK's
+estimates. `GET /balance-allowance` reports the pUSD allowance of each exchange contract
+(unlimited unless `set_allowance` lowers it; orders are checked against the balance only).
+`GET /api/geoblock` answers the documented `{blocked, ip, country, region}` (`set_geoblock`); the
+real one lives on polymarket.com. Not modelled: complementary matching (a YES buy against a NO
+buy through minting), on-chain settlement, server-side per-signer buckets.
 """
 
 from __future__ import annotations
@@ -48,7 +64,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from eth_utils.address import to_checksum_address
@@ -74,8 +90,40 @@ from omegacopy.devstack.paper.ledger import (
 from omegacopy.devstack.paper.validate import ERR_PAYLOAD, Rejected, Venue, validate_order
 
 ERR_TOO_MANY: Final = "Too Many Requests"
+ERR_NO_BOOK: Final = "No orderbook exists for the requested token id"
+ERR_POST_ONLY_MODE: Final = "post-only mode: only post-only orders and cancels are allowed"
 _MAX_BATCH: Final = 15
+_MAX_READ_BATCH: Final = 500
 _MAX_UINT256: Final = str(2**256 - 1)
+# What GET /data/order says for each of the ledger's order states (the documented, prefixed form).
+_ORDER_STATUS: Final = {
+    "live": "ORDER_STATUS_LIVE",
+    "matched": "ORDER_STATUS_MATCHED",
+    "canceled": "ORDER_STATUS_CANCELED",
+    "expired": "ORDER_STATUS_CANCELED_EXPIRED_ORDER",
+    "canceled_market_resolved": "ORDER_STATUS_CANCELED_MARKET_RESOLVED",
+}
+Access = Literal["public", "l1", "l2"]
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    param: str  # what follows a prefix route's path ("" for an exact route)
+    query: dict[str, str]
+    headers: Message
+    body: bytes
+    account: PaperAccount | None = None  # L2 routes: the caller
+    api_key: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # exact, or a prefix ending in "/" (the rest is `Request.param`)
+    access: Access
+    handler: Callable[[Request], Reply]
 
 
 @dataclass(frozen=True)
@@ -156,18 +204,12 @@ class PaperExchange:
         seed: int | None = None,
         auth_window_s: float | None = None,
         heartbeat_timeout_s: float = 10.0,
-        unmatched_style: str = "success_false",
     ) -> None:
         self.chain_id = chain_id
         # L2 timestamp window; None = not checked (the real window is undocumented; tests move the
         # server clock freely).
         self.auth_window_s = auth_window_s
         self.heartbeat_timeout_s = heartbeat_timeout_s
-        # How FOK-killed / FAK-nothing come back on POST /order: "success_false" (HTTP 200) or
-        # "error_400" ({"error": ...}); both shapes are seen in the wild.
-        if unmatched_style not in ("success_false", "error_400"):
-            raise ValueError("unmatched_style must be 'success_false' or 'error_400'")
-        self.unmatched_style = unmatched_style
         self.trades_page_size = 100  # GET /data/trades page length (tests shrink it to page)
         # GET /api/geoblock (Polymarket serves it on polymarket.com, not the CLOB host; served here
         # so a local stack has one): the documented shape {blocked, ip, country, region}
@@ -180,6 +222,8 @@ class PaperExchange:
         self._ledger = Ledger()
         self._engine = Engine(self._ledger)
         self._keys = ApiKeys(self._ledger, chain_id)
+        self._post_only_until: float | None = None
+        self._routes = self._route_table()
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -268,6 +312,7 @@ class PaperExchange:
         fee_exponent: Decimal | str = Decimal("0"),
         outcomes: tuple[str, str] = ("Yes", "No"),
         taker_delay: bool = False,
+        fee_rate_bps: int = 0,
     ) -> PaperMarket:
         if len(tokens) != 2 or not all(isinstance(t, str) and DIGITS.fullmatch(t) for t in tokens):
             raise ValueError("tokens must be two decimal-string token ids")
@@ -287,6 +332,7 @@ class PaperExchange:
             fee_exponent=as_decimal(fee_exponent),
             outcomes=outcomes,
             taker_delay=taker_delay,
+            fee_rate_bps=fee_rate_bps,
         )
         with self._lock:
             self._ledger.markets[condition_id] = market
@@ -376,6 +422,57 @@ class PaperExchange:
             self.requests.clear()
             self.request_log.clear()
 
+    def resolve_market(self, condition_id: str, winning_token_id: str) -> list[str]:
+        """The market resolves to `winning_token_id`: its resting orders are cancelled (status
+        `ORDER_STATUS_CANCELED_MARKET_RESOLVED`), its books are gone (404) and new orders on it are
+        refused. Balances do not move here: `settle_market` / `redeem` pay out. Returns the
+        cancelled order hashes."""
+        with self._lock:
+            market = self._ledger.markets[condition_id]
+            if winning_token_id not in market.tokens:
+                raise ValueError(f"{winning_token_id} is not an outcome of {condition_id}")
+            if market.resolved and market.winning_token != winning_token_id:
+                raise ValueError(f"{condition_id} already resolved to {market.winning_token}")
+            market.winning_token = winning_token_id
+            return self._engine.close_market(market)
+
+    def redeem(self, eoa: str, condition_id: str) -> Decimal:
+        """One account's shares of a resolved market paid out: $1 per winning share into pUSD, every
+        share of the market gone (what redeeming on chain does). Returns the pUSD credited."""
+        with self._lock:
+            market = self._ledger.markets[condition_id]
+            if not market.resolved:
+                raise ValueError(f"{condition_id} is not resolved")
+            account = self._ledger.accounts[eoa.lower()]
+            payout = Decimal(0)
+            for token in market.tokens:
+                shares = account.positions.pop(token, Decimal(0))
+                if token == market.winning_token:
+                    payout += shares
+            account.pusd += payout
+            return payout
+
+    def settle_market(self, condition_id: str) -> dict[str, Decimal]:
+        """`redeem` for every account holding shares of the market: {eoa: pUSD credited}."""
+        with self._lock:
+            market = self._ledger.markets[condition_id]
+            holders = [a.eoa for a in self._ledger.accounts.values() if any(t in a.positions for t in market.tokens)]
+            return {eoa: self.redeem(eoa, condition_id) for eoa in holders}
+
+    def enter_post_only_mode(self, seconds: float) -> None:
+        """The exchange accepts only post-only orders and cancels for `seconds` (as after a restart)."""
+        with self._lock:
+            self._post_only_until = self.clock.now() + seconds
+
+    def rotate_credentials(self, eoa: str) -> PaperCredentials:
+        """Every API key of `eoa` revoked (401 from now on); the new nonce-0 credentials."""
+        with self._lock:
+            return self._keys.rotate(eoa.lower())
+
+    def last_trade_price(self, token_id: str) -> Decimal | None:
+        with self._lock:
+            return self._ledger.last_trade.get(token_id)
+
     # --- HTTP entry point -----------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers: Message, body: bytes) -> Reply | Drop:
         parts = urlsplit(raw_path)
@@ -429,163 +526,281 @@ class PaperExchange:
         return self._fault_reply(rule)
 
     # --- routing --------------------------------------------------------------------------------
+    def _route_table(self) -> tuple[dict[tuple[str, str], Route], list[Route]]:
+        """(exact routes, prefix routes). Looked up before any authentication."""
+        routes = [
+            # public reads
+            Route("GET", "/", "public", lambda r: json_reply("OK")),
+            Route("GET", "/time", "public", lambda r: json_reply(int(self.clock.now()))),
+            Route("GET", "/api/geoblock", "public", lambda r: json_reply(dict(self.geoblock))),
+            Route("GET", "/clob-markets/", "public", lambda r: self._get_clob_market(r.param)),
+            Route("GET", "/markets-by-token/", "public", lambda r: self._markets_by_token(r.param)),
+            Route("GET", "/tick-size", "public", self._market_read),
+            Route("GET", "/neg-risk", "public", self._market_read),
+            Route("GET", "/fee-rate", "public", self._market_read),
+            Route("GET", "/last-trade-price", "public", self._market_read),
+            Route("GET", "/book", "public", self._book_read),
+            Route("GET", "/midpoint", "public", self._book_read),
+            Route("GET", "/price", "public", self._book_read),
+            Route("GET", "/spread", "public", self._book_read),
+            Route("POST", "/books", "public", self._batch_read),
+            Route("POST", "/midpoints", "public", self._batch_read),
+            Route("POST", "/prices", "public", self._batch_read),
+            Route("POST", "/spreads", "public", self._batch_read),
+            Route("POST", "/last-trades-prices", "public", self._batch_read),
+            # API keys (L1)
+            Route("GET", "/auth/derive-api-key", "l1", lambda r: self._l1(r.headers, create=False)),
+            Route("POST", "/auth/api-key", "l1", lambda r: self._l1(r.headers, create=True)),
+            # trading (L2)
+            Route("POST", "/order", "l2", self._post_order),
+            Route("POST", "/orders", "l2", self._post_orders),
+            Route("GET", "/data/order/", "l2", self._get_order),
+            Route("GET", "/data/orders", "l2", self._get_open_orders),
+            Route("GET", "/data/trades", "l2", self._get_trades),
+            Route("GET", "/balance-allowance", "l2", self._balance_allowance),
+            Route("GET", "/balance-allowance/update", "l2", lambda r: json_reply({})),
+            Route("POST", "/heartbeats", "l2", self._heartbeat),
+            Route("POST", "/v1/heartbeats", "l2", self._heartbeat),
+            Route("DELETE", "/order", "l2", self._cancel_one),
+            Route("DELETE", "/orders", "l2", self._cancel_many),
+            Route("DELETE", "/cancel-all", "l2", self._cancel_all),
+            Route("DELETE", "/cancel-market-orders", "l2", self._cancel_market_orders),
+            Route("GET", "/auth/api-keys", "l2", self._api_keys),
+            Route("DELETE", "/auth/api-key", "l2", self._delete_api_key),
+            Route("GET", "/auth/ban-status/closed-only", "l2", lambda r: json_reply({"closed_only": False})),
+        ]
+        exact = {(r.method, r.path): r for r in routes if not r.path.endswith("/") or r.path == "/"}
+        prefixes = [r for r in routes if r.path.endswith("/") and r.path != "/"]
+        return exact, prefixes
+
+    def _find_route(self, method: str, path: str) -> tuple[Route, str] | None:
+        exact, prefixes = self._routes
+        route = exact.get((method, path))
+        if route is not None:
+            return route, ""
+        for candidate in prefixes:
+            if candidate.method == method and path.startswith(candidate.path) and len(path) > len(candidate.path):
+                return candidate, path.removeprefix(candidate.path)
+        return None
+
     def _route(self, method: str, path: str, query: dict[str, str], headers: Message, body: bytes) -> Reply:
+        found = self._find_route(method, path)
+        if found is None:
+            return error_reply(404, "not found")  # before any authentication, like the real API
+        route, param = found
+        request = Request(method, path, param, query, headers, body)
         with self._lock:
             self._engine.housekeeping(self.clock.now(), self.heartbeat_timeout_s)
-        public = self._public_route(method, path, query, headers)
-        if public is not None:
-            return public
-        with self._lock:
-            authed = self._keys.authenticate(
-                method, path, headers, body, now=self.clock.now(), window_s=self.auth_window_s
-            )
-        if authed is None:
-            return error_reply(401, ERR_UNAUTHORIZED)
-        account, api_key = authed
-        routes: dict[tuple[str, str], Callable[[], Reply]] = {
-            ("POST", "/order"): lambda: self._post_order(body, account, api_key),
-            ("POST", "/orders"): lambda: self._post_orders(body, account, api_key),
-            ("GET", "/data/orders"): lambda: self._get_open_orders(query, api_key),
-            ("GET", "/data/trades"): lambda: self._get_trades(query, api_key),
-            ("GET", "/balance-allowance"): lambda: self._balance_allowance(query, account),
-            ("GET", "/balance-allowance/update"): lambda: json_reply({}),
-            ("POST", "/heartbeats"): lambda: self._heartbeat(body, account),
-            ("POST", "/v1/heartbeats"): lambda: self._heartbeat(body, account),
-            ("DELETE", "/order"): lambda: self._cancel(body, account, single=True),
-            ("DELETE", "/orders"): lambda: self._cancel(body, account, single=False),
-            ("DELETE", "/cancel-all"): lambda: self._cancel_all(account),
-        }
-        with self._lock:
-            if method == "GET" and path.startswith("/data/order/"):
-                return self._get_order(path.removeprefix("/data/order/"), api_key)
-            route = routes.get((method, path))
-            return route() if route is not None else error_reply(404, "not found")
-
-    def _public_route(self, method: str, path: str, query: dict[str, str], headers: Message) -> Reply | None:
-        if method == "GET" and path.startswith("/clob-markets/"):
-            return self._get_clob_market(path.removeprefix("/clob-markets/"))
-        if method == "GET" and path in ("/tick-size", "/neg-risk", "/book", "/midpoint", "/price"):
-            return self._public_token_read(path, query)
-        routes: dict[tuple[str, str], Callable[[], Reply]] = {
-            ("GET", "/"): lambda: json_reply("OK"),
-            ("GET", "/time"): lambda: json_reply(int(self.clock.now())),
-            ("GET", "/api/geoblock"): lambda: json_reply(dict(self.geoblock)),
-            ("GET", "/auth/derive-api-key"): lambda: self._l1(headers, create=False),
-            ("POST", "/auth/api-key"): lambda: self._l1(headers, create=True),
-        }
-        route = routes.get((method, path))
-        return None if route is None else route()
+            if route.access == "l2":
+                authed = self._keys.authenticate(
+                    method, path, headers, body, now=self.clock.now(), window_s=self.auth_window_s
+                )
+                if authed is None:
+                    return error_reply(401, ERR_UNAUTHORIZED)
+                request = Request(method, path, param, query, headers, body, account=authed[0], api_key=authed[1])
+            return route.handler(request)
 
     def _l1(self, headers: Message, *, create: bool) -> Reply:
-        with self._lock:
-            try:
-                creds = self._keys.l1(headers, create=create)
-            except AuthRefusedError as refused:
-                return error_reply(refused.status, refused.message)
+        try:
+            creds = self._keys.l1(headers, create=create)
+        except AuthRefusedError as refused:
+            return error_reply(refused.status, refused.message)
         return json_reply({"apiKey": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase})
+
+    def _api_keys(self, r: Request) -> Reply:
+        assert r.account is not None
+        return json_reply({"apiKeys": self._keys.keys_of(r.account.eoa.lower())})
+
+    def _delete_api_key(self, r: Request) -> Reply:
+        self._keys.revoke(r.api_key)
+        return json_reply("OK")
 
     # --- public reads ---------------------------------------------------------------------------
     def _get_clob_market(self, condition_id: str) -> Reply:
-        with self._lock:
-            market = self._ledger.markets.get(condition_id)
-            if market is None:
-                return error_reply(404, "market not found")
-            return json_reply(
-                {
-                    "gst": None,
-                    "r": {},
-                    "t": [{"t": t, "o": o} for t, o in zip(market.tokens, market.outcomes, strict=True)],
-                    "mos": float(market.min_size),
-                    "mts": float(market.tick_size),
-                    "mbf": 0,
-                    "tbf": 0,
-                    "rfqe": False,
-                    **({"itode": True} if market.taker_delay else {}),
-                    "ibce": False,
-                    "fd": {"r": float(market.fee_rate), "e": float(market.fee_exponent), "to": True},
-                    "oas": 0,
-                    "nr": market.neg_risk,
-                }
-            )
+        market = self._ledger.markets.get(condition_id)
+        if market is None:
+            return error_reply(404, "market not found")
+        return json_reply(
+            {
+                "gst": None,
+                "r": {},
+                "t": [{"t": t, "o": o} for t, o in zip(market.tokens, market.outcomes, strict=True)],
+                "mos": float(market.min_size),
+                "mts": float(market.tick_size),
+                "mbf": 0,
+                "tbf": 0,
+                "rfqe": False,
+                **({"itode": True} if market.taker_delay else {}),
+                "ibce": False,
+                "fd": {"r": float(market.fee_rate), "e": float(market.fee_exponent), "to": True},
+                "oas": 0,
+                "nr": market.neg_risk,
+            }
+        )
 
-    def _public_token_read(self, path: str, query: dict[str, str]) -> Reply:
-        token = query.get("token_id", "")
+    def _markets_by_token(self, token: str) -> Reply:
+        market = self._ledger.market_of(token)
+        if market is None:
+            return error_reply(404, "market not found")
+        return json_reply(
+            {
+                "condition_id": market.condition_id,
+                "primary_token_id": market.tokens[0],
+                "secondary_token_id": market.tokens[1],
+            }
+        )
+
+    def _token_market(self, r: Request) -> tuple[str, PaperMarket] | Reply:
+        """The `?token_id=` of a read and its market, or the documented error."""
+        token = r.query.get("token_id", "")
         if not DIGITS.fullmatch(token):
             return error_reply(400, "Invalid token id")
-        with self._lock:
+        market = self._ledger.market_of(token)
+        return error_reply(404, ERR_NO_BOOK) if market is None else (token, market)
+
+    def _market_read(self, r: Request) -> Reply:
+        """What a token's market says, resolved or not: tick, neg risk, fee rate, last trade."""
+        found = self._token_market(r)
+        if isinstance(found, Reply):
+            return found
+        token, market = found
+        reads: dict[str, Callable[[], object]] = {
+            "/tick-size": lambda: {"minimum_tick_size": float(market.tick_size)},
+            "/neg-risk": lambda: {"neg_risk": market.neg_risk},
+            "/fee-rate": lambda: {"base_fee": market.fee_rate_bps},
+            "/last-trade-price": lambda: self._last_trade(token),
+        }
+        return json_reply(reads[r.path]())
+
+    def _book_read(self, r: Request) -> Reply:
+        """Reads of a token's book: gone (404) once its market resolved."""
+        found = self._token_market(r)
+        if isinstance(found, Reply):
+            return found
+        token, market = found
+        if market.resolved:
+            return error_reply(404, ERR_NO_BOOK)
+        bids, asks = self._engine.levels(token)
+        if r.path == "/book":
+            return json_reply(self._book(market, token, bids, asks))
+        return self._price_reply(r.path, r.query.get("side", ""), bids, asks)
+
+    def _last_trade(self, token: str) -> dict[str, str]:
+        """Documented: price "0.5" and side "" when the token never traded."""
+        last = next((t for t in reversed(self._ledger.trades) if t.token_id == token), None)
+        return {"price": "0.5", "side": ""} if last is None else {"price": fmt(last.price), "side": last.side}
+
+    def _batch_read(self, r: Request) -> Reply:
+        """The POST reads of many tokens: a body of [{"token_id": ..., ("side": ...)}]; tokens
+        without a book are left out."""
+        try:
+            items = json.loads(r.body)
+        except ValueError:
+            return error_reply(400, "Invalid payload")
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("token_id"), str) and DIGITS.fullmatch(i["token_id"])
+            for i in items
+        ):
+            return error_reply(400, "Invalid payload")
+        if len(items) > _MAX_READ_BATCH:
+            return error_reply(400, "Payload exceeds the limit")
+        if r.path == "/prices" and any(i.get("side") not in ("BUY", "SELL") for i in items):
+            return error_reply(400, "Invalid side")
+        if r.path == "/last-trades-prices":
+            known = [i["token_id"] for i in items if self._ledger.market_of(i["token_id"]) is not None]
+            return json_reply([{"token_id": t, **self._last_trade(t)} for t in known])
+        books: list[dict[str, Any]] = []
+        out: dict[str, Any] = {}
+        for item in items:
+            token = item["token_id"]
             market = self._ledger.market_of(token)
-            if market is None:
-                return error_reply(404, "No orderbook exists for the requested token id")
+            if market is None or market.resolved:
+                continue
             bids, asks = self._engine.levels(token)
-            if path == "/tick-size":
-                return json_reply({"minimum_tick_size": float(market.tick_size)})
-            if path == "/neg-risk":
-                return json_reply({"neg_risk": market.neg_risk})
-            if path == "/book":
-                return self._book_reply(market, token, bids, asks)
-            return self._price_reply(path, query.get("side", ""), bids, asks)
+            if r.path == "/books":
+                books.append(self._book(market, token, bids, asks))
+            elif r.path == "/prices" and (levels := bids if item["side"] == "BUY" else asks):
+                out.setdefault(token, {})[item["side"]] = fmt(levels[-1][0])
+            elif r.path != "/prices" and bids and asks:
+                best_bid, best_ask = bids[-1][0], asks[-1][0]
+                out[token] = fmt((best_bid + best_ask) / 2 if r.path == "/midpoints" else best_ask - best_bid)
+        return json_reply(books if r.path == "/books" else out)
 
     @staticmethod
     def _price_reply(path: str, side: str, bids: list[Level], asks: list[Level]) -> Reply:
-        if path == "/midpoint":
+        if path in ("/midpoint", "/spread"):
             if not bids or not asks:
-                return error_reply(404, "No orderbook exists for the requested token id")
-            return json_reply({"mid": fmt((bids[-1][0] + asks[-1][0]) / 2)})
+                return error_reply(404, ERR_NO_BOOK)
+            best_bid, best_ask = bids[-1][0], asks[-1][0]
+            if path == "/spread":
+                return json_reply({"spread": fmt(best_ask - best_bid)})
+            return json_reply({"mid": fmt((best_bid + best_ask) / 2)})
         if side not in ("BUY", "SELL"):
             return error_reply(400, "Invalid side")
         levels = bids if side == "BUY" else asks  # documented: BUY -> best bid, SELL -> best ask
         if not levels:
-            return error_reply(404, "No orderbook exists for the requested token id")
+            return error_reply(404, ERR_NO_BOOK)
         return json_reply({"price": fmt(levels[-1][0])})
 
-    def _book_reply(self, market: PaperMarket, token: str, bids: list[Level], asks: list[Level]) -> Reply:
+    def _book(self, market: PaperMarket, token: str, bids: list[Level], asks: list[Level]) -> dict[str, Any]:
         levels = {
             "bids": [{"price": fmt(p), "size": fmt(s)} for p, s in bids],
             "asks": [{"price": fmt(p), "size": fmt(s)} for p, s in asks],
         }
         book_hash = hashlib.sha1(json.dumps(levels, sort_keys=True).encode(), usedforsecurity=False)
         last = self._ledger.last_trade.get(token)
-        return json_reply(
-            {
-                "market": market.condition_id,
-                "asset_id": token,
-                "timestamp": str(int(self.clock.now() * 1000)),
-                "hash": book_hash.hexdigest(),
-                **levels,
-                "min_order_size": fmt(market.min_size),
-                "tick_size": fmt(market.tick_size),
-                "neg_risk": market.neg_risk,
-                "last_trade_price": "" if last is None else fmt(last),
-            }
-        )
+        return {
+            "market": market.condition_id,
+            "asset_id": token,
+            "timestamp": str(int(self.clock.now() * 1000)),
+            "hash": book_hash.hexdigest(),
+            **levels,
+            "min_order_size": fmt(market.min_size),
+            "tick_size": fmt(market.tick_size),
+            "neg_risk": market.neg_risk,
+            "last_trade_price": "" if last is None else fmt(last),
+        }
 
     # --- orders ---------------------------------------------------------------------------------
-    def _post_order(self, body: bytes, account: PaperAccount, api_key: str) -> Reply:
+    def _post_only_mode_left(self) -> float | None:
+        """Seconds of post-only mode left, or None outside it."""
+        until = self._post_only_until
+        left = None if until is None else until - self.clock.now()
+        return left if left is not None and left > 0 else None
+
+    def _post_order(self, r: Request) -> Reply:
+        assert r.account is not None
         try:
-            item = json.loads(body)
+            item = json.loads(r.body)
         except ValueError:
             return error_reply(400, ERR_PAYLOAD)
+        left = self._post_only_mode_left()
+        if left is not None and not (isinstance(item, dict) and item.get("postOnly") is True):
+            payload = {"error": ERR_POST_ONLY_MODE, "code": "post_only_mode", "retry_after_seconds": int(left) + 1}
+            return json_reply(payload, 503)
         try:
-            reply = self._place(item, account, api_key)
+            reply = self._place(item, r.account, r.api_key)
         except Rejected as rej:
-            if rej.unmatched and self.unmatched_style == "success_false":
-                return json_reply(self._failure_item(rej))
-            return error_reply(rej.status, rej.message)
+            return error_reply(rej.status, rej.message)  # an unfilled FOK / FAK too, as documented
         return json_reply(reply)
 
-    def _post_orders(self, body: bytes, account: PaperAccount, api_key: str) -> Reply:
+    def _post_orders(self, r: Request) -> Reply:
+        assert r.account is not None
         try:
-            items = json.loads(body)
+            items = json.loads(r.body)
         except ValueError:
             return error_reply(400, "Invalid payload")
         if not isinstance(items, list) or not items:
             return error_reply(400, "Invalid payload")
         if len(items) > _MAX_BATCH:
             return error_reply(400, f"Too many orders in payload, max {_MAX_BATCH}")
+        post_only_mode = self._post_only_mode_left() is not None
         replies: list[dict[str, Any]] = []
         for item in items:
             try:
-                replies.append(self._place(item, account, api_key))
+                if post_only_mode and not (isinstance(item, dict) and item.get("postOnly") is True):
+                    raise Rejected(ERR_POST_ONLY_MODE)
+                replies.append(self._place(item, r.account, r.api_key))
             except Rejected as rej:
                 replies.append(self._failure_item(rej))  # batch: per-order HTTP-200 failures
         return json_reply(replies)
@@ -620,10 +835,9 @@ class PaperExchange:
     # --- order reads, trades, balances, heartbeats, cancels --------------------------------------
     def _order_json(self, r: LedgerOrder) -> dict[str, Any]:
         market = self._ledger.markets[r.condition_id]
-        status = {"killed": "canceled"}.get(r.status, r.status).upper()
         return {
             "id": r.order_hash,
-            "status": status,
+            "status": _ORDER_STATUS[r.status],
             "owner": r.owner,
             "maker_address": r.maker,
             "market": r.condition_id,
@@ -639,26 +853,28 @@ class PaperExchange:
             "associate_trades": [f.trade_id for f in r.fills],
         }
 
-    def _get_order(self, order_hash: str, api_key: str) -> Reply:
+    def _get_order(self, r: Request) -> Reply:
         orders = self._ledger.orders
-        record = orders.get(order_hash) or orders.get(order_hash.lower())
-        if record is None or record.owner != api_key:
+        record = orders.get(r.param) or orders.get(r.param.lower())
+        if record is None or record.owner != r.api_key:
             return error_reply(404, "order not found")
         return json_reply(self._order_json(record))
 
-    def _get_open_orders(self, query: dict[str, str], api_key: str) -> Reply:
+    def _get_open_orders(self, r: Request) -> Reply:
+        query = r.query
         rows = [
-            self._order_json(r)
-            for r in self._ledger.orders.values()
-            if r.owner == api_key
-            and r.status == "live"
-            and query.get("asset_id") in (None, r.token_id)
-            and query.get("market") in (None, r.condition_id)
-            and query.get("id") in (None, r.order_hash)
+            self._order_json(o)
+            for o in self._ledger.orders.values()
+            if o.owner == r.api_key
+            and o.status == "live"
+            and query.get("asset_id") in (None, o.token_id)
+            and query.get("market") in (None, o.condition_id)
+            and query.get("id") in (None, o.order_hash)
         ]
         return json_reply({"data": rows, "next_cursor": "LTE=", "limit": len(rows), "count": len(rows)})
 
-    def _get_trades(self, query: dict[str, str], api_key: str) -> Reply:
+    def _get_trades(self, r: Request) -> Reply:
+        query, api_key = r.query, r.api_key
         rows: list[dict[str, Any]] = []
         for t in self._ledger.trades:
             if api_key not in (t.taker_owner, t.maker_owner):
@@ -696,9 +912,9 @@ class PaperExchange:
             "asset_id": t.token_id,
             "side": t.side,
             "size": fmt(t.size),
-            "fee_rate_bps": "0",
+            "fee_rate_bps": str(t.fee_rate_bps),
             "price": fmt(t.price),
-            "status": t.status,
+            "status": f"TRADE_STATUS_{t.status}",
             "match_time": str(t.match_time),
             "last_update": str(t.match_time),
             "outcome": t.outcome,
@@ -722,7 +938,9 @@ class PaperExchange:
             ],
         }
 
-    def _balance_allowance(self, query: dict[str, str], account: PaperAccount) -> Reply:
+    def _balance_allowance(self, r: Request) -> Reply:
+        account, query = r.account, r.query
+        assert account is not None
         asset_type = query.get("asset_type", "")
         if asset_type == "COLLATERAL":
             balance = account.pusd
@@ -740,9 +958,11 @@ class PaperExchange:
         }
         return json_reply({"balance": str(units), "allowances": allowances})
 
-    def _heartbeat(self, body: bytes, account: PaperAccount) -> Reply:
+    def _heartbeat(self, r: Request) -> Reply:
+        account = r.account
+        assert account is not None
         try:
-            payload = json.loads(body) if body else {}
+            payload = json.loads(r.body) if r.body else {}
         except ValueError:
             return error_reply(400, "Invalid payload")
         sent = payload.get("heartbeat_id", "") if isinstance(payload, dict) else None
@@ -754,26 +974,54 @@ class PaperExchange:
         account.heartbeat_at = self.clock.now()
         return json_reply({"heartbeat_id": account.heartbeat_id})
 
-    def _cancel_reply(self, ids: Sequence[str], account: PaperAccount) -> Reply:
+    def _cancel_reply(self, ids: Sequence[str], account: PaperAccount | None) -> Reply:
+        assert account is not None
         canceled, not_canceled = self._engine.cancel(ids, account)
         return json_reply({"canceled": canceled, "not_canceled": not_canceled})
 
-    def _cancel(self, body: bytes, account: PaperAccount, *, single: bool) -> Reply:
+    def _cancel_one(self, r: Request) -> Reply:
         try:
-            payload = json.loads(body)
+            payload = json.loads(r.body)
         except ValueError:
             return error_reply(400, "Invalid payload")
-        if single:
-            if not isinstance(payload, dict) or not isinstance(payload.get("orderID"), str):
-                return error_reply(400, "Invalid payload")
-            return self._cancel_reply([payload["orderID"]], account)
+        if not isinstance(payload, dict) or not isinstance(payload.get("orderID"), str):
+            return error_reply(400, "Invalid payload")
+        return self._cancel_reply([payload["orderID"]], r.account)
+
+    def _cancel_many(self, r: Request) -> Reply:
+        try:
+            payload = json.loads(r.body)
+        except ValueError:
+            return error_reply(400, "Invalid payload")
         if not isinstance(payload, list) or not all(isinstance(x, str) for x in payload):
             return error_reply(400, "Invalid payload")
-        return self._cancel_reply(payload, account)
+        return self._cancel_reply(payload, r.account)
 
-    def _cancel_all(self, account: PaperAccount) -> Reply:
-        ids = [h for h, r in self._ledger.orders.items() if r.eoa == account.eoa and r.status == "live"]
-        return self._cancel_reply(ids, account)
+    def _cancel_all(self, r: Request) -> Reply:
+        assert r.account is not None
+        eoa = r.account.eoa
+        ids = [h for h, o in self._ledger.orders.items() if o.eoa == eoa and o.status == "live"]
+        return self._cancel_reply(ids, r.account)
+
+    def _cancel_market_orders(self, r: Request) -> Reply:
+        """Every live order of the caller in a market and/or token (both optional: all of them)."""
+        assert r.account is not None
+        try:
+            payload = json.loads(r.body) if r.body else {}
+        except ValueError:
+            return error_reply(400, "Invalid payload")
+        if not isinstance(payload, dict) or not all(
+            isinstance(payload.get(k, ""), str) for k in ("market", "asset_id")
+        ):
+            return error_reply(400, "Invalid payload")
+        market, asset = payload.get("market"), payload.get("asset_id")
+        eoa = r.account.eoa
+        ids = [
+            h
+            for h, o in self._ledger.orders.items()
+            if o.eoa == eoa and o.status == "live" and market in (None, o.condition_id) and asset in (None, o.token_id)
+        ]
+        return self._cancel_reply(ids, r.account)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -841,14 +1089,9 @@ def start_paper_exchange(
     seed: int | None = None,
     auth_window_s: float | None = None,
     heartbeat_timeout_s: float = 10.0,
-    unmatched_style: str = "success_false",
 ) -> PaperExchange:
     """Start a paper exchange on loopback in a background thread (stop it, or use `with`)."""
     exchange = PaperExchange(
-        chain_id=chain_id,
-        seed=seed,
-        auth_window_s=auth_window_s,
-        heartbeat_timeout_s=heartbeat_timeout_s,
-        unmatched_style=unmatched_style,
+        chain_id=chain_id, seed=seed, auth_window_s=auth_window_s, heartbeat_timeout_s=heartbeat_timeout_s
     )
     return exchange.start(host, port)

@@ -34,6 +34,7 @@ from omegacopy.devstack.paper.ledger import (
     PaperMarket,
     decimals,
     fmt,
+    taker_fee,
     units_to_decimal,
 )
 
@@ -45,6 +46,8 @@ ERR_SIGNATURE: Final = "invalid signature"
 ERR_BALANCE: Final = "not enough balance / allowance"
 ERR_POST_ONLY_CROSSES: Final = "invalid post-only order: order crosses book"
 ERR_EXPIRATION: Final = "invalid expiration"
+# Paper wording (the real text for an order on a resolved market is undocumented).
+ERR_MARKET_CLOSED: Final = "market is closed: orders are not accepted on a resolved market"
 
 GTD_MIN_LEAD_S: Final = 180
 _EXCHANGE_NAME: Final = "Polymarket CTF Exchange"
@@ -223,6 +226,11 @@ def check_market(c: Candidate, v: Venue) -> None:
     c.market = market
 
 
+def check_market_open(c: Candidate, v: Venue) -> None:
+    if c.in_market.resolved:
+        raise Rejected(ERR_MARKET_CLOSED)
+
+
 def check_signature(c: Candidate, v: Venue) -> None:
     """The order hash (0x-hex) if the signature is valid for this market's exchange, else refused."""
     o, market = c.order, c.in_market
@@ -390,6 +398,8 @@ def check_balance(c: Candidate, v: Venue) -> None:
     """pUSD (BUY) or shares (SELL) net of what the account's live orders already hold."""
     o, account = c.order, c.account
     needed = units_to_decimal(o.maker_amount)
+    if o.side == "BUY":  # a taker BUY pays its fee on top
+        needed += taker_fee(units_to_decimal(o.taker_amount), c.price, c.in_market.fee_rate_bps)
     have = account.pusd if o.side == "BUY" else account.positions.get(o.token_id, Decimal(0))
     free = have - v.ledger.committed(account, o.side, o.token_id)
     if free < needed:
@@ -404,6 +414,7 @@ ORDER_CHECKS: Final[tuple[Callable[[Candidate, Venue], None], ...]] = (
     check_payload,
     check_owner,
     check_market,
+    check_market_open,
     check_signature,
     check_duplicate,
     check_wallet,
