@@ -140,6 +140,10 @@ class ExecutorEnv(_Env):
     deadline_margin_ms: Annotated[int, Field(ge=500, le=60_000)] = 4_000
     tunables_max_age_s: Annotated[int, Field(ge=0, le=300)] = 30
     builder_code: str = "0x" + "0" * 64
+    # the reconciler's markets dimension (resolutions, for marks without a book); none set: no
+    # resolution is known, and a position with neither book nor last trade is unpriced
+    clickhouse_url: SecretStr | None = None
+    clickhouse_secret_arn: str | None = None
 
 
 class WalletCliEnv(_Env):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from functools import cache
+from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
 from omegacopy.adapters.clickhouse_client import connect_clickhouse
 from omegacopy.adapters.clickhouse_index_store import ClickHouseIndexStore
+from omegacopy.adapters.clickhouse_resolutions import ClickHouseMarketResolutions
 from omegacopy.adapters.clickhouse_source import (
     ClickHouseMarketLookup,
     ClickHouseOwrrInputs,
@@ -22,6 +24,7 @@ from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.market_lookup import GammaBackedMarketLookup
+from omegacopy.adapters.pg_balances import PgBalanceStore
 from omegacopy.adapters.pg_executor_store import PgExecutorStore, PgPortfolioStore
 from omegacopy.adapters.pg_index_books import PgIndexBooks
 from omegacopy.adapters.pg_monitor_store import PgMonitorStore
@@ -33,7 +36,7 @@ from omegacopy.app.index_run import IndexDeps, IndexSettings
 from omegacopy.app.run_tick import MonitorSettings, TickDeps
 from omegacopy.config import ExecutorEnv, IndexerEnv, MonitorEnv
 from omegacopy.observability import PowertoolsTelemetry
-from omegacopy.ports import TradeSource
+from omegacopy.ports import MarketResolutions, NoResolutions, TradeSource
 from omegacopy.redaction import register
 
 
@@ -125,6 +128,32 @@ def portfolio_store() -> PgPortfolioStore:
     store = executor_deps().store
     assert isinstance(store, PgExecutorStore)
     return PgPortfolioStore(store)
+
+
+@cache
+def balance_store() -> PgBalanceStore:
+    store = executor_deps().store
+    assert isinstance(store, PgExecutorStore)
+    return PgBalanceStore(store)
+
+
+def build_market_resolutions(environ: Mapping[str, str]) -> MarketResolutions:
+    """The markets dimension in ClickHouse when the reconciler is given one; else none is known."""
+    env = ExecutorEnv.from_environ(environ)
+    if env.clickhouse_url is None and not env.clickhouse_secret_arn:
+        return NoResolutions()
+    url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
+    return ClickHouseMarketResolutions(connect_clickhouse(url, connect_timeout=3, send_receive_timeout=5))
+
+
+@cache
+def market_resolutions() -> MarketResolutions:
+    return build_market_resolutions(os.environ)
+
+
+def container_singletons() -> tuple[Any, ...]:
+    """Every per-container singleton above (what a fresh container starts without)."""
+    return (monitor_deps, executor_deps, portfolio_store, balance_store, market_resolutions)
 
 
 def build_indexer_deps(environ: Mapping[str, str], *, public: PolymarketPublicData | None = None) -> IndexDeps:

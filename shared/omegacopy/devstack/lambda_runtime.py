@@ -85,10 +85,7 @@ def load_handler_module(function: str, root: Path | None = None) -> ModuleType:
 def reset_containers() -> None:
     """Forget every per-container singleton: the next invocation builds its wiring afresh from the
     current environment. Connections of the dropped wiring are closed first."""
-    for name in ("monitor_deps", "executor_deps", "portfolio_store"):
-        cached = getattr(wiring, name, None)
-        if cached is None or not hasattr(cached, "cache_clear"):
-            continue
+    for cached in wiring.container_singletons():
         if cached.cache_info().currsize:
             with contextlib.suppress(Exception):
                 _close_deps(cached())

@@ -61,6 +61,7 @@ class ReasonCode:
     INSUFFICIENT_CAPITAL: Final = "insufficient_capital"
     SIZE_BELOW_MINIMUM: Final = "size_below_minimum"
     NO_POSITION: Final = "no_position"
+    STRATEGY_PAUSED: Final = "strategy_paused"
 
 
 MIN_CAPITAL_FRACTION: Final = Decimal("0.10")  # of max_position_size_usd, rule 5
@@ -430,9 +431,13 @@ def decide(  # noqa: PLR0917 — positional signature is the tick's contract
     now: datetime,
     leader_shares_before: Decimal | None = None,
 ) -> Decision:
-    """BUY → entry rules, SELL → exit rules."""
+    """BUY → entry rules, SELL → exit rules. A paused strategy copies no entries, but still follows
+    its leaders out of what it holds."""
     if trade.action is TradeAction.SELL:
         return decide_exit(trade, strategy, portfolio, leader_shares_before, tunables, now)
+    if strategy.paused_reason is not None:
+        paused = Skip(ReasonCode.STRATEGY_PAUSED, f"Strategy paused ({strategy.paused_reason}): no new entries")
+        return _skip_decision(paused, None, None)
     return decide_entry(trade, strategy, owrr, portfolio, tunables, now)
 
 

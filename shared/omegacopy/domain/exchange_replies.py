@@ -12,6 +12,7 @@ Every order POST ends in exactly one `PostOutcome`; the executor's state machine
 | connect error / connect or pool timeout                | NOT_SENT   | yes, bounded          |
 | 429 (Retry-After honoured), 425 restarting             | THROTTLED  | yes, bounded          |
 | 503 "Trading is currently disabled" / cancel-only      | HALTED     | never                 |
+| 503 post-only mode, or a batch item refused by it      | HALTED     | never (its retry time)|
 | read/write timeout, reset or EOF after sending         | UNKNOWN    | never: reconcile      |
 | any other 5xx, 408, an unreadable 2xx                  | UNKNOWN    | never: reconcile      |
 | a 2xx that contradicts itself (success:false + live)   | UNKNOWN    | never: reconcile      |
@@ -38,11 +39,14 @@ from typing import Final
 
 from omegacopy.domain.clob_models import PostOutcome, PostReason, PostResult
 from omegacopy.domain.intent import IntentState
+from omegacopy.domain.order_request import OrderTerms
+from omegacopy.domain.positions import CumulativeFill
 
 ACCEPTED_STATUSES: Final = frozenset({"live", "matched", "delayed"})
 
 _REASON_MARKERS: Final[tuple[tuple[tuple[str, ...], PostReason], ...]] = (
     (("duplicat", "already placed", "already been placed"), PostReason.DUPLICATE),
+    (("market is closed", "closed market", "no orderbook exists", "market not found"), PostReason.MARKET_CLOSED),
     (("not enough balance", "allowance"), PostReason.BALANCE),
     (("tick size", "tick_size"), PostReason.TICK_SIZE),
     (("lower than the minimum", "minimum size", "min size"), PostReason.MIN_SIZE),
@@ -87,8 +91,11 @@ def reason_from_message(message: str) -> PostReason:
     return PostReason.OTHER
 
 
-def halt_reason(message: str) -> PostReason | None:
-    """The trading gate a 503's error names, or None (then the 503 is an ordinary server error)."""
+def halt_reason(message: str, code: str | None = None) -> PostReason | None:
+    """The trading gate an error names (its text, or its `code`), or None: then a 503 is an
+    ordinary server error and a refused order a rejection."""
+    if code == "post_only_mode":
+        return PostReason.POST_ONLY_MODE
     text = message.lower()
     if "trading is currently disabled" in text:
         return PostReason.TRADING_DISABLED
@@ -132,6 +139,9 @@ def outcome_of_reply(reply: OrderReply, *, expected_hash: str | None, http_statu
     reason = reason_from_message(reply.error_msg)
     if reason is PostReason.DUPLICATE:
         return replace(unclear, outcome=PostOutcome.DUPLICATE, reason=reason)
+    halt = None if reply.success else halt_reason(reply.error_msg)
+    if halt is not None:  # a batch item the gate refused (post-only mode): not processed
+        return replace(unclear, outcome=PostOutcome.HALTED, reason=halt)
     if reply.order_id and reply.status in ACCEPTED_STATUSES:
         return unclear  # success:false yet an orderID with a resting/matched status: reconcile it
     if not reply.success or reply.status == "unmatched":
@@ -141,12 +151,12 @@ def outcome_of_reply(reply: OrderReply, *, expected_hash: str | None, http_statu
     return unclear  # success:true without a usable orderID/status: we cannot tell what was booked
 
 
-def outcome_of_failure(http_status: int, message: str) -> tuple[PostOutcome, PostReason]:
-    """A non-2xx reply to an order POST (`message`: the error its body gave, if any)."""
+def outcome_of_failure(http_status: int, message: str, code: str | None = None) -> tuple[PostOutcome, PostReason]:
+    """A non-2xx reply to an order POST (`message` and `code`: what its body said, if anything)."""
     if http_status in (429, 425):  # refused at the door: not processed
         reason = PostReason.RATE_LIMITED if http_status == 429 else PostReason.RESTARTING
         return PostOutcome.THROTTLED, reason
-    halt = halt_reason(message) if http_status == 503 else None
+    halt = halt_reason(message, code) if http_status == 503 else None
     if halt is not None:
         return PostOutcome.HALTED, halt
     if http_status >= 500 or http_status == 408 or http_status < 400:
@@ -167,15 +177,123 @@ def outcome_of_transport(failure: TransportFailure, *, expected_hash: str | None
     return PostResult(PostOutcome.UNKNOWN, reason, expected_hash, message=message)
 
 
+# --- what an order's status means --------------------------------------------------------------
+class OrderStatus(StrEnum):
+    """Every documented order status, as `normalized_status` spells it: the REST reads say
+    `ORDER_STATUS_LIVE`, the POST reply `live`, the user channel `LIVE`, `CANCELED_...`."""
+
+    LIVE = "live"
+    DELAYED = "delayed"
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    CANCELED = "canceled"
+    CANCELED_MARKET_RESOLVED = "canceled_market_resolved"
+    CANCELED_NOT_ENOUGH_BALANCE = "canceled_not_enough_balance"
+    CANCELED_MARKET_NOT_FOUND = "canceled_market_not_found"
+    CANCELED_EXPIRED_ORDER = "canceled_expired_order"
+    CANCELED_ORDER_TIMED_OUT = "canceled_order_timed_out"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+# Where a known status leaves an intent whose order filled nothing; any fill makes an order that is
+# over PARTIALLY_FILLED (a FAK that matched part of its size: the rest was killed).
+_STATE_OF_STATUS: Final[dict[OrderStatus, IntentState]] = {
+    OrderStatus.LIVE: IntentState.ACCEPTED,
+    OrderStatus.DELAYED: IntentState.ACCEPTED,
+    OrderStatus.MATCHED: IntentState.FILLED,
+    OrderStatus.UNMATCHED: IntentState.CANCELLED,
+    OrderStatus.CANCELED: IntentState.CANCELLED,
+    OrderStatus.CANCELED_MARKET_RESOLVED: IntentState.CANCELLED,
+    OrderStatus.CANCELED_NOT_ENOUGH_BALANCE: IntentState.CANCELLED,
+    OrderStatus.CANCELED_MARKET_NOT_FOUND: IntentState.CANCELLED,
+    OrderStatus.CANCELED_ORDER_TIMED_OUT: IntentState.CANCELLED,
+    OrderStatus.CANCELED_EXPIRED_ORDER: IntentState.EXPIRED,
+    OrderStatus.EXPIRED: IntentState.EXPIRED,
+    OrderStatus.INVALID: IntentState.REJECTED,
+}
+_RESTING: Final = frozenset({OrderStatus.LIVE, OrderStatus.DELAYED})
+
+
+def normalized_status(raw: str) -> str:
+    """An order status as `OrderStatus` spells it, whichever form it came in."""
+    text = raw.strip().lower().removeprefix("order_status_")
+    return text.replace("cancelled", "canceled")
+
+
 def state_for_exchange_status(status: str, *, filled: Decimal, ordered: Decimal) -> IntentState:
-    """Where an order's exchange status leaves its intent. A FAK that matched part of its size is
-    over (the rest was killed): PARTIALLY_FILLED is terminal for it."""
-    if status == "matched":
-        return IntentState.PARTIALLY_FILLED if 0 < filled < ordered else IntentState.FILLED
-    if status in ("live", "delayed"):
+    """Where an order's exchange status leaves its intent. Every documented status ends the intent
+    or leaves it reconciled (ACCEPTED); an undocumented one, or "matched" with nothing matched, is
+    UNKNOWN: reconciled by hash, never guessed."""
+    try:
+        known = OrderStatus(normalized_status(status))
+    except ValueError:
+        return IntentState.UNKNOWN
+    if known in _RESTING:
         return IntentState.ACCEPTED
-    if status in ("canceled", "cancelled", "expired", "unmatched"):
-        if filled > 0:
-            return IntentState.PARTIALLY_FILLED
-        return IntentState.EXPIRED if status == "expired" else IntentState.CANCELLED
-    return IntentState.ACCEPTED
+    if known is OrderStatus.MATCHED:
+        if filled <= 0:
+            return IntentState.UNKNOWN
+        return IntentState.PARTIALLY_FILLED if filled < ordered else IntentState.FILLED
+    return IntentState.PARTIALLY_FILLED if filled > 0 else _STATE_OF_STATUS[known]
+
+
+# --- what a trade's status means ------------------------------------------------------------------
+class TradeStatus(StrEnum):
+    """A match's settlement on chain (`TRADE_STATUS_` prefix stripped)."""
+
+    MATCHED = "MATCHED"
+    MATCHED_NOT_BROADCASTED = "MATCHED_NOT_BROADCASTED"
+    MINED = "MINED"
+    CONFIRMED = "CONFIRMED"
+    RETRYING = "RETRYING"
+    FAILED = "FAILED"
+
+
+def trade_failed(status: str) -> bool:
+    """A match whose settlement failed moved nothing: its shares and money are not ours to book."""
+    return status.strip().upper().removeprefix("TRADE_STATUS_") == TradeStatus.FAILED
+
+
+# --- whether a fill can be ------------------------------------------------------------------------
+# Each match settles in whole base units, rounded: a few micro-dollars of slack in the bounds.
+_ROUNDING_SLACK: Final = Decimal("0.0001")
+_FINEST_TICK: Final = Decimal("0.0001")  # no share trades for less
+
+
+def _sizes(shares: Decimal, usd: Decimal, terms: OrderTerms) -> str | None:
+    if terms.side == "BUY" and terms.marketable:  # spends its budget, perhaps on more shares
+        if usd > terms.usd + _ROUNDING_SLACK:
+            return f"${usd} spent of a ${terms.usd} budget"
+        if shares * _FINEST_TICK > usd + _ROUNDING_SLACK:
+            return f"{shares} shares for ${usd}: below the finest tick"
+    elif shares > terms.shares + _ROUNDING_SLACK:
+        return f"{shares} shares filled of an order for {terms.shares}"
+    return None
+
+
+def _prices(shares: Decimal, usd: Decimal, terms: OrderTerms) -> str | None:
+    if usd > shares + _ROUNDING_SLACK:
+        return f"${usd} for {shares} shares: more than $1 a share"
+    bound = shares * terms.limit_price
+    if terms.side == "BUY" and usd > bound + _ROUNDING_SLACK:
+        return f"${usd} paid for {shares} shares at a limit of {terms.limit_price}"
+    if terms.side == "SELL" and usd < bound - _ROUNDING_SLACK:
+        return f"${usd} received for {shares} shares at a limit of {terms.limit_price}"
+    return None
+
+
+def impossible_fill(observed: CumulativeFill, terms: OrderTerms, status: str) -> str | None:
+    """Why a reported fill of an order cannot be (None when it can): amounts are never negative, a
+    "matched" reply matched something, an order never fills more shares than it was for (a
+    marketable BUY: never spends more than its budget, and buys no share below the finest tick), a
+    BUY never pays more than its limit per share and a SELL never gets less, and a share costs at
+    most $1."""
+    shares, usd = observed.total_shares, observed.total_usd
+    if shares < 0 or usd < 0:
+        return f"negative amounts ({shares} shares, ${usd})"
+    if normalized_status(status) == OrderStatus.MATCHED and (shares == 0 or usd == 0):
+        return "matched with nothing matched"
+    if shares == 0:
+        return None if usd == 0 else f"${usd} moved for no shares"
+    return _sizes(shares, usd, terms) or _prices(shares, usd, terms)

@@ -125,6 +125,8 @@ class StrategyConfig:
     slippage_ceiling: Decimal = Decimal("0.02")
     order_style: OrderStyle = OrderStyle.FAK
     all_categories: bool = False  # `categories: all`: every category the market dimension knows
+    # paused (by the operator or a loss limit): copies no entries, still follows its leaders' exits
+    paused_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,4 +297,11 @@ class Tunables(BaseModel):
     )
     clock_skew_limit_s: int = Field(
         default=5, ge=1, le=300, description="max tolerated skew between our clock and the exchange's (seconds)"
+    )
+    balance_drift_tolerance_usd: Decimal = Field(
+        default=Decimal("1"),
+        ge=0,
+        le=100_000,
+        decimal_places=6,
+        description="a wallet whose exchange balances drift further from the books pauses its entries (USD or shares)",
     )

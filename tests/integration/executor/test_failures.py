@@ -61,6 +61,12 @@ class CrashingExchange:
     def trades(self, *, token_id: str | None = None, after: int | None = None) -> Any:
         return self.inner.trades(token_id=token_id, after=after)
 
+    def last_trade_price(self, token_id: str) -> Any:
+        return self.inner.last_trade_price(token_id)
+
+    def balance_allowance(self, asset_type: str = "COLLATERAL", token_id: str | None = None) -> Any:
+        return self.inner.balance_allowance(asset_type, token_id)
+
 
 @dataclass
 class CrashingExchanges:

@@ -10,6 +10,11 @@ within the bounds of `resilience`. Sleep, clocks and randomness are injectable: 
 Before the first order (and every `clock_check_interval_s`) the client compares its clock with
 `GET /time`; beyond `max_clock_skew_s` it raises `ClockSkewError` and sends nothing.
 
+A 401 is a definite refusal (nothing was processed): with a `refresh_credentials` source, the
+client evicts its cached credentials, fetches fresh ones and sends the request once more. An order
+body always goes out with the client's current API key as its `owner` (the owner is not part of
+the signed order: the order and its hash stay the same), so a rotation never strands an order.
+
 Secrets: credentials and signatures go into headers only; nothing here logs headers or bodies.
 """
 
@@ -20,6 +25,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, Final
 
 import httpx
@@ -30,6 +36,7 @@ from omegacopy.adapters.clob.errors import (
     ClobBadResponseError,
     ClobError,
     ClobHaltedError,
+    ClobNoOrderBookError,
     ClobNotFoundError,
     ClobRequestError,
     ClobThrottledError,
@@ -60,7 +67,7 @@ from omegacopy.domain.exchange_replies import (
     outcome_of_transport,
     unreadable_reply,
 )
-from omegacopy.domain.order_request import serialize_body
+from omegacopy.domain.order_request import serialize_body, with_owner
 from omegacopy.domain.order_v2 import POLYGON_CHAIN_ID
 from omegacopy.domain.signer import Signer
 from omegacopy.observability import logger, metrics
@@ -107,8 +114,14 @@ def classify_failure_status(
     now_s: float,
 ) -> PostResult:
     message = wire.error_message(content)
-    outcome, reason = outcome_of_failure(http_status, message)
-    retry_after = parse_retry_after(headers.get("retry-after"), now_s) if outcome is PostOutcome.THROTTLED else None
+    details = wire.error_details(content)
+    outcome, reason = outcome_of_failure(http_status, message, details.code)
+    retry_after = None
+    if outcome in (PostOutcome.THROTTLED, PostOutcome.HALTED):
+        # Retry-After, else the body's retry_after_seconds (post-only mode says when it ends)
+        retry_after = parse_retry_after(headers.get("retry-after"), now_s)
+        if retry_after is None:
+            retry_after = details.retry_after_seconds
     return PostResult(
         outcome, reason, expected_hash, message=message, http_status=http_status, retry_after_s=retry_after
     )
@@ -153,6 +166,7 @@ class ClobClient:
         *,
         address: str | None = None,
         credentials: ApiCredentials | None = None,
+        refresh_credentials: Callable[[], ApiCredentials] | None = None,
         chain_id: int = POLYGON_CHAIN_ID,
         signature_type: int = 0,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
@@ -170,6 +184,7 @@ class ClobClient:
     ) -> None:
         self._address = address
         self._credentials = credentials
+        self._refresh_credentials = refresh_credentials
         self._chain_id = chain_id
         self._signature_type = signature_type
         self._retry = retry or RetryPolicy()
@@ -248,15 +263,15 @@ class ClobClient:
         if cached is not None and not refresh and self._monotonic() - cached.fetched_at < self._market_ttl_s:
             return cached.info
         reply = self._get_model(f"/clob-markets/{condition_id}", wire.MarketWire)
-        fee = reply.fd or wire.FeeWire()
+        fee = reply.fd or wire.FeeWire()  # null fee fields: no fee
         info = MarketInfo(
             condition_id=condition_id,
             tokens=tuple(MarketToken(t.t, t.o) for t in reply.t),
             tick_size=reply.mts,
             neg_risk=reply.nr,
             min_order_size=reply.mos,
-            fee_rate=fee.r,
-            fee_exponent=fee.e,
+            fee_rate=fee.r or Decimal(0),
+            fee_exponent=fee.e or Decimal(0),
             taker_order_delay=reply.itode,
         )
         self._markets[condition_id] = _CachedMarket(info, self._monotonic())
@@ -271,7 +286,10 @@ class ClobClient:
             self._markets.pop(condition_id, None)
 
     def order_book(self, token_id: str) -> OrderBook:
-        reply = self._get_model("/book", wire.BookWire, params={"token_id": token_id})
+        try:
+            reply = self._get_model("/book", wire.BookWire, params={"token_id": token_id})
+        except ClobNotFoundError as exc:
+            raise ClobNoOrderBookError(str(exc), status=exc.status) from None
         if reply.asset_id != token_id:
             raise ClobBadResponseError(f"GET /book returned token {reply.asset_id}, asked {token_id}")
         return OrderBook(
@@ -286,6 +304,11 @@ class ClobClient:
             timestamp_ms=reply.timestamp,
         )
 
+    def last_trade_price(self, token_id: str) -> Decimal | None:
+        """`GET /last-trade-price`: the price of the token's last trade, None if it never traded."""
+        reply = self._get_model("/last-trade-price", wire.LastTradeWire, params={"token_id": token_id})
+        return reply.price if reply.side else None  # documented: "0.5" and side "" when no trade
+
     # --- orders ---------------------------------------------------------------------------------
     def post_order(self, body: Mapping[str, Any] | bytes, *, order_hash: str | None = None) -> PostResult:
         """`POST /order` with one order body (`order_request.order_body`, or its serialized bytes).
@@ -296,6 +319,27 @@ class ClobClient:
         token_id = wire.token_of(content)
         result = self._post_with_retries("/order", content, tokens=1, expected=[order_hash])[0]
         return self._after_post(result, token_id)
+
+    def _owned(self, content: bytes) -> bytes:
+        """The body with the current API key as its owner (single order bodies and batches)."""
+        api_key = self._require_credentials().api_key
+        try:
+            payload = wire.reply_json(content)
+        except ValueError:
+            return content  # not ours to repair: the exchange refuses it as it is
+        if isinstance(payload, list):
+            if all(isinstance(item, dict) and item.get("owner") == api_key for item in payload):
+                return content
+            return serialize_body([{**item, "owner": api_key} if isinstance(item, dict) else item for item in payload])
+        return with_owner(content, api_key) if isinstance(payload, dict) else content
+
+    def _refreshed(self) -> bool:
+        """Evict the credentials and load fresh ones (after a 401); False when there is no source."""
+        if self._refresh_credentials is None:
+            return False
+        metrics.add_metric(name="ClobCredentialsRefreshed", unit="Count", value=1)
+        self._credentials = self._refresh_credentials()
+        return True
 
     def post_orders(
         self,
@@ -429,6 +473,7 @@ class ClobClient:
         self._ensure_clock()  # raises before anything is sent
         self._budget.on_request()
         attempt = 0
+        refreshed = False
         while True:
             attempt += 1
             wait = self._rate_wait(tokens)
@@ -444,9 +489,12 @@ class ClobClient:
                 return [replace(limited, order_hash=h) for h in expected]
             if wait:
                 self._sleep(wait)
-            results = self._post_once(path, content, expected)
+            results = self._post_once(path, self._owned(content), expected)
             results = [replace(r, attempts=attempt) for r in results]
             head = results[0]
+            if head.http_status == 401 and not refreshed and self._refreshed():
+                refreshed = True  # a 401 processed nothing: once more, with fresh credentials
+                continue
             retryable = head.outcome in (PostOutcome.NOT_SENT, PostOutcome.THROTTLED) and all(
                 r.outcome is head.outcome for r in results
             )
@@ -584,11 +632,17 @@ class ClobClient:
         request provably was not processed (connect failure, 429, 425)."""
         self._budget.on_request()
         attempt = 0
+        refreshed = False
         while True:
             attempt += 1
             outcome = self._send(method, path, params=params, content=content, auth=auth, extra_headers=extra_headers)
             try:
                 return self._read_reply(method, path, outcome, not_found_ok=not_found_ok)
+            except ClobAuthError as refused:
+                if not auth or refused.status != 401 or refreshed or not self._refreshed():
+                    raise
+                refreshed = True  # a 401 processed nothing: once more, with fresh credentials
+                attempt -= 1
             except _Retryable as retryable:
                 error = retryable.error
                 metrics.add_metric(name="ClobErrors", unit="Count", value=1)  # 5xx, timeouts, transport
@@ -630,8 +684,9 @@ class ClobClient:
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
         if status in (429, 425):
             raise _Retryable(ClobThrottledError(message, status=status, retry_after_s=retry_after), not_processed=True)
-        if status == 503 and halt_reason(wire.error_message(response.content)) is not None:
-            raise ClobHaltedError(message, status=status)
+        details = wire.error_details(response.content)
+        if status == 503 and halt_reason(wire.error_message(response.content), details.code) is not None:
+            raise ClobHaltedError(message, status=status, retry_after_s=retry_after or details.retry_after_seconds)
         if status >= 500:
             raise _Retryable(ClobUnavailableError(message, status=status), not_processed=False)
         if status == 404:

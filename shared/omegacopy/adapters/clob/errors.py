@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from omegacopy.ports import NoOrderBookError
+
 
 class ClobError(Exception):
     """A CLOB read/request failed."""
@@ -38,6 +40,10 @@ class ClobAuthError(ClobError):
 
 class ClobNotFoundError(ClobError):
     """404."""
+
+
+class ClobNoOrderBookError(ClobNotFoundError, NoOrderBookError):
+    """404 on a book read: the market has no order book (closed, resolved, unknown)."""
 
 
 class ClobRequestError(ClobError):

@@ -29,8 +29,9 @@ class TokenWire(_Wire):
 
 
 class FeeWire(_Wire):
-    r: Decimal = Decimal(0)
-    e: Decimal = Decimal(0)
+    # the documentation allows either to be null: no fee
+    r: Decimal | None = None
+    e: Decimal | None = None
 
 
 class MarketWire(_Wire):
@@ -103,12 +104,22 @@ class OpenOrderWire(_Wire):
     associate_trades: list[str] | None = None
 
 
+def _fee_rate(value: object) -> object:
+    return 0 if value in ("", None) else value
+
+
+FeeRateBps = Annotated[Decimal, Field(ge=0, le=10_000)]
+
+
 class MakerOrderWire(_Wire):
     order_id: str = ""
     maker_address: str = ""
     price: Decimal
     matched_amount: Decimal
     side: str = ""
+    fee_rate_bps: FeeRateBps = Decimal(0)
+
+    _no_fee = field_validator("fee_rate_bps", mode="before")(_fee_rate)
 
 
 class TradeWire(_Wire):
@@ -125,6 +136,9 @@ class TradeWire(_Wire):
     outcome: str = ""
     transaction_hash: str | None = None
     maker_orders: list[MakerOrderWire] = Field(default_factory=list)
+    fee_rate_bps: FeeRateBps = Decimal(0)
+
+    _no_fee = field_validator("fee_rate_bps", mode="before")(_fee_rate)
 
 
 class TradesPageWire(_Wire):
@@ -146,6 +160,18 @@ class ApiKeyWire(_Wire):
     api_key: StrictStr = Field(alias="apiKey")
     secret: StrictStr
     passphrase: StrictStr
+
+
+class LastTradeWire(_Wire):
+    price: Annotated[Decimal, Field(ge=0, le=1)]
+    side: str  # "" when the token never traded (then the price is a placeholder)
+
+
+class ErrorWire(_Wire):
+    """An error body's machine-readable parts, when it has them."""
+
+    code: str | None = None
+    retry_after_seconds: Annotated[float, Field(ge=0, le=86_400)] | None = None
 
 
 class TimeWire(_Wire):
@@ -189,6 +215,14 @@ def error_message(content: bytes) -> str:
     return "unrecognised error body"
 
 
+def error_details(content: bytes) -> ErrorWire:
+    """`code` and `retry_after_seconds` of an error body (both None when it has neither)."""
+    try:
+        return ErrorWire.model_validate(reply_json(content))
+    except (ValueError, ValidationError):
+        return ErrorWire()
+
+
 def validate(model: type[ResponseModel], payload: Any, where: str) -> ResponseModel:
     try:
         return model.model_validate(payload)
@@ -220,8 +254,10 @@ def trade_from_wire(wire: TradeWire) -> Trade:
         outcome=wire.outcome,
         transaction_hash=wire.transaction_hash or None,
         maker_orders=tuple(
-            MakerFill(m.order_id, m.maker_address, m.price, m.matched_amount, m.side) for m in wire.maker_orders
+            MakerFill(m.order_id, m.maker_address, m.price, m.matched_amount, m.side, m.fee_rate_bps)
+            for m in wire.maker_orders
         ),
+        fee_rate_bps=wire.fee_rate_bps,
     )
 
 
