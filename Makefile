@@ -101,8 +101,8 @@ deploy: sam-build ## sam deploy --config-env $(ENV) [OVERRIDES="Key=Value ..." o
 invoke: install ## run a handler in-process: make invoke FUNCTION=wallet_monitor EVENT=events/wallet_monitor_tick.json [ENV_FILE=…/local.env]
 	$(BIN)/python tools/invoke.py $(FUNCTION) $(EVENT) $(if $(ENV_FILE),--env-file $(ENV_FILE))
 
-# ---- Executor soak (minutes): duplicates and non-terminal intents must both print 0 ----------------
+# ---- Executor soak (minutes): duplicates, non-terminal intents, unbooked fills, balance drift: all 0 --
 .PHONY: soak
 
-soak: install ## 10,000 intents with redeliveries, crashes after POST and lost replies, then 3 reconciles
+soak: install ## 10,000 intents with redeliveries, crashes, lost replies, rotated keys, 404 books, fees; 3 reconciles
 	$(BIN)/python -m benchmarks.executor_soak

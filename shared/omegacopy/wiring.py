@@ -142,8 +142,12 @@ def build_market_resolutions(environ: Mapping[str, str]) -> MarketResolutions:
     env = ExecutorEnv.from_environ(environ)
     if env.clickhouse_url is None and not env.clickhouse_secret_arn:
         return NoResolutions()
-    url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
-    return ClickHouseMarketResolutions(connect_clickhouse(url, connect_timeout=3, send_receive_timeout=5))
+
+    def connect() -> Any:  # on first use: ClickHouse away must not stop the reconciler
+        url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
+        return connect_clickhouse(url, connect_timeout=3, send_receive_timeout=5)
+
+    return ClickHouseMarketResolutions(connect)
 
 
 @cache

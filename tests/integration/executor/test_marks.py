@@ -69,6 +69,20 @@ def test_a_book_that_vanished_falls_back_to_the_last_trade(world: ExecutorWorld)
     assert (summary.unpriced, paused_reason(world), telemetry.counts["UnpricedPositions"]) == (0, None, 0)
 
 
+def test_an_unreachable_markets_dimension_degrades_to_the_last_trade(world: ExecutorWorld) -> None:
+    class Unreachable:
+        def payouts(self, condition_ids: Sequence[str]) -> dict[str, Decimal]:
+            raise ConnectionError("clickhouse is away")
+
+    bought(world)
+    world.exchange.set_book(YES)
+
+    summary, telemetry = mark(world, Unreachable())
+
+    assert summary.by_source == {"last_trade": 1} and summary.paused == []
+    assert [m for m, _ in telemetry.logged("warning")] == ["market resolutions unreadable"]
+
+
 def test_a_resolved_market_is_marked_at_its_payout_and_a_loss_to_zero_trips_the_limit(world: ExecutorWorld) -> None:
     bought(world)
     world.exchange.resolve_market(CONDITION, NO)  # the YES we hold is worth nothing; the book is gone
@@ -143,6 +157,6 @@ def test_resolutions_are_read_from_the_markets_dimension(ch: Any) -> None:
     )  # fmt: skip
     ClickHouseIndexStore(ch).write_markets([resolved, open_market], at)
 
-    payouts = ClickHouseMarketResolutions(ch).payouts(["0xresolved", "0xopen", "0xunknown"])
+    payouts = ClickHouseMarketResolutions(lambda: ch).payouts(["0xresolved", "0xopen", "0xunknown"])
 
     assert payouts == {"101": Decimal(0), "102": Decimal(1)}

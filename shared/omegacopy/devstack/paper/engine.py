@@ -256,6 +256,8 @@ class Engine:
             size=shares,
             match_time=int(now),
             transaction_hash="0x" + secrets.token_hex(32),
+            taker_eoa=taker.eoa,
+            maker_eoa=None if maker_order is None else maker_order.eoa,
             fee_rate_bps=market.fee_rate_bps,
             fee_usd=fee,
         )

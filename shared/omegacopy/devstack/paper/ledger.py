@@ -167,6 +167,8 @@ class PaperTrade:
     match_time: int
     transaction_hash: str
     status: str = "MATCHED"  # MATCHED | CONFIRMED
+    taker_eoa: str = ""  # whose trade it is (an account's orders stay its own across key rotations)
+    maker_eoa: str | None = None
     fee_rate_bps: int = 0  # the taker's
     fee_usd: Decimal = Decimal(0)  # what the taker paid
 

@@ -853,19 +853,23 @@ class PaperExchange:
             "associate_trades": [f.trade_id for f in r.fills],
         }
 
+    # An account's orders and trades are its own, whichever of its API keys placed them (a key
+    # rotation must not hide them).
     def _get_order(self, r: Request) -> Reply:
+        assert r.account is not None
         orders = self._ledger.orders
         record = orders.get(r.param) or orders.get(r.param.lower())
-        if record is None or record.owner != r.api_key:
+        if record is None or record.eoa != r.account.eoa:
             return error_reply(404, "order not found")
         return json_reply(self._order_json(record))
 
     def _get_open_orders(self, r: Request) -> Reply:
-        query = r.query
+        assert r.account is not None
+        query, eoa = r.query, r.account.eoa
         rows = [
             self._order_json(o)
             for o in self._ledger.orders.values()
-            if o.owner == r.api_key
+            if o.eoa == eoa
             and o.status == "live"
             and query.get("asset_id") in (None, o.token_id)
             and query.get("market") in (None, o.condition_id)
@@ -874,10 +878,11 @@ class PaperExchange:
         return json_reply({"data": rows, "next_cursor": "LTE=", "limit": len(rows), "count": len(rows)})
 
     def _get_trades(self, r: Request) -> Reply:
-        query, api_key = r.query, r.api_key
+        assert r.account is not None
+        query, eoa = r.query, r.account.eoa
         rows: list[dict[str, Any]] = []
         for t in self._ledger.trades:
-            if api_key not in (t.taker_owner, t.maker_owner):
+            if eoa not in (t.taker_eoa, t.maker_eoa):
                 continue
             if query.get("id") not in (None, t.trade_id):
                 continue
@@ -889,7 +894,7 @@ class PaperExchange:
                 continue
             if "before" in query and t.match_time >= int(query["before"] or 0):
                 continue
-            rows.append(self._trade_json(t, api_key))
+            rows.append(self._trade_json(t, taker=eoa == t.taker_eoa))
         # cursor paging: the cursor is a base64 offset; "LTE=" (base64 "-1") means the end
         page_size = self.trades_page_size
         cursor = query.get("next_cursor") or ""
@@ -903,7 +908,7 @@ class PaperExchange:
         return json_reply({"data": page, "next_cursor": next_cursor, "limit": page_size, "count": len(page)})
 
     @staticmethod
-    def _trade_json(t: PaperTrade, api_key: str) -> dict[str, Any]:
+    def _trade_json(t: PaperTrade, *, taker: bool) -> dict[str, Any]:
         maker_side = "SELL" if t.side == "BUY" else "BUY"
         return {
             "id": t.trade_id,
@@ -922,7 +927,7 @@ class PaperExchange:
             "owner": t.taker_owner,
             "maker_address": t.taker_maker_address,
             "transaction_hash": t.transaction_hash,
-            "trader_side": "TAKER" if api_key == t.taker_owner else "MAKER",
+            "trader_side": "TAKER" if taker else "MAKER",
             "maker_orders": [
                 {
                     "order_id": t.maker_order or "",
