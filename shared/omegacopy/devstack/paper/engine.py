@@ -7,6 +7,8 @@ resting orders. Seeded liquidity (`set_levels`) has unlimited funds.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
@@ -76,6 +78,27 @@ class Engine:
         bids = sorted(bid_sizes.items())  # ascending: lowest bid first, best (highest) last
         asks = sorted(ask_sizes.items(), reverse=True)  # descending: best (lowest) ask last
         return bids, asks
+
+    def book_json(self, market: PaperMarket, token: str, *, now_ms: int) -> dict[str, Any]:
+        """A token's book as `GET /book` serves it (levels worst -> best, with its hash)."""
+        bids, asks = self.levels(token)
+        levels = {
+            "bids": [{"price": fmt(p), "size": fmt(s)} for p, s in bids],
+            "asks": [{"price": fmt(p), "size": fmt(s)} for p, s in asks],
+        }
+        book_hash = hashlib.sha1(json.dumps(levels, sort_keys=True).encode(), usedforsecurity=False)
+        last = self._ledger.last_trade.get(token)
+        return {
+            "market": market.condition_id,
+            "asset_id": token,
+            "timestamp": str(now_ms),
+            "hash": book_hash.hexdigest(),
+            **levels,
+            "min_order_size": fmt(market.min_size),
+            "tick_size": fmt(market.tick_size),
+            "neg_risk": market.neg_risk,
+            "last_trade_price": "" if last is None else fmt(last),
+        }
 
     def opposite(self, o: WireOrder, wallet: str) -> list[BookEntry]:
         """Resting entries the order could trade with, best first (own orders excluded)."""

@@ -1,5 +1,5 @@
 """The paper exchange's ground truth: markets, accounts (pUSD and shares), every order it accepted
-and every trade, with the protocol constants and the number formats the API prints.
+and every trade, with the protocol constants, and the records as the API prints them.
 
 The constants are restated from the protocol page on purpose: the paper exchange never imports
 `omegacopy.domain`, so a bug there cannot be mirrored here.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 POLYGON_CHAIN_ID: Final = 137
 EXCHANGE_V2: Final = "0xE111180000d2663C0091e4f400237545B87B996B"
@@ -203,3 +203,71 @@ class Ledger:
                 continue
             held += units_to_decimal(r.maker_amount) - r.filled_usd if side == "BUY" else r.remaining_shares
         return held
+
+
+# What GET /data/order says for each of the ledger's order states (the documented, prefixed form).
+ORDER_STATUS: Final = {
+    "live": "ORDER_STATUS_LIVE",
+    "matched": "ORDER_STATUS_MATCHED",
+    "canceled": "ORDER_STATUS_CANCELED",
+    "expired": "ORDER_STATUS_CANCELED_EXPIRED_ORDER",
+    "canceled_market_resolved": "ORDER_STATUS_CANCELED_MARKET_RESOLVED",
+}
+
+
+def order_json(r: LedgerOrder, market: PaperMarket) -> dict[str, Any]:
+    """An order as `GET /data/order/{hash}` and `GET /data/orders` print it."""
+    return {
+        "id": r.order_hash,
+        "status": ORDER_STATUS[r.status],
+        "owner": r.owner,
+        "maker_address": r.maker,
+        "market": r.condition_id,
+        "asset_id": r.token_id,
+        "side": r.side,
+        "original_size": fmt(r.original_shares),
+        "size_matched": fmt(r.filled_shares),
+        "price": fmt(r.price.quantize(Decimal("1e-8")).normalize()),
+        "outcome": market.outcome_of(r.token_id),
+        "order_type": r.order_type,
+        "created_at": int(r.created_at),
+        "expiration": str(r.expiration),
+        "associate_trades": [f.trade_id for f in r.fills],
+    }
+
+
+def trade_json(t: PaperTrade, *, taker: bool) -> dict[str, Any]:
+    """A trade as `GET /data/trades` prints it to its taker (`taker`) or its maker."""
+    maker_side = "SELL" if t.side == "BUY" else "BUY"
+    return {
+        "id": t.trade_id,
+        "taker_order_id": t.taker_order,
+        "market": t.condition_id,
+        "asset_id": t.token_id,
+        "side": t.side,
+        "size": fmt(t.size),
+        "fee_rate_bps": str(t.fee_rate_bps),
+        "price": fmt(t.price),
+        "status": f"TRADE_STATUS_{t.status}",
+        "match_time": str(t.match_time),
+        "last_update": str(t.match_time),
+        "outcome": t.outcome,
+        "bucket_index": 0,
+        "owner": t.taker_owner,
+        "maker_address": t.taker_maker_address,
+        "transaction_hash": t.transaction_hash,
+        "trader_side": "TAKER" if taker else "MAKER",
+        "maker_orders": [
+            {
+                "order_id": t.maker_order or "",
+                "owner": t.maker_owner or "",
+                "maker_address": t.maker_maker_address or "",
+                "matched_amount": fmt(t.size),
+                "price": fmt(t.price),
+                "fee_rate_bps": "0",
+                "asset_id": t.token_id,
+                "outcome": t.outcome,
+                "side": maker_side,
+            }
+        ],
+    }

@@ -52,7 +52,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import hashlib
 import json
 import socket
 import threading
@@ -86,6 +85,8 @@ from omegacopy.devstack.paper.ledger import (
     PaperTrade,
     as_decimal,
     fmt,
+    order_json,
+    trade_json,
 )
 from omegacopy.devstack.paper.validate import ERR_PAYLOAD, Rejected, Venue, validate_order
 
@@ -95,14 +96,6 @@ ERR_POST_ONLY_MODE: Final = "post-only mode: only post-only orders and cancels a
 _MAX_BATCH: Final = 15
 _MAX_READ_BATCH: Final = 500
 _MAX_UINT256: Final = str(2**256 - 1)
-# What GET /data/order says for each of the ledger's order states (the documented, prefixed form).
-_ORDER_STATUS: Final = {
-    "live": "ORDER_STATUS_LIVE",
-    "matched": "ORDER_STATUS_MATCHED",
-    "canceled": "ORDER_STATUS_CANCELED",
-    "expired": "ORDER_STATUS_CANCELED_EXPIRED_ORDER",
-    "canceled_market_resolved": "ORDER_STATUS_CANCELED_MARKET_RESOLVED",
-}
 Access = Literal["public", "l1", "l2"]
 
 
@@ -682,7 +675,7 @@ class PaperExchange:
             return error_reply(404, ERR_NO_BOOK)
         bids, asks = self._engine.levels(token)
         if r.path == "/book":
-            return json_reply(self._book(market, token, bids, asks))
+            return json_reply(self._engine.book_json(market, token, now_ms=int(self.clock.now() * 1000)))
         return self._price_reply(r.path, r.query.get("side", ""), bids, asks)
 
     def _last_trade(self, token: str) -> dict[str, str]:
@@ -718,7 +711,7 @@ class PaperExchange:
                 continue
             bids, asks = self._engine.levels(token)
             if r.path == "/books":
-                books.append(self._book(market, token, bids, asks))
+                books.append(self._engine.book_json(market, token, now_ms=int(self.clock.now() * 1000)))
             elif r.path == "/prices" and (levels := bids if item["side"] == "BUY" else asks):
                 out.setdefault(token, {})[item["side"]] = fmt(levels[-1][0])
             elif r.path != "/prices" and bids and asks:
@@ -741,25 +734,6 @@ class PaperExchange:
         if not levels:
             return error_reply(404, ERR_NO_BOOK)
         return json_reply({"price": fmt(levels[-1][0])})
-
-    def _book(self, market: PaperMarket, token: str, bids: list[Level], asks: list[Level]) -> dict[str, Any]:
-        levels = {
-            "bids": [{"price": fmt(p), "size": fmt(s)} for p, s in bids],
-            "asks": [{"price": fmt(p), "size": fmt(s)} for p, s in asks],
-        }
-        book_hash = hashlib.sha1(json.dumps(levels, sort_keys=True).encode(), usedforsecurity=False)
-        last = self._ledger.last_trade.get(token)
-        return {
-            "market": market.condition_id,
-            "asset_id": token,
-            "timestamp": str(int(self.clock.now() * 1000)),
-            "hash": book_hash.hexdigest(),
-            **levels,
-            "min_order_size": fmt(market.min_size),
-            "tick_size": fmt(market.tick_size),
-            "neg_risk": market.neg_risk,
-            "last_trade_price": "" if last is None else fmt(last),
-        }
 
     # --- orders ---------------------------------------------------------------------------------
     def _post_only_mode_left(self) -> float | None:
@@ -833,26 +807,6 @@ class PaperExchange:
         )
 
     # --- order reads, trades, balances, heartbeats, cancels --------------------------------------
-    def _order_json(self, r: LedgerOrder) -> dict[str, Any]:
-        market = self._ledger.markets[r.condition_id]
-        return {
-            "id": r.order_hash,
-            "status": _ORDER_STATUS[r.status],
-            "owner": r.owner,
-            "maker_address": r.maker,
-            "market": r.condition_id,
-            "asset_id": r.token_id,
-            "side": r.side,
-            "original_size": fmt(r.original_shares),
-            "size_matched": fmt(r.filled_shares),
-            "price": fmt(r.price.quantize(Decimal("1e-8")).normalize()),
-            "outcome": market.outcome_of(r.token_id),
-            "order_type": r.order_type,
-            "created_at": int(r.created_at),
-            "expiration": str(r.expiration),
-            "associate_trades": [f.trade_id for f in r.fills],
-        }
-
     # An account's orders and trades are its own, whichever of its API keys placed them (a key
     # rotation must not hide them).
     def _get_order(self, r: Request) -> Reply:
@@ -861,13 +815,13 @@ class PaperExchange:
         record = orders.get(r.param) or orders.get(r.param.lower())
         if record is None or record.eoa != r.account.eoa:
             return error_reply(404, "order not found")
-        return json_reply(self._order_json(record))
+        return json_reply(order_json(record, self._ledger.markets[record.condition_id]))
 
     def _get_open_orders(self, r: Request) -> Reply:
         assert r.account is not None
         query, eoa = r.query, r.account.eoa
         rows = [
-            self._order_json(o)
+            order_json(o, self._ledger.markets[o.condition_id])
             for o in self._ledger.orders.values()
             if o.eoa == eoa
             and o.status == "live"
@@ -894,7 +848,7 @@ class PaperExchange:
                 continue
             if "before" in query and t.match_time >= int(query["before"] or 0):
                 continue
-            rows.append(self._trade_json(t, taker=eoa == t.taker_eoa))
+            rows.append(trade_json(t, taker=eoa == t.taker_eoa))
         # cursor paging: the cursor is a base64 offset; "LTE=" (base64 "-1") means the end
         page_size = self.trades_page_size
         cursor = query.get("next_cursor") or ""
@@ -906,42 +860,6 @@ class PaperExchange:
         end = offset + page_size >= len(rows)
         next_cursor = "LTE=" if end else base64.b64encode(str(offset + page_size).encode()).decode()
         return json_reply({"data": page, "next_cursor": next_cursor, "limit": page_size, "count": len(page)})
-
-    @staticmethod
-    def _trade_json(t: PaperTrade, *, taker: bool) -> dict[str, Any]:
-        maker_side = "SELL" if t.side == "BUY" else "BUY"
-        return {
-            "id": t.trade_id,
-            "taker_order_id": t.taker_order,
-            "market": t.condition_id,
-            "asset_id": t.token_id,
-            "side": t.side,
-            "size": fmt(t.size),
-            "fee_rate_bps": str(t.fee_rate_bps),
-            "price": fmt(t.price),
-            "status": f"TRADE_STATUS_{t.status}",
-            "match_time": str(t.match_time),
-            "last_update": str(t.match_time),
-            "outcome": t.outcome,
-            "bucket_index": 0,
-            "owner": t.taker_owner,
-            "maker_address": t.taker_maker_address,
-            "transaction_hash": t.transaction_hash,
-            "trader_side": "TAKER" if taker else "MAKER",
-            "maker_orders": [
-                {
-                    "order_id": t.maker_order or "",
-                    "owner": t.maker_owner or "",
-                    "maker_address": t.maker_maker_address or "",
-                    "matched_amount": fmt(t.size),
-                    "price": fmt(t.price),
-                    "fee_rate_bps": "0",
-                    "asset_id": t.token_id,
-                    "outcome": t.outcome,
-                    "side": maker_side,
-                }
-            ],
-        }
 
     def _balance_allowance(self, r: Request) -> Reply:
         account, query = r.account, r.query
