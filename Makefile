@@ -110,8 +110,8 @@ evm/node_modules/.omegacopy-installed: evm/package-lock.json
 	npm ci --prefix evm --no-audit --no-fund --loglevel=error
 	touch $@
 
-# ---- Executor soak (minutes): duplicates and non-terminal intents must both print 0 ----------------
+# ---- Executor soak (minutes): duplicates, non-terminal intents, unbooked fills, balance drift: all 0 --
 .PHONY: soak
 
-soak: install ## 10,000 intents with redeliveries, crashes after POST and lost replies, then 3 reconciles
+soak: install ## 10,000 intents with redeliveries, crashes, lost replies, rotated keys, 404 books, fees; 3 reconciles
 	$(BIN)/python -m benchmarks.executor_soak

@@ -14,22 +14,29 @@ against real PostgreSQL, moto KMS/Secrets Manager and the paper exchange:
   after a visibility timeout;
 - 5 % of POST /order replies are dropped after the exchange booked the order (the paper
   exchange's DROP_AFTER_ACCEPT fault), for the whole run;
-- halfway through, two markets resolve (YES wins): `settle_resolved` cancels our resting orders there
-  and settles every position once at its payout; fills that still arrive there are settled later;
-- then `reconcile` three times, the clock moved past the grace period before each; settlement once
-  more, and four redemption runs (`redeem`) against a node in memory (`soak_chain`) that loses 10 %
-  of broadcasts before its pool and 10 % of replies after it, with blocks mined between runs.
+- one market in five charges taker fees; ~2 % of intents are for a market the exchange has no
+  book for (404), and one busy market resolves mid-run (its resting orders cancelled, its book
+  gone); two wallets' API keys are rotated mid-run (the running clients hold the old ones);
+- halfway through, two markets resolve (YES wins): the exchange cancels our resting orders there,
+  and `settle_resolved` settles every position once at its payout; fills that still arrive there
+  are settled later;
+- then `reconcile` three times, the clock moved past the grace period before each, each followed
+  by the reconciler's fee booking; settlement once more, four redemption runs (`redeem`) against a
+  node in memory (`soak_chain`) that loses 10 % of broadcasts before its pool and 10 % of replies
+  after it, blocks mined between runs, and the redeemed collateral paid into each wallet at the
+  exchange; the balance check runs before the stream and after the end.
 
 Prints `duplicates` (exchange orders beyond one per intent, plus orders no intent owns),
 `non_terminal_after_3_reconciles` (intents left NEW / SUBMITTING / UNKNOWN / LOST; a passive
-order resting as ACCEPTED is settled for this purpose), `orders`, the run's size and time, and
-diagnostics; for resolutions: `redemption_duplicate_transactions` (distinct signed transactions per
-wallet and market beyond one), `redemptions_open_after_4_runs`, `open_positions_in_resolved_markets`,
-`redemption_payout_mismatch_usd` (paid on chain against what the books credited). Goal: 0 each.
+order resting as ACCEPTED is settled for this purpose), `unbooked_fills` (orders the exchange
+filled further than their intent booked), `balance_drift_usd` (each wallet's pUSD and shares at
+the exchange against the books, summed, computed from the exchange's ledger), `orders`, the run's
+size and time, and diagnostics. Goal: 0, 0, 0 and 0.
 
     python -m benchmarks.executor_soak [--intents 10000] [--seed 7] [--reconcile-batch-limit 200]
 
-On 2 cores the default run takes about 2.5-3 minutes (≈ 100 executions/s, single-threaded).
+On 2 cores the default run takes about 3-6 minutes (45-100 executions/s single-threaded, with
+the machine shared or not).
 """
 
 from __future__ import annotations
@@ -45,15 +52,28 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.executor_world import CENT, ControlledClock, PostProbe, SimulatedCrash, World, executor_world, quiet
+from benchmarks.executor_world import (
+    CENT,
+    ControlledClock,
+    Market,
+    PostProbe,
+    SimulatedCrash,
+    World,
+    executor_world,
+    quiet,
+)
 from benchmarks.soak_chain import SoakChain, position_holdings
+from omegacopy.adapters.pg_balances import PgBalanceStore
+from omegacopy.adapters.pg_executor_store import PgExecutorStore
 from omegacopy.adapters.pg_redemptions import PgRedemptionStore
 from omegacopy.adapters.pg_settlements import PgSettlementStore
+from omegacopy.app.balance_check import check_balances
 from omegacopy.app.execute_intent import ExecutorDeps, execute_intent
+from omegacopy.app.fees import book_fees
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
 from omegacopy.app.redeem import RedemptionDeps, redeem
 from omegacopy.app.settle_resolved import SettlementDeps, settle_resolved
-from omegacopy.devstack.paper_exchange import FaultMode, LedgerOrder
+from omegacopy.devstack.paper import FaultMode, LedgerOrder
 from omegacopy.domain.intent import TERMINAL_STATES, Intent, IntentDraft, IntentState, intent_id_for
 from omegacopy.domain.models import OrderStyle, TradeAction, Tunables
 from omegacopy.domain.redemption import RouteCandidates
@@ -71,10 +91,15 @@ CRASH_PROBABILITY = 0.05
 DROP_PROBABILITY = 0.05
 MAX_RECEIVES = 10  # failures (not crashes) before the message would sit in the DLQ
 RECONCILES = 3
+FEE_EVERY = 5  # one market in five charges taker fees
+FEE_RATE_BPS = 50
+NO_BOOK_FRACTION = 0.02  # intents for a market the exchange has no book for
+ROTATED_WALLETS = (0, 2)  # wallets whose API keys rotate mid-run
 # Left in flight (a passive order resting as ACCEPTED is settled for this purpose), and settled.
 NON_TERMINAL = frozenset(IntentState) - TERMINAL_STATES - {IntentState.ACCEPTED}
 SETTLED = TERMINAL_STATES
 # Every intent is minutes old by the end of the run: the age rule must not expire them.
+# (intent_max_age_s: the longest the model allows, an hour)
 TUNABLES = Tunables(kill_switch=False, intent_max_age_s=3_600, redemptions_enabled=True)
 RESOLVED_MARKETS = 2
 REDEEM_RUNS = 4
@@ -115,9 +140,10 @@ def _intents(world: World, rng: random.Random, count: int) -> tuple[list[Intent]
     bought: Counter[tuple[str, str]] = Counter()
     rows: list[Intent] = []
     kinds: Counter[str] = Counter()
+    gone = _gone_market()
     for seq in range(count):
         strategy_id, wallet_id = rng.choice(strategies)
-        market = rng.choice(world.markets)
+        market = gone if rng.random() < NO_BOOK_FRACTION else rng.choice(world.markets)
         side = rng.randrange(2)
         token, mid = market.tokens[side], market.mids[side]
         usd: Decimal | None = Decimal(rng.randint(500, 2_500)) / 100
@@ -151,20 +177,34 @@ def _intents(world: World, rng: random.Random, count: int) -> tuple[list[Intent]
     return rows, kinds
 
 
+def _gone_market() -> Market:
+    """A market the exchange has no book for: every read of it is a 404."""
+    from benchmarks.executor_world import _token_id
+
+    return Market("0x" + "0d" * 32, (_token_id("gone-yes"), _token_id("gone-no")), (Decimal("0.5"), Decimal("0.5")))
+
+
 def _seed(world: World, rng: random.Random) -> None:
     for w in range(WALLETS):
         world.add_wallet(f"w-soak-{w}", pusd=Decimal("10000000"))
         for k in range(STRATEGIES_PER_WALLET):
             world.add_strategy(f"s-soak-{w}-{k}", f"w-soak-{w}", balance_usd=Decimal("100000"))
     for m in range(MARKETS):
-        world.add_market(m, yes_mid=Decimal(rng.randint(20, 80)) / 100, depth=BOOK_DEPTH)
+        fee = FEE_RATE_BPS if m % FEE_EVERY == 0 else 0
+        world.add_market(m, yes_mid=Decimal(rng.randint(20, 80)) / 100, depth=BOOK_DEPTH, fee_rate_bps=fee)
 
 
 def _stream(
-    deps: ExecutorDeps, probe: PostProbe, rows: Sequence[Intent], rng: random.Random, halfway: Callable[[], None]
+    deps: ExecutorDeps,
+    probe: PostProbe,
+    rows: Sequence[Intent],
+    rng: random.Random,
+    events: dict[int, Callable[[], object]] | None = None,
 ) -> StreamStats:
-    """Deliver every message at least once, some again, in the simulated queue's order."""
+    """Deliver every message at least once, some again, in the simulated queue's order; `events`
+    happen before the delivery of their number (a rotation, a resolution)."""
     stats = StreamStats()
+    pending_events = dict(events or {})
     n = len(rows)
     heap: list[tuple[float, int, str, int]] = []  # (when, tie-break, intent id, failed receives)
     tie = 0
@@ -177,13 +217,11 @@ def _stream(
                 # anywhere later: while it is in flight, right after it finished, or long after
                 heap.append((rng.uniform(i, n * 1.05), tie := tie + 1, row.intent_id, 0))
     heapq.heapify(heap)
-    half_done = False
     while heap:
         when, _, intent_id, failures = heapq.heappop(heap)
-        if not half_done and when >= n / 2:
-            half_done = True
-            probe.reset()
-            halfway()
+        event = pending_events.pop(stats.deliveries, None)
+        if event is not None:
+            event()
         stats.deliveries += 1
         probe.reset(crash=rng.random() < CRASH_PROBABILITY)
         try:
@@ -230,7 +268,7 @@ def _duplicates(
     return sum(c - 1 for c in per_intent.values() if c > 1), orphans
 
 
-def soak(
+def soak(  # noqa: PLR0915 - one run, step by step
     intents: int = DEFAULT_INTENTS,
     seed: int = 7,
     *,
@@ -244,6 +282,11 @@ def soak(
         world.write_intents(rows)
         clock, probe = ControlledClock(), PostProbe()
         deps, exchanges = world.deps(tunables=TUNABLES, clock=clock, probe=probe)
+        assert isinstance(deps.store, PgExecutorStore)
+        balances = PgBalanceStore(deps.store)
+        start_books = _wallet_cash(world)
+        start_pusd = {w: world.exchange.balance(a) for w, a in world.wallets.items()}
+        check_balances(balances, deps.exchanges, deps.tunables, deps.telemetry)  # the baselines
         world.exchange.faults.set(
             FaultMode.DROP_AFTER_ACCEPT, probability=DROP_PROBABILITY, paths=["/order"], methods=["POST"], seed=seed
         )
@@ -255,27 +298,24 @@ def soak(
 
         def resolve_some() -> None:
             for market in world.markets[:RESOLVED_MARKETS]:
+                world.exchange.resolve_market(market.condition_id, market.tokens[0])
                 resolutions.resolve(market.condition_id, *market.tokens)
             settle_resolved(settlement)
 
         t0 = time.perf_counter()
-        stats = _stream(deps, probe, rows, rng, resolve_some)
+        stats = _stream(deps, probe, rows, rng, _events(world, len(rows), resolve_some))
         stream_s = time.perf_counter() - t0
         in_flight_after_stream = sum(1 for v in _states(world).values() if v[0] in NON_TERMINAL)
 
         cfg = reconcile_settings or ReconcileSettings()
-        reconcile_outcomes: Counter[str] = Counter()
-        examined = 0
         t1 = time.perf_counter()
-        for _ in range(RECONCILES):
-            clock.advance(cfg.grace_s + 10)
-            summary = reconcile(deps, cfg)
-            examined += summary.examined
-            reconcile_outcomes.update(summary.outcomes)
-            metrics.clear_metrics()
+        examined, reconcile_outcomes, fees_booked = _reconciles(deps, balances, clock, cfg)
         reconcile_s = time.perf_counter() - t1
         settle_resolved(settlement)  # fills that arrived after the resolution, and orders now ended
         resolution_lines = _redeem_resolved(world, deps, resolutions, rng)
+        checked = check_balances(balances, deps.exchanges, deps.tunables, deps.telemetry)
+        metrics.clear_metrics()
+        drift = _balance_drift(world, start_pusd, start_books)
 
         states = _states(world)
         ledger = world.exchange.ledger()
@@ -283,6 +323,8 @@ def soak(
         state_counts = Counter(v[0] for v in states.values())
         non_terminal = sum(state_counts[s] for s in NON_TERMINAL)
         mismatched_shares, mismatched_usd = _fill_mismatches(ledger, states)
+        unbooked = _unbooked_fills(ledger, states)
+        rotated_401s = sum(1 for r in world.exchange.request_log if r.status == 401)
         reasons = dict(
             world.conn.execute(
                 "SELECT reason_code, count(*) FROM order_intents WHERE state = 'REJECTED' GROUP BY reason_code"
@@ -300,6 +342,8 @@ def soak(
     lines: list[tuple[str, float, str]] = [
         ("duplicates", float(duplicates + orphans), "orders"),
         ("non_terminal_after_3_reconciles", float(non_terminal), "intents"),
+        ("unbooked_fills", float(unbooked), "orders"),
+        ("balance_drift_usd", float(drift), "USD"),
         ("orders", float(len(ledger)), "orders"),
         ("soak_intents", float(intents), "intents"),
         ("soak_executions", float(stats.deliveries), "executions"),
@@ -323,6 +367,10 @@ def soak(
         ("soak_orphan_orders", float(orphans), "orders"),
         ("soak_fill_share_mismatches", float(mismatched_shares), "intents"),
         ("soak_fill_usd_mismatches", float(mismatched_usd), "intents"),
+        ("soak_fees_booked", float(fees_booked), "matches"),
+        ("soak_balance_check_max_drift_usd", float(checked.max_drift_usd), "USD"),
+        ("soak_balance_check_paused", float(len(checked.paused)), "strategies"),
+        ("soak_unauthorized_replies", float(rotated_401s), "requests"),
     ]
     lines += resolution_lines
     lines += [(f"soak_kind_{k}", float(v), "intents") for k, v in sorted(kinds.items())]
@@ -333,11 +381,38 @@ def soak(
     return lines
 
 
+def _fill_mismatches(
+    ledger: Sequence[LedgerOrder], states: dict[str, tuple[str, str | None, int | None, Decimal, Decimal]]
+) -> tuple[int, int]:
+    """Settled intents whose recorded fill differs from the exchange's (shares, USD)."""
+    orders = {o.order_hash: o for o in ledger}
+    shares = usd = 0
+    for state, order_hash, _, filled_shares, filled_usd in states.values():
+        order = orders.get(order_hash or "")
+        if state not in SETTLED or order is None:
+            continue
+        shares += filled_shares != order.filled_shares
+        usd += filled_usd != order.filled_usd
+    return shares, usd
+
+
+def _events(world: World, intents: int, resolve: Callable[[], None]) -> dict[int, Callable[[], object]]:
+    """What happens mid-run, by delivery number: API keys rotate, busy markets resolve."""
+    deliveries = int(intents * (1 + REDELIVERED_FRACTION * 2))
+    return {
+        deliveries // 3: lambda: world.rotate_credentials(f"w-soak-{ROTATED_WALLETS[0]}"),
+        deliveries // 2: resolve,
+        2 * deliveries // 3: lambda: world.rotate_credentials(f"w-soak-{ROTATED_WALLETS[1]}"),
+    }
+
+
 def _redeem_resolved(
     world: World, deps: ExecutorDeps, resolutions: SoakResolutions, rng: random.Random
 ) -> list[tuple[str, float, str]]:
-    """Redeem the settled markets against the soak's node, faults on, blocks mined between runs."""
+    """Redeem the settled markets against the soak's node, faults on, blocks mined between runs; what
+    the chain paid reaches each wallet's collateral at the exchange."""
     chain = SoakChain(chain=137, ctf=SOAK_CTF, collateral=SOAK_COLLATERAL, rng=rng)
+    resolved = [m.condition_id for m in world.markets[:RESOLVED_MARKETS]]
     for market in world.markets[:RESOLVED_MARKETS]:
         chain.add_market(market.condition_id, *market.tokens)
         chain.reported.add(market.condition_id)
@@ -360,7 +435,9 @@ def _redeem_resolved(
     for _ in range(REDEEM_RUNS):
         redeem(redemption)
         chain.mine()
-    resolved = [m.condition_id for m in world.markets[:RESOLVED_MARKETS]]
+    for address in world.wallets.values():
+        for condition_id in resolved:
+            world.exchange.redeem(address, condition_id)
     still_open = world.conn.execute(
         "SELECT count(*) FROM strategy_positions WHERE condition_id = ANY(%s) AND shares > 0", (resolved,)
     ).fetchone()
@@ -383,19 +460,57 @@ def _redeem_resolved(
     ]
 
 
-def _fill_mismatches(
+def _reconciles(
+    deps: ExecutorDeps, balances: PgBalanceStore, clock: ControlledClock, cfg: ReconcileSettings
+) -> tuple[int, Counter[str], int]:
+    """The reconciler's runs: reconcile, then book fees. (examined, outcomes, fees booked)."""
+    outcomes: Counter[str] = Counter()
+    examined = fees_booked = 0
+    for _ in range(RECONCILES):
+        clock.advance(cfg.grace_s + 10)
+        summary = reconcile(deps, cfg)
+        examined += summary.examined
+        outcomes.update(summary.outcomes)
+        fees_booked += book_fees(balances, deps.exchanges, deps.clock, deps.telemetry).fees_booked
+        metrics.clear_metrics()
+    return examined, outcomes, fees_booked
+
+
+def _unbooked_fills(
     ledger: Sequence[LedgerOrder], states: dict[str, tuple[str, str | None, int | None, Decimal, Decimal]]
-) -> tuple[int, int]:
-    """Settled intents whose recorded fill differs from the exchange's (shares, USD)."""
-    orders = {o.order_hash: o for o in ledger}
-    shares = usd = 0
-    for state, order_hash, _, filled_shares, filled_usd in states.values():
-        order = orders.get(order_hash or "")
-        if state not in SETTLED or order is None:
-            continue
-        shares += filled_shares != order.filled_shares
-        usd += filled_usd != order.filled_usd
-    return shares, usd
+) -> int:
+    """Orders the exchange filled further than their intent has booked (in any state)."""
+    booked = {order_hash: filled for _, order_hash, _, filled, _ in states.values() if order_hash}
+    return sum(1 for o in ledger if o.filled_shares > booked.get(o.order_hash, Decimal(0)))
+
+
+def _wallet_cash(world: World) -> dict[str, Decimal]:
+    rows = world.conn.execute(
+        "SELECT s.wallet_id, sum(st.balance_usd) FROM strategies s"
+        " JOIN strategy_settings st ON st.strategy_id = s.strategy_id GROUP BY 1"
+    ).fetchall()
+    return {wallet: Decimal(cash) for wallet, cash in rows}
+
+
+def _balance_drift(world: World, start_pusd: dict[str, Decimal], start_books: dict[str, Decimal]) -> Decimal:
+    """Each wallet's pUSD and shares at the exchange against the books: the sum of the gaps.
+    pUSD: what moved at the exchange against what moved in the strategies' cash; shares: what the
+    exchange holds against the strategies' positions."""
+    drift = Decimal(0)
+    books = _wallet_cash(world)
+    for wallet, address in world.wallets.items():
+        moved = world.exchange.balance(address) - start_pusd[wallet]
+        drift += abs(moved - (books[wallet] - start_books[wallet]))
+    held = world.conn.execute(
+        "SELECT s.wallet_id, p.token_id, sum(p.shares) FROM strategy_positions p"
+        " JOIN strategies s ON s.strategy_id = p.strategy_id GROUP BY 1, 2"
+    ).fetchall()
+    booked = {(wallet, token): Decimal(shares) for wallet, token, shares in held}
+    tokens = {t for m in world.markets for t in m.tokens}
+    for wallet, address in world.wallets.items():
+        for token in tokens:
+            drift += abs(world.exchange.position(address, token) - booked.get((wallet, token), Decimal(0)))
+    return drift
 
 
 def run() -> list[tuple[str, float, str]]:

@@ -32,7 +32,8 @@ from typing import Any
 
 import psycopg
 
-from omegacopy.adapters.clob_client import ClobClient, SignerRateLimiter
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.adapters.clob.resilience import SignerRateLimiter
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
 from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.key_vault import PgKmsKeyVault
@@ -43,7 +44,7 @@ from omegacopy.adapters.schema import find_infra_dir, migrate
 from omegacopy.adapters.wallet_keys import wrap_private_key
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.devstack.aws import MotoServer, start_moto
-from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
+from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials
@@ -331,10 +332,24 @@ class World:
     def add_strategy(self, strategy_id: str, wallet_id: str, *, balance_usd: Decimal) -> None:
         insert_strategies(self.conn, [StrategySeed(strategy_id, wallet_id, [], balance_usd=balance_usd)])
 
-    def add_market(self, index: int, *, yes_mid: Decimal, depth: Decimal, levels: int = 5) -> Market:
+    def rotate_credentials(self, wallet_id: str) -> None:
+        """The operator rotates a wallet's API key: the exchange revokes the old one (401 from now
+        on) and the secret gets the new one; running clients still hold the old one."""
+        fresh = self.exchange.rotate_credentials(self.wallets[wallet_id])
+        store_credentials(
+            self.moto.client("secretsmanager"),
+            credentials_secret_name(self.creds_prefix, wallet_id),
+            ApiCredentials(*fresh),
+        )
+
+    def add_market(
+        self, index: int, *, yes_mid: Decimal, depth: Decimal, levels: int = 5, fee_rate_bps: int = 0
+    ) -> Market:
         condition_id = "0x" + hashlib.sha256(f"bench-market-{index}".encode()).hexdigest()
         yes, no = (_token_id(f"bench-{index}-{outcome}") for outcome in ("yes", "no"))
-        self.exchange.add_market(condition_id, tokens=[yes, no], tick_size=Decimal("0.01"), min_size=Decimal("5"))
+        self.exchange.add_market(
+            condition_id, tokens=[yes, no], tick_size=Decimal("0.01"), min_size=Decimal("5"), fee_rate_bps=fee_rate_bps
+        )
         mids = (yes_mid, Decimal(1) - yes_mid)
         for token, mid in zip((yes, no), mids, strict=True):
             self.exchange.set_book(

@@ -145,6 +145,10 @@ class ExecutorEnv(_Env):
     builder_code: str = "0x" + "0" * 64
     # the SNS topic booked fills are announced on (the notifier's); unset: not announced
     fill_topic_arn: str | None = None
+    # the reconciler's markets dimension (resolutions, for marks without a book); none set: no
+    # resolution is known, and a position with neither book nor last trade is unpriced
+    clickhouse_url: SecretStr | None = None
+    clickhouse_secret_arn: str | None = None
 
 
 class WalletCliEnv(_Env):

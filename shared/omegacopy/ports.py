@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, Literal, Protocol, TypeVar
 
-from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostResult, Trade
+from omegacopy.domain.balances import BalanceCheck
+from omegacopy.domain.clob_models import BalanceAllowance, OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.evm_tx import SignedTx
 from omegacopy.domain.intent import Intent, IntentProgress, IntentState, Submission
 from omegacopy.domain.kelly import TrackRecord
@@ -51,6 +52,11 @@ class SourceUnavailableError(RuntimeError):
 
 class TunablesUnavailableError(RuntimeError):
     """No valid tunables have ever been read in this container: nothing may be ordered."""
+
+
+class NoOrderBookError(LookupError):
+    """The exchange has no order book for the token (404): its market cannot trade (closed,
+    resolved, or unknown to the exchange)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +280,10 @@ class RiskInputs:
     shares_held: Decimal  # in the intent's token
     market_cost_usd: Decimal  # cost held in the intent's market (all outcomes)
     realized_today_usd: Decimal
+    # what the strategy's other orders that may still fill hold: USD of its BUYs, shares of its
+    # SELLs of this token (resting, in flight)
+    reserved_usd: Decimal = Decimal(0)
+    reserved_shares: Decimal = Decimal(0)
 
 
 class IntentTransaction(Protocol):
@@ -335,7 +345,13 @@ class Exchange(Protocol):
     @property
     def api_key(self) -> str: ...
 
-    def order_book(self, token_id: str) -> OrderBook: ...
+    def order_book(self, token_id: str) -> OrderBook:
+        """Raises `NoOrderBookError` when the exchange has none (404)."""
+        ...
+
+    def last_trade_price(self, token_id: str) -> Decimal | None:
+        """The price of the token's last trade; None if it never traded."""
+        ...
 
     def post_order(self, body: bytes, *, order_hash: str) -> PostResult: ...
 
@@ -344,6 +360,10 @@ class Exchange(Protocol):
     def cancel_order(self, order_hash: str) -> object: ...
 
     def trades(self, *, token_id: str | None = None, after: int | None = None) -> list[Trade]: ...
+
+    def balance_allowance(self, asset_type: str = "COLLATERAL", token_id: str | None = None) -> BalanceAllowance:
+        """The wallet's pUSD (COLLATERAL) or shares of a token (CONDITIONAL), base units."""
+        ...
 
 
 class Exchanges(Protocol):
@@ -369,6 +389,18 @@ class StrategyBook:
     balance_usd: Decimal
     starting_balance_usd: Decimal
     realized_today_usd: Decimal
+    peak_equity_usd: Decimal | None = None  # the highest equity marked so far
+    day_start_equity_usd: Decimal | None = None  # equity at the first mark of `day_started_on`
+    day_started_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionMark:
+    """What a position was marked at, and from what: the book's mid, the last trade, the
+    resolution's payout, or nothing at all (`price` None: unpriced)."""
+
+    price: Decimal | None
+    source: Literal["book", "last_trade", "resolution", "unpriced"]
 
 
 class PortfolioStore(Protocol):
@@ -376,12 +408,72 @@ class PortfolioStore(Protocol):
 
     def strategy_books(self) -> list[StrategyBook]: ...
 
-    def save_marks(self, marks: Mapping[tuple[str, str], Decimal]) -> None: ...
+    def save_marks(self, marks: Mapping[tuple[str, str], PositionMark]) -> None: ...
+
+    def save_equity(self, strategy_id: str, *, peak_usd: Decimal, day_start_usd: Decimal, day: date) -> None: ...
 
     def pause_strategy(self, strategy_id: str, reason: str) -> bool: ...
 
     def queue_exit(self, intent: Intent) -> bool:
         """Write a NEW exit intent (the monitor's outbox sends it); False when it already exists."""
+        ...
+
+
+class MarketResolutions(Protocol):
+    """The markets dimension's resolutions (ClickHouse `markets`: resolved, payouts, token_ids)."""
+
+    def payouts(self, condition_ids: Sequence[str]) -> dict[str, Decimal]:
+        """token id -> what one share pays, for the markets among these that have resolved."""
+        ...
+
+
+class NoResolutions:
+    """No markets dimension at hand: no market is known to have resolved."""
+
+    def payouts(self, condition_ids: Sequence[str]) -> dict[str, Decimal]:
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class WalletBooks:
+    """What the strategies trading from one wallet have booked, all together."""
+
+    wallet_id: str
+    cash_usd: Decimal  # their balances
+    shares: Mapping[str, Decimal]  # token -> their shares (tokens they hold or held)
+    in_flight: bool  # an order of theirs whose fills are not known yet: the books may lag
+
+
+class BalanceStore(Protocol):
+    """PostgreSQL: the books per wallet, the checks against the exchange, and the fee bookings."""
+
+    def wallet_books(self) -> list[WalletBooks]: ...
+
+    def baselines(self, wallet_id: str) -> dict[str, Decimal]:
+        """asset -> what the wallet held beyond the books when first checked."""
+        ...
+
+    def set_baseline(self, wallet_id: str, asset: str, baseline: Decimal) -> None: ...
+
+    def last_breached(self, wallet_id: str) -> set[str]:
+        """The assets whose latest check was beyond the tolerance."""
+        ...
+
+    def record_checks(self, checks: Sequence[BalanceCheck]) -> None: ...
+
+    def pause_wallet_strategies(self, wallet_id: str, reason: str) -> list[str]:
+        """Pause every active strategy trading from the wallet; the ones paused now."""
+        ...
+
+    def trade_cursor(self, wallet_id: str) -> int | None:
+        """Match time (unix seconds) the wallet's trade records were read up to; None: never."""
+        ...
+
+    def save_trade_cursor(self, wallet_id: str, after_s: int) -> None: ...
+
+    def book_fee(self, order_hash: str, trade_id: str, fee_usd: Decimal, price: Decimal) -> bool:
+        """Book the fee one of our orders paid on one match (once: False when already booked, or
+        when no intent of ours placed `order_hash`)."""
         ...
 
 

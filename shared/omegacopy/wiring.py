@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from functools import cache
+from typing import Any
 
 import boto3
 import httpx
@@ -27,6 +28,7 @@ from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.data_api_source import DataApiTradeSource
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.market_lookup import GammaBackedMarketLookup
+from omegacopy.adapters.pg_balances import PgBalanceStore
 from omegacopy.adapters.pg_daily_summary import PgDailySummary
 from omegacopy.adapters.pg_executor_store import PgExecutorStore, PgPortfolioStore
 from omegacopy.adapters.pg_index_books import PgIndexBooks
@@ -48,7 +50,7 @@ from omegacopy.config import DailySummaryEnv, ExecutorEnv, IndexerEnv, MonitorEn
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.redemption import RouteCandidates
 from omegacopy.observability import PowertoolsTelemetry
-from omegacopy.ports import NoticeChannel, TradeSource, TunablesUnavailableError
+from omegacopy.ports import MarketResolutions, NoResolutions, NoticeChannel, TradeSource, TunablesUnavailableError
 from omegacopy.redaction import register
 
 
@@ -149,6 +151,37 @@ def portfolio_store() -> PgPortfolioStore:
     store = executor_deps().store
     assert isinstance(store, PgExecutorStore)
     return PgPortfolioStore(store)
+
+
+@cache
+def balance_store() -> PgBalanceStore:
+    store = executor_deps().store
+    assert isinstance(store, PgExecutorStore)
+    return PgBalanceStore(store)
+
+
+def build_market_resolutions(environ: Mapping[str, str]) -> MarketResolutions:
+    """The markets dimension in ClickHouse when the reconciler is given one; else none is known."""
+    env = ExecutorEnv.from_environ(environ)
+    if env.clickhouse_url is None and not env.clickhouse_secret_arn:
+        return NoResolutions()
+
+    def connect() -> Any:  # on first use: ClickHouse away must not stop the reconciler
+        url = _secret_or_url(env.clickhouse_url, env.clickhouse_secret_arn, "clickhouse")
+        return connect_clickhouse(url, connect_timeout=3, send_receive_timeout=5)
+
+    return ClickHouseResolutions(connect=connect)
+
+
+@cache
+def market_resolutions() -> MarketResolutions:
+    return build_market_resolutions(os.environ)
+
+
+def container_singletons() -> tuple[Any, ...]:
+    """Every per-container singleton of this module (what a fresh container starts without): each
+    function's builder cached with `functools.cache`, wherever in the module it is defined."""
+    return tuple(v for v in globals().values() if callable(v) and hasattr(v, "cache_clear"))
 
 
 def build_indexer_deps(environ: Mapping[str, str], *, public: PolymarketPublicData | None = None) -> IndexDeps:

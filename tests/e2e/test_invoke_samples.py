@@ -50,7 +50,14 @@ def test_the_monitor_and_reconciler_samples_run(kept_stack: KeptStack) -> None:
     tick = json.loads(monitor.stdout[monitor.stdout.index('{\n  "tick_id"') :])
     assert tick == {"tick_id": "20261121T150000Z+0s", "status": "ok", "intents_queued": 0}
     reconciled = json.loads(reconciler.stdout[reconciler.stdout.index('{\n  "examined"') :])
-    assert reconciled == {"examined": 0, "outcomes": {}, "paused": []}
+    assert reconciled == {
+        "examined": 0,
+        "outcomes": {},
+        "fees_booked": 0,
+        "balance_drift_usd": "0",
+        "paused": [],
+        "unpriced": 0,
+    }
 
 
 def test_without_an_environment_it_says_what_is_missing_and_where_to_get_it() -> None:

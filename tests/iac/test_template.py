@@ -66,6 +66,8 @@ ALARM_METRICS = {
     "StrategyDrawdownPct",
     "DailyLossPct",
     "PositionDrawdownPct",
+    "UnpricedPositions",
+    "BalanceDrifting",
     "OwrrCacheHits",
     "OwrrCacheMisses",
     "KillSwitchEngaged",
@@ -574,6 +576,12 @@ def test_no_tick_alarm_treats_silence_as_failure(cfn: dict[str, Any]) -> None:
     p = props(cfn, "NoTickAlarm")
     assert (p["MetricName"], p["Statistic"], p["TreatMissingData"]) == ("TickDurationMs", "SampleCount", "breaching")
     assert p["Period"] * p["EvaluationPeriods"] == 180
+
+
+def test_loss_alarms_treat_silence_as_breaching(cfn: dict[str, Any]) -> None:
+    # mark-to-market publishes these every run: no data means it stopped, and that must not read as "fine"
+    for name in ("StrategyDrawdownAlarm", "DailyLossAlarm", "UnpricedPositionsAlarm"):
+        assert props(cfn, name)["TreatMissingData"] == "breaching", name
 
 
 def test_failure_rate_alarms_use_metric_math(cfn: dict[str, Any]) -> None:

@@ -39,7 +39,7 @@ def load_event(name: str) -> dict[str, object]:
 def fresh_container(function: str, env: Mapping[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """The function's real handler as a new container runs it: with `env`, and none of the
     per-container singletons of `wiring` left from another test (nor left behind for the next)."""
-    singletons = (wiring.monitor_deps, wiring.executor_deps, wiring.portfolio_store, wiring.daily_summary_source)
+    singletons = wiring.container_singletons()
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     for singleton in singletons:

@@ -1,4 +1,5 @@
-"""The `ResolutionReader` over ClickHouse's markets dimension (`infra/clickhouse/003_indexer.sql`).
+"""The markets dimension's resolutions (`infra/clickhouse/003_indexer.sql`), for settlement
+(`ResolutionReader`) and for mark-to-market (`MarketResolutions`: what a share pays).
 
 A resolved row's payouts line up with its `token_ids` (or, from an indexer that knows only the
 binary pair, with `yes_token_id`, `no_token_id`). Each row is validated on its own (pydantic, then
@@ -9,8 +10,9 @@ stops the other markets.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -54,8 +56,16 @@ def _tokens(r: dict[str, Any]) -> list[str]:
 
 
 class ClickHouseResolutions:
-    def __init__(self, client: Any, *, markets_table: str = "markets") -> None:
+    """`client`, or `connect` to make one on first use (ClickHouse being away must not stop the
+    reconciler: its caller falls back, and a position it cannot price is reported as such)."""
+
+    def __init__(
+        self, client: Any = None, *, connect: Callable[[], Any] | None = None, markets_table: str = "markets"
+    ) -> None:
+        if client is None and connect is None:
+            raise ValueError("give a ClickHouse client or a way to connect")
         self._ch = client
+        self._connect = connect
         self._table = markets_table
 
     def __repr__(self) -> str:
@@ -68,6 +78,9 @@ class ClickHouseResolutions:
             "SELECT condition_id, token_ids, yes_token_id, no_token_id, payouts, neg_risk, resolved_at"  # noqa: S608 - the table name is configuration
             f" FROM {self._table} FINAL WHERE lower(condition_id) IN {{ids:Array(String)}} AND resolved = 1"
         )
+        if self._ch is None:
+            assert self._connect is not None
+            self._ch = self._connect()
         rows = self._ch.query(
             sql,
             parameters={"ids": sorted({c.lower() for c in condition_ids})},
@@ -95,3 +108,8 @@ class ClickHouseResolutions:
                 continue
             resolved[row.condition_id] = resolution
         return ResolutionRead(resolved, tuple(invalid))
+
+    def payouts(self, condition_ids: Sequence[str]) -> dict[str, Decimal]:
+        """token id -> payout per share, for the markets among these that resolved (mark-to-market)."""
+        read = self.resolutions(condition_ids)
+        return {token: payout for r in read.resolved.values() for token, payout in r.payouts.items()}

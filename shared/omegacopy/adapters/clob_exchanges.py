@@ -2,7 +2,8 @@
 
 Clients are kept for the container's life (keep-alive connections, cached market info, the
 per-signer token bucket); credentials are cached by Powertools with a max age, so a rotated
-secret is picked up without a redeploy.
+secret is picked up without a redeploy, and at once after a 401 (the client evicts them and reads
+the secret again, bypassing the cache).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from omegacopy.adapters.clob_client import ClobClient, SignerRateLimiter
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.adapters.clob.resilience import SignerRateLimiter
 from omegacopy.adapters.clob_credentials import credentials_secret_name, load_credentials
 from omegacopy.ports import KeyVault
 
@@ -43,11 +45,13 @@ class ClobExchanges:
         client = self._clients.get(wallet_id)
         if client is None:
             identity = self._identities.identity(wallet_id)
-            creds = load_credentials(credentials_secret_name(self._prefix, wallet_id), provider=self._provider)
+            name = credentials_secret_name(self._prefix, wallet_id)
+            creds = load_credentials(name, provider=self._provider)
             client = ClobClient(
                 self._base_url,
                 address=identity.address,
                 credentials=creds,
+                refresh_credentials=lambda: load_credentials(name, force_fetch=True, provider=self._provider),
                 chain_id=self._chain_id,
                 signature_type=identity.signature_type,
                 timeout=self._timeout,

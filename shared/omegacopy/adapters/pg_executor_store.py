@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,10 +32,12 @@ from omegacopy.domain.intent import (
     Submission,
 )
 from omegacopy.domain.positions import BookedFill, Position
-from omegacopy.ports import OpenPosition, RiskInputs, StrategyBook
+from omegacopy.ports import OpenPosition, PositionMark, RiskInputs, StrategyBook
 
 _RECONCILABLE_SQL = ", ".join(f"'{s.value}'" for s in sorted(RECONCILABLE_STATES))
 _UNSETTLED_SQL = ", ".join(f"'{s.value}'" for s in (IntentState.SUBMITTING, IntentState.UNKNOWN))
+# Orders signed and at (or on their way to) the exchange: what they may still fill is spoken for.
+_HOLDING_SQL = ", ".join(f"'{s.value}'" for s in (IntentState.SUBMITTING, IntentState.UNKNOWN, IntentState.ACCEPTED))
 _INSERT_INTENT = (
     f"INSERT INTO order_intents ({', '.join(INTENT_COLUMNS)})"  # noqa: S608 - constant column names
     f" VALUES ({', '.join(f'%({c})s' for c in INTENT_COLUMNS)}) ON CONFLICT DO NOTHING"
@@ -51,17 +53,23 @@ class PgIntentTransaction:
     def risk_inputs(self) -> RiskInputs:
         i = self.intent
         row = self._conn.execute(
-            """
+            f"""
             SELECT st.balance_usd, COALESCE(st.starting_balance_usd, st.balance_usd),
               COALESCE((SELECT shares FROM strategy_positions
                         WHERE strategy_id = %(s)s AND token_id = %(t)s), 0),
               COALESCE((SELECT sum(cost_usd) FROM strategy_positions
                         WHERE strategy_id = %(s)s AND condition_id = %(c)s), 0),
               COALESCE((SELECT sum(realized_pnl_usd) FROM strategy_trades
-                        WHERE strategy_id = %(s)s AND filled_at >= date_trunc('day', now())), 0)
+                        WHERE strategy_id = %(s)s AND filled_at >= date_trunc('day', now())), 0),
+              COALESCE((SELECT sum(GREATEST(usd_amount - filled_usd, 0)) FROM order_intents
+                        WHERE strategy_id = %(s)s AND action = 'BUY' AND state IN ({_HOLDING_SQL})
+                          AND intent_id <> %(i)s), 0),
+              COALESCE((SELECT sum(GREATEST(COALESCE(order_size, shares) - filled_shares, 0)) FROM order_intents
+                        WHERE strategy_id = %(s)s AND action = 'SELL' AND token_id = %(t)s
+                          AND state IN ({_HOLDING_SQL}) AND intent_id <> %(i)s), 0)
             FROM strategy_settings st WHERE st.strategy_id = %(s)s
-            """,
-            {"s": i.strategy_id, "t": i.draft.token_id, "c": i.draft.condition_id},
+            """,  # noqa: S608 - constant state names
+            {"s": i.strategy_id, "t": i.draft.token_id, "c": i.draft.condition_id, "i": i.intent_id},
         ).fetchone()
         if row is None:
             raise LookupError(f"strategy {i.strategy_id} has no settings")
@@ -224,7 +232,8 @@ WHERE p.shares > 0 ORDER BY 1, 3
 _STRATEGY_BOOKS = """
 SELECT st.strategy_id, st.balance_usd, COALESCE(st.starting_balance_usd, st.balance_usd),
        COALESCE((SELECT sum(realized_pnl_usd) FROM strategy_trades t
-                 WHERE t.strategy_id = st.strategy_id AND t.filled_at >= date_trunc('day', now())), 0)
+                 WHERE t.strategy_id = st.strategy_id AND t.filled_at >= date_trunc('day', now())), 0),
+       st.peak_equity_usd, st.day_start_equity_usd, st.day_started_on
 FROM strategy_settings st JOIN strategies s ON s.strategy_id = st.strategy_id ORDER BY 1
 """
 
@@ -241,14 +250,22 @@ class PgPortfolioStore:
     def strategy_books(self) -> list[StrategyBook]:
         return [StrategyBook(*r) for r in self._store.connection().execute(_STRATEGY_BOOKS).fetchall()]
 
-    def save_marks(self, marks: Mapping[tuple[str, str], Decimal]) -> None:
+    def save_marks(self, marks: Mapping[tuple[str, str], PositionMark]) -> None:
         conn = self._store.connection()
         with conn.transaction(), conn.cursor() as cur:
+            # an unpriced position keeps its last price on record, marked as such
             cur.executemany(
-                "UPDATE strategy_positions SET mark_price = %s, updated_at = now()"
-                " WHERE strategy_id = %s AND token_id = %s",
-                [(price, sid, token) for (sid, token), price in marks.items()],
+                "UPDATE strategy_positions SET mark_price = COALESCE(%s, mark_price), mark_source = %s,"
+                " marked_at = now(), updated_at = now() WHERE strategy_id = %s AND token_id = %s",
+                [(mark.price, mark.source, sid, token) for (sid, token), mark in marks.items()],
             )
+
+    def save_equity(self, strategy_id: str, *, peak_usd: Decimal, day_start_usd: Decimal, day: date) -> None:
+        self._store.connection().execute(
+            "UPDATE strategy_settings SET peak_equity_usd = %s, day_start_equity_usd = %s, day_started_on = %s"
+            " WHERE strategy_id = %s",
+            (peak_usd, day_start_usd, day, strategy_id),
+        )
 
     def queue_exit(self, intent: Intent) -> bool:
         cur = self._store.connection().execute(_INSERT_INTENT, intent_values(intent))

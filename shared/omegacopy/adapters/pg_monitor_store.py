@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -54,10 +55,11 @@ WITH watched AS (
     FROM strategy_positions WHERE shares > 0 GROUP BY strategy_id
 ), pending AS (
     SELECT strategy_id, json_agg(json_build_object(
-        'token_id', token_id, 'condition_id', condition_id, 'usd', usd_amount::text)) AS items
+        'token_id', token_id, 'condition_id', condition_id,
+        'usd', GREATEST(usd_amount - filled_usd, 0)::text)) AS items
     FROM order_intents WHERE NOT is_exit AND state IN ({reserving}) GROUP BY strategy_id
 )
-SELECT s.strategy_id, s.name, s.wallet_id, st.*,
+SELECT s.strategy_id, s.name, s.wallet_id, s.paused_reason, st.*,
        COALESCE(w.wallets, '{}') AS watched,
        COALESCE(h.items, '[]') AS holdings,
        COALESCE(p.items, '[]') AS pending
@@ -66,7 +68,7 @@ JOIN strategy_settings st ON st.strategy_id = s.strategy_id
 LEFT JOIN watched w ON w.strategy_id = s.strategy_id
 LEFT JOIN holdings h ON h.strategy_id = s.strategy_id
 LEFT JOIN pending p ON p.strategy_id = s.strategy_id
-WHERE s.auto_execute_enabled AND s.paused_reason IS NULL
+WHERE s.auto_execute_enabled  -- paused ones too: they still follow their leaders' exits
 ORDER BY s.strategy_id
 """.replace("{reserving}", ", ".join(f"'{s.value}'" for s in sorted(RESERVING_STATES)))
 
@@ -235,6 +237,7 @@ def _followed(r: dict[str, Any]) -> FollowedStrategy:
     """Raises `ValidationError` when the settings row breaks a rule of `StrategySettings`."""
     # `balance_usd` here is the strategy's cash now, which is what sizing works from
     config = settings_from_row(r).to_config(strategy_id=r["strategy_id"], name=r["name"], wallet_id=r["wallet_id"])
+    config = replace(config, paused_reason=r["paused_reason"])
     holdings: dict[str, PositionHolding] = {}
     for h in r["holdings"]:
         holdings[h["token_id"]] = PositionHolding(

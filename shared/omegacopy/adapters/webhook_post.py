@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import httpx
 
-from omegacopy.adapters.clob_client import parse_retry_after
+from omegacopy.adapters.clob.resilience import parse_retry_after
 from omegacopy.adapters.clock import wall_clock_s
 from omegacopy.ports import DeliveryError
 from omegacopy.redaction import redact

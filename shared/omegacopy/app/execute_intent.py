@@ -1,16 +1,21 @@
 """Execute one order intent: at most one exchange order, whatever fails on the way.
 
 State machine (`domain.intent`, every move checked by `next_state`): NEW → SUBMITTING → ACCEPTED /
-FILLED / PARTIALLY_FILLED / REJECTED / CANCELLED / EXPIRED, with UNKNOWN for ambiguous submits
-(reconciled by order hash, never blindly re-posted). Fills are booked by `domain.positions.book_fill`
-and persisted as booked; once committed, each is announced (`FillEvents`, best effort: the books
-already hold it, so a failed announcement is counted and logged, never retried into a second order).
+FILLED / PARTIALLY_FILLED / REJECTED / CANCELLED / EXPIRED, with UNKNOWN for ambiguous submits and
+replies (reconciled by order hash, never blindly re-posted) and FAILED for an intent that cannot
+trade (no order book, a closed market): it ends, releasing its capital and its FIFO group. Fills
+are booked by `domain.positions.book_fill` and persisted as booked; a reported fill that cannot be
+(`domain.exchange_replies.impossible_fill`) is never booked: the intent is reconciled instead.
+Once committed, each booked fill is announced (`FillEvents`, best effort: the books already hold it,
+so a failed announcement is counted and logged, never retried into a second order).
 
 Why it is exactly-once:
 - the order is signed with a salt and timestamp derived from the intent, and its exact bytes and
   hash are committed (state SUBMITTING) BEFORE the first POST;
 - any later attempt (redelivery, reconcile) first looks the hash up at the exchange and only ever
-  re-sends those same bytes, which the exchange answers as a duplicate if it already has them.
+  re-sends that same order (its body's `owner` follows the wallet's current API key), which the
+  exchange answers as a duplicate if it already has it; with the kill switch engaged it is not
+  re-sent at all.
 """
 
 from __future__ import annotations
@@ -19,24 +24,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from omegacopy.domain.clob_models import OrderRecord, PostOutcome, PostResult
+from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostOutcome, PostReason, PostResult
+from omegacopy.domain.exchange_replies import impossible_fill, state_for_exchange_status
 from omegacopy.domain.intent import (
     IN_FLIGHT_STATES,
     Intent,
     IntentReason,
     IntentState,
     Submission,
+    can_move,
     next_state,
-    state_for_exchange_status,
 )
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.money import ZERO
 from omegacopy.domain.notifications import FillEvent
 from omegacopy.domain.order_amounts import OrderRejected
-from omegacopy.domain.order_fills import filled_usd
+from omegacopy.domain.order_fills import settled_fill
 from omegacopy.domain.order_plan import OrderPlan, plan_order
-from omegacopy.domain.order_request import order_body, serialize_body
-from omegacopy.domain.order_v2 import SignatureType, build_order, exchange_domain, salt_from_id, sign_order
+from omegacopy.domain.order_request import order_body, order_terms, serialize_body
+from omegacopy.domain.order_v2 import (
+    SignatureType,
+    build_order,
+    exchange_domain,
+    exchange_version_for_token,
+    salt_from_id,
+    sign_order,
+)
 from omegacopy.domain.positions import BookedFill, CumulativeFill, book_fill
 from omegacopy.domain.pre_trade_risk import RiskContext, check_pre_trade
 from omegacopy.domain.timestamps import epoch_ms, epoch_s
@@ -47,6 +60,7 @@ from omegacopy.ports import (
     FillEvents,
     IntentTransaction,
     KeyVault,
+    NoOrderBookError,
     Telemetry,
     TunablesSource,
 )
@@ -124,6 +138,10 @@ def _execute(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[], int]
         existing = exchange.get_order(submission.order_hash)
         if existing is not None:
             return record_existing(deps, intent_id, existing)
+        if tunables.kill_switch:
+            # signed before the switch was thrown: not sent again (reconcile keeps looking for it)
+            deps.telemetry.count("KillSwitchEngaged")
+            return ExecutionResult(intent_id, state, IntentReason.NOT_RESENT)
     _deadline_guard(deps, remaining_ms)
     result = exchange.post_order(submission.order_body.encode(), order_hash=submission.order_hash)
     return apply_post_result(deps, intent_id, result)
@@ -132,7 +150,6 @@ def _execute(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[], int]
 def _prepare_new(
     deps: ExecutorDeps, tx: IntentTransaction, tunables: Tunables, now: datetime, remaining_ms: Callable[[], int]
 ) -> Submission | ExecutionResult:
-    intent = tx.intent
     if tunables.kill_switch:
         deps.telemetry.count("KillSwitchEngaged")
         return _finish(tx, IntentState.CANCELLED, IntentReason.KILL_SWITCH, "kill switch engaged: not executed")
@@ -142,8 +159,31 @@ def _prepare_new(
         return _finish(tx, IntentState.EXPIRED, IntentReason.INTENT_TOO_OLD, message)
     _deadline_guard(deps, remaining_ms)
 
-    exchange = deps.exchanges.for_wallet(intent.wallet_id)
-    book = exchange.order_book(intent.draft.token_id)
+    exchange = deps.exchanges.for_wallet(tx.intent.wallet_id)
+    try:
+        book = exchange.order_book(tx.intent.draft.token_id)
+    except NoOrderBookError as exc:
+        # the market cannot trade: the intent ends (its capital and its FIFO group released)
+        deps.telemetry.count("IntentsFailed")
+        return _finish(tx, IntentState.FAILED, IntentReason.NO_ORDER_BOOK, f"no order book: {exc}")
+    plan = _checked_plan(deps, tx, tunables, book, now)
+    if isinstance(plan, ExecutionResult):
+        return plan
+    try:
+        created = tx.progress.created_at
+        submission = _sign(deps, tx.intent, created, plan, owner=exchange.api_key, neg_risk=book.neg_risk)
+    except OrderRejected as exc:  # refused before anything was signed: a final answer, with its reason
+        return _reject(deps, tx, IntentReason.ORDER_INVALID, str(exc))
+    next_state(tx.progress.state, IntentState.SUBMITTING)
+    tx.mark_submitting(submission)
+    return submission
+
+
+def _checked_plan(
+    deps: ExecutorDeps, tx: IntentTransaction, tunables: Tunables, book: OrderBook, now: datetime
+) -> OrderPlan | ExecutionResult:
+    """The order to sign, once it passed pre-trade risk; else the intent, refused."""
+    intent = tx.intent
     try:
         plan = plan_order(intent.draft, tick_size=book.tick_size, min_size=book.min_order_size, now_s=epoch_s(now))
     except OrderRejected as exc:
@@ -151,8 +191,8 @@ def _prepare_new(
     books = tx.risk_inputs()
     best_bid, best_ask = book.best_bid, book.best_ask
     ctx = RiskContext(
-        balance_usd=books.balance_usd,
-        position_shares=books.shares_held,
+        balance_usd=books.balance_usd - books.reserved_usd,  # what resting and in-flight orders hold is spent
+        position_shares=books.shares_held - books.reserved_shares,
         market_exposure_usd=books.market_cost_usd,
         realized_pnl_today_usd=books.realized_today_usd,
         best_bid=best_bid.price if best_bid else None,
@@ -162,11 +202,7 @@ def _prepare_new(
     verdict = check_pre_trade(plan, is_exit=intent.draft.is_exit, ctx=ctx, tunables=tunables)
     if not verdict.ok:
         return _reject(deps, tx, verdict.reason_code, verdict.message)
-
-    submission = _sign(deps, intent, tx.progress.created_at, plan, owner=exchange.api_key, neg_risk=book.neg_risk)
-    next_state(tx.progress.state, IntentState.SUBMITTING)
-    tx.mark_submitting(submission)
-    return submission
+    return plan
 
 
 def _sign(
@@ -174,6 +210,8 @@ def _sign(
 ) -> Submission:
     identity = deps.keys.identity(intent.wallet_id)
     salt = salt_from_id(intent.intent_id)
+    # a "Protocol V2" market (position ids) trades on ExchangeV3, under its own domain
+    version = exchange_version_for_token(intent.draft.token_id)
     # The intent's creation time is the order timestamp: re-signing the intent reproduces the hash.
     timestamp_ms = epoch_ms(created_at)
     order = build_order(
@@ -191,8 +229,9 @@ def _sign(
         neg_risk=neg_risk,
         builder=deps.settings.builder_code,
         chain_id=deps.settings.chain_id,
+        exchange_version=version,
     )
-    domain = exchange_domain(deps.settings.chain_id, neg_risk=neg_risk)
+    domain = exchange_domain(deps.settings.chain_id, neg_risk=neg_risk, exchange_version=version)
     with deps.keys.signer(intent.wallet_id) as signer:
         signed = sign_order(order, domain, signer)
     body = order_body(signed, owner=owner, order_type=plan.order_type, expiration=plan.expiration)
@@ -237,17 +276,22 @@ def apply_post_result(deps: ExecutorDeps, intent_id: str, result: PostResult) ->
         message = "exchange says the order exists; reconcile by hash"
         return _mark(deps, intent_id, IntentState.UNKNOWN, IntentReason.DUPLICATE, message)
     if outcome is PostOutcome.REJECTED:
-        deps.telemetry.count("OrdersRejected")
         message = result.message or "rejected by the exchange"
+        if result.reason is PostReason.MARKET_CLOSED:  # the market cannot trade: ended, with why
+            deps.telemetry.count("IntentsFailed")
+            return _mark(deps, intent_id, IntentState.FAILED, IntentReason.MARKET_CLOSED, message)
+        deps.telemetry.count("OrdersRejected")
         return _mark(deps, intent_id, IntentState.REJECTED, result.reason.value, message)
     if outcome is PostOutcome.UNKNOWN:
         deps.telemetry.count("OrdersUnknown")
         return _mark(deps, intent_id, IntentState.UNKNOWN, result.reason.value, "no definite reply: reconcile by hash")
     if outcome is PostOutcome.HALTED:
         deps.telemetry.count("ExchangeHalted")
-        deps.halted_until = deps.clock.now() + timedelta(seconds=deps.settings.halt_pause_s)
-        deps.telemetry.error("exchange halted: pausing new intents", reason=result.reason.value)
-        raise ExchangeHaltedError(f"exchange halted ({result.reason.value})")
+        # until the exchange said (post-only mode ends at a known time), else a fixed pause
+        pause_s = result.retry_after_s if result.retry_after_s is not None else deps.settings.halt_pause_s
+        deps.halted_until = deps.clock.now() + timedelta(seconds=pause_s)
+        deps.telemetry.error("exchange halted: pausing new intents", reason=result.reason.value, pause_s=pause_s)
+        raise ExchangeHaltedError(f"exchange halted ({result.reason.value}) for {pause_s:.0f} s")
     # NOT_SENT / THROTTLED: provably not processed; the same bytes go out on redelivery.
     raise RetryLaterError(f"order not processed ({outcome.value}): retry later")
 
@@ -259,7 +303,9 @@ def _record(deps: ExecutorDeps, intent_id: str, result: PostResult) -> Execution
         observed = CumulativeFill.from_post_reply(
             tx.intent.draft.action, making=result.making_amount, taking=result.taking_amount, trade_ids=result.trade_ids
         )
-        outcome, booked = _book(tx, observed, status, IntentReason.EXCHANGE_REPLY, f"exchange status {status}")
+        outcome, booked = _book(
+            deps, tx, observed, status=status, reason=IntentReason.EXCHANGE_REPLY, message=f"exchange status {status}"
+        )
         intent = tx.intent
     _announce(deps, intent, booked)  # after the commit: only what the books hold is announced
     return outcome
@@ -270,31 +316,49 @@ def record_existing(deps: ExecutorDeps, intent_id: str, record: OrderRecord) -> 
     with deps.store.locked(intent_id) as tx:
         assert tx is not None
         intent, progress = tx.intent, tx.progress
-        usd = ZERO
+        shares, usd = record.size_matched, ZERO
         if record.size_matched > 0:
             since = epoch_s(progress.submitted_at or progress.created_at) - 60
             trades = deps.exchanges.for_wallet(intent.wallet_id).trades(token_id=intent.draft.token_id, after=since)
-            usd = filled_usd(record, trades)
-        observed = CumulativeFill(record.size_matched, usd, record.associate_trades)
+            shares, usd = settled_fill(record, trades)
+        observed = CumulativeFill(shares, usd, record.associate_trades)
         message = f"reconciled: exchange status {record.status}"
-        outcome, booked = _book(tx, observed, record.status, IntentReason.EXCHANGE_RECORD, message)
+        outcome, booked = _book(
+            deps, tx, observed, status=record.status, reason=IntentReason.EXCHANGE_RECORD, message=message
+        )
     _announce(deps, intent, booked)
     return outcome
 
 
 def _book(
-    tx: IntentTransaction, observed: CumulativeFill, status: str, reason: IntentReason, message: str
+    deps: ExecutorDeps,
+    tx: IntentTransaction,
+    observed: CumulativeFill,
+    *,
+    status: str,
+    reason: IntentReason,
+    message: str,
 ) -> tuple[ExecutionResult, BookedFill | None]:
     """Book what `observed` adds to the intent's fills, then move it where the exchange's status says.
-    A terminal intent keeps its state (a stale reply never reopens it)."""
+    A terminal intent keeps its state (a stale reply never reopens it); a fill that cannot be is not
+    booked: the intent is reconciled by hash instead."""
+    submission = tx.progress.submission
+    if submission is not None:
+        problem = impossible_fill(observed, order_terms(submission.order_body), status)
+        if problem is not None:
+            deps.telemetry.count("ImpossibleFills")
+            deps.telemetry.error("impossible fill reported: not booked", problem=problem, exchange_status=status)
+            return _unclear(tx, IntentReason.IMPOSSIBLE_FILL, problem, status), None
     booked = book_fill(tx.intent.draft.action, booked=tx.progress.filled, observed=observed, position=tx.position())
     if booked is not None:
         tx.record_fill(booked, exchange_status=status)
     if tx.progress.state.is_terminal:
         return ExecutionResult(tx.intent.intent_id, tx.progress.state, status), booked
-    submission = tx.progress.submission
     ordered = submission.order_size if submission is not None else ZERO
     state = state_for_exchange_status(status, filled=observed.total_shares, ordered=ordered)
+    if state is IntentState.UNKNOWN:
+        deps.telemetry.count("UnknownExchangeStatus")
+        return _unclear(tx, IntentReason.UNKNOWN_STATUS, f"undocumented status {status!r}", status), booked
     return _finish(tx, state, reason, message, exchange_status=status), booked
 
 
@@ -322,6 +386,14 @@ def _announce(deps: ExecutorDeps, intent: Intent, booked: BookedFill | None) -> 
     except Exception as exc:  # the fill is booked; a lost announcement must not fail the intent
         deps.telemetry.count("FillEventsFailed")
         deps.telemetry.warning("fill booked but not announced", intent_id=intent.intent_id, error=type(exc).__name__)
+
+
+def _unclear(tx: IntentTransaction, reason: IntentReason, problem: str, status: str) -> ExecutionResult:
+    """An answer that makes no sense: UNKNOWN (reconciled by hash) where the state machine allows;
+    a settled intent stays settled and a resting one stays ACCEPTED (reconciled all the same)."""
+    if not can_move(tx.progress.state, IntentState.UNKNOWN):
+        return ExecutionResult(tx.intent.intent_id, tx.progress.state, status)
+    return _finish(tx, IntentState.UNKNOWN, reason, problem, exchange_status=status)
 
 
 def _mark(deps: ExecutorDeps, intent_id: str, state: IntentState, code: str, message: str) -> ExecutionResult:

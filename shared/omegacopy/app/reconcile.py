@@ -1,9 +1,10 @@
 """Reconcile: settle every order whose fate is not yet known, off the critical path.
 
 - SUBMITTING / UNKNOWN older than a grace period: looked up by hash. Found → recorded. Not found
-  and still young enough to matter → the stored identical bytes are re-sent (a duplicate reply
-  if the exchange had them after all). Not found after N lookups → LOST, still watched for fills
-  (the lost-order rule: an order that never shows up may still show up).
+  and still young enough to matter → the stored identical order is re-sent (a duplicate reply
+  if the exchange had it after all), unless the kill switch is engaged. Not found after N lookups
+  → LOST, still watched for fills (the lost-order rule: an order that never shows up may still
+  show up).
 - ACCEPTED (resting GTC/GTD): fills pulled in; past their life → cancelled.
 """
 
@@ -82,9 +83,12 @@ def _not_found(deps: ExecutorDeps, cfg: ReconcileSettings, intent: Intent, progr
     with deps.store.locked(intent.intent_id) as tx:
         assert tx is not None
         misses = tx.note_reconcile_miss()
-        young = _age_s(deps, progress) <= deps.tunables.get().intent_max_age_s
+        tunables = deps.tunables.get()
+        young = _age_s(deps, progress) <= tunables.intent_max_age_s
         state = progress.state
-        if state in (IntentState.SUBMITTING, IntentState.UNKNOWN) and young:
+        if tunables.kill_switch and state in (IntentState.SUBMITTING, IntentState.UNKNOWN):
+            deps.telemetry.count("KillSwitchEngaged")  # signed before the switch: never sent again
+        if state in (IntentState.SUBMITTING, IntentState.UNKNOWN) and young and not tunables.kill_switch:
             resend = True
         else:
             resend = False

@@ -463,7 +463,8 @@ class Doctor:
 
     # --- the exchange ----------------------------------------------------------------------------------
     def _clock(self, ctx: _Context) -> list[CheckResult]:
-        from omegacopy.adapters.clob_client import ClobClient, ClockSkewError  # noqa: PLC0415
+        from omegacopy.adapters.clob.client import ClobClient  # noqa: PLC0415
+        from omegacopy.adapters.clob.errors import ClockSkewError  # noqa: PLC0415
 
         limit = (ctx.tunables or Tunables()).clock_skew_limit_s
         url = self.target.clob_url
@@ -543,7 +544,8 @@ class Doctor:
         return results
 
     def _wallet(self, row: Any, ctx: _Context) -> list[CheckResult]:
-        from omegacopy.adapters.clob_client import ClobAuthError, ClobClient  # noqa: PLC0415
+        from omegacopy.adapters.clob.client import ClobClient  # noqa: PLC0415
+        from omegacopy.adapters.clob.errors import ClobAuthError  # noqa: PLC0415
         from omegacopy.adapters.clob_credentials import (  # noqa: PLC0415
             CredentialsError,
             credentials_secret_name,

@@ -29,7 +29,7 @@ import boto3
 import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from omegacopy.adapters.clob_client import ClobClient
+from omegacopy.adapters.clob.client import ClobClient
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
 from omegacopy.adapters.pg_connection import connect
 from omegacopy.adapters.pg_wallets import (

@@ -86,8 +86,7 @@ def load_handler_module(function: str, root: Path | None = None) -> ModuleType:
 def reset_containers() -> None:
     """Forget every per-container singleton: the next invocation builds its wiring afresh from the
     current environment. Connections of the dropped wiring are closed first."""
-    # every cached builder of the composition root, whatever functions exist
-    for cached in [v for v in vars(wiring).values() if callable(v) and hasattr(v, "cache_clear")]:
+    for cached in wiring.container_singletons():
         if cached.cache_info().currsize:
             with contextlib.suppress(Exception):
                 built = cached()

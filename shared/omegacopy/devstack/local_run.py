@@ -67,7 +67,7 @@ from omegacopy.devstack.aws import REGION, ExecutionQueues, MotoServer, create_e
 from omegacopy.devstack.clickhouse import ClickHouseServer, start_clickhouse
 from omegacopy.devstack.clickhouse_audit import table_rows
 from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
-from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
+from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.public_api import PUBLISHED_LIMITS, PublicApiEmulator, start_public_api
 from omegacopy.devstack.run_summary import build_summary, format_summary

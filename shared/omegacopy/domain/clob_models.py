@@ -1,6 +1,6 @@
 """What the CLOB says, as plain data: outcomes of an order POST, order records, books, markets.
 
-The client (adapters.clob_client) produces these; the executor's use cases decide on them. They
+The client (adapters.clob) produces these; the executor's use cases decide on them. They
 live in the domain so both sides share one definition without the use cases importing httpx.
 """
 
@@ -22,7 +22,7 @@ class PostOutcome(StrEnum):
     NOT_SENT = "not_sent"  # never left this process (connect failure): safe to re-send
     UNKNOWN = "unknown"  # may or may not be booked: reconcile by hash, never blindly re-post
     THROTTLED = "throttled"  # not processed (429 / 425 / client bucket): re-send after retry_after_s
-    HALTED = "halted"  # trading disabled / cancel-only: stop sending new orders
+    HALTED = "halted"  # trading disabled / cancel-only / post-only mode: stop new orders for a while
 
     @property
     def is_final(self) -> bool:
@@ -63,6 +63,7 @@ class PostReason(StrEnum):
     TRADING_DISABLED = "trading_disabled"
     CANCEL_ONLY = "cancel_only"
     POST_ONLY_MODE = "post_only_mode"
+    MARKET_CLOSED = "market_closed"  # no book, a resolved or unknown market: it cannot trade
     OTHER = "other"
 
 
@@ -154,6 +155,7 @@ class MakerFill:
     price: Decimal
     matched_amount: Decimal
     side: str
+    fee_rate_bps: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,7 @@ class Trade:
     outcome: str
     transaction_hash: str | None
     maker_orders: tuple[MakerFill, ...]
+    fee_rate_bps: Decimal = Decimal(0)  # the taker's
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +200,7 @@ class PostResult:
     taking_amount: Decimal = Decimal(0)
     trade_ids: tuple[str, ...] = ()
     transaction_hashes: tuple[str, ...] = ()
-    retry_after_s: float | None = None
+    retry_after_s: float | None = None  # THROTTLED / HALTED: when the exchange said to come back
     attempts: int = 0
     hash_mismatch: bool = False  # the exchange's orderID differs from the hash we computed
     existing: OrderRecord | None = None  # DUPLICATE: the earlier order, when the lookup worked

@@ -73,6 +73,7 @@ class ReasonCode:
     NO_TRACK_RECORD: Final = "no_track_record"
     FEW_RESOLVED_BETS: Final = "few_resolved_bets"
     NO_EDGE: Final = "no_edge"
+    STRATEGY_PAUSED: Final = "strategy_paused"
 
 
 MIN_CAPITAL_FRACTION: Final = Decimal("0.10")  # of max_position_size_usd, rule 5
@@ -527,9 +528,13 @@ def decide(  # noqa: PLR0917 — positional signature is the tick's contract
     *,
     track_record: TrackRecord | None = None,
 ) -> Decision:
-    """BUY → entry rules, SELL → exit rules."""
+    """BUY → entry rules, SELL → exit rules. A paused strategy copies no entries, but still follows
+    its leaders out of what it holds."""
     if trade.action is TradeAction.SELL:
         return decide_exit(trade, strategy, portfolio, leader_shares_before, tunables, now)
+    if strategy.paused_reason is not None:
+        paused = Skip(ReasonCode.STRATEGY_PAUSED, f"Strategy paused ({strategy.paused_reason}): no new entries")
+        return _skip_decision(paused, None, None)
     return decide_entry(trade, strategy, owrr, portfolio, tunables, now, track_record=track_record)
 
 

@@ -9,8 +9,9 @@ Three shapes, each for a difference that is real:
 
 States (`IntentState`, the `order_intents.state` CHECK) and which moves between them are legal
 (`next_state`): NEW → SUBMITTING → ACCEPTED / FILLED / PARTIALLY_FILLED / REJECTED / CANCELLED /
-EXPIRED, with UNKNOWN for an ambiguous submit and LOST for an order the exchange never showed.
-Terminal states never move. Our reason for a state (`reason_code`) is kept apart from what the
+EXPIRED, with UNKNOWN for an ambiguous submit or reply and LOST for an order the exchange never
+showed; FAILED ends an intent that cannot trade (no order book, a closed market). Terminal states
+never move; every other state is reconciled. Our reason for a state (`reason_code`) is kept apart from what the
 exchange said about the order (`exchange_status`).
 """
 
@@ -38,6 +39,7 @@ class IntentState(StrEnum):
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
     LOST = "LOST"  # not at the exchange after several lookups: still watched for fills
+    FAILED = "FAILED"  # cannot trade (no order book, a closed market): over, with its reason
 
     @property
     def is_terminal(self) -> bool:
@@ -51,14 +53,18 @@ TERMINAL_STATES: Final = frozenset(
         IntentState.REJECTED,
         IntentState.CANCELLED,
         IntentState.EXPIRED,
+        IntentState.FAILED,
     }
 )
 # An order may exist at the exchange but its fate is not known: look it up by hash before any re-send.
 IN_FLIGHT_STATES: Final = frozenset({IntentState.SUBMITTING, IntentState.UNKNOWN, IntentState.LOST})
 # What reconcile settles: the in-flight orders, and resting ones (fills to pull in, a life to end).
 RECONCILABLE_STATES: Final = IN_FLIGHT_STATES | {IntentState.ACCEPTED}
-# An entry in these states holds its capital: the monitor counts it before sizing the next one.
-RESERVING_STATES: Final = frozenset({IntentState.NEW, IntentState.SUBMITTING, IntentState.UNKNOWN})
+# An entry in these states holds its capital (what it has not filled yet): the monitor counts it
+# before sizing the next one, the executor before accepting another.
+RESERVING_STATES: Final = frozenset(
+    {IntentState.NEW, IntentState.SUBMITTING, IntentState.UNKNOWN, IntentState.ACCEPTED}
+)
 
 # What the exchange can report once an order is known: booked and resting, filled, or over.
 _EXCHANGE_OUTCOMES: Final = frozenset(
@@ -73,14 +79,17 @@ _EXCHANGE_OUTCOMES: Final = frozenset(
 _NEXT: Final[dict[IntentState, frozenset[IntentState]]] = {
     # refused before signing (kill switch, too old, order or risk checks), or signed
     IntentState.NEW: frozenset(
-        {IntentState.SUBMITTING, IntentState.REJECTED, IntentState.CANCELLED, IntentState.EXPIRED}
+        {IntentState.SUBMITTING, IntentState.REJECTED, IntentState.CANCELLED, IntentState.EXPIRED, IntentState.FAILED}
     ),
-    IntentState.SUBMITTING: _EXCHANGE_OUTCOMES | {IntentState.UNKNOWN, IntentState.REJECTED, IntentState.LOST},
-    IntentState.UNKNOWN: _EXCHANGE_OUTCOMES | {IntentState.REJECTED, IntentState.LOST},
+    IntentState.SUBMITTING: _EXCHANGE_OUTCOMES
+    | {IntentState.UNKNOWN, IntentState.REJECTED, IntentState.LOST, IntentState.FAILED},
+    IntentState.UNKNOWN: _EXCHANGE_OUTCOMES | {IntentState.REJECTED, IntentState.LOST, IntentState.FAILED},
+    # a booked order is never "unknown" again: one the exchange reports in a way that cannot be (an
+    # undocumented status, impossible amounts) stays ACCEPTED, and reconcile looks at it again
     IntentState.ACCEPTED: _EXCHANGE_OUTCOMES | {IntentState.REJECTED, IntentState.LOST},
     # a lost order that shows up after all is booked as found, one that never does expires; a
     # redelivered message re-sends its bytes, and an unclear reply makes it UNKNOWN again
-    IntentState.LOST: _EXCHANGE_OUTCOMES | {IntentState.UNKNOWN, IntentState.REJECTED},
+    IntentState.LOST: _EXCHANGE_OUTCOMES | {IntentState.UNKNOWN, IntentState.REJECTED, IntentState.FAILED},
     **{state: frozenset() for state in TERMINAL_STATES},
 }
 
@@ -100,20 +109,6 @@ def next_state(current: IntentState, target: IntentState) -> IntentState:
     return target
 
 
-def state_for_exchange_status(status: str, *, filled: Decimal, ordered: Decimal) -> IntentState:
-    """Where an order's exchange status leaves its intent. A FAK that matched part of its size is
-    over (the rest was killed): PARTIALLY_FILLED is terminal for it."""
-    if status == "matched":
-        return IntentState.PARTIALLY_FILLED if 0 < filled < ordered else IntentState.FILLED
-    if status in ("live", "delayed"):
-        return IntentState.ACCEPTED
-    if status in ("canceled", "cancelled", "expired", "unmatched"):
-        if filled > 0:
-            return IntentState.PARTIALLY_FILLED
-        return IntentState.EXPIRED if status == "expired" else IntentState.CANCELLED
-    return IntentState.ACCEPTED
-
-
 class IntentReason(StrEnum):
     """Our reasons for an intent's state, beside the pre-trade risk codes and the exchange's
     rejection reasons (`PostReason`). What the exchange said is in `exchange_status`, never here."""
@@ -127,6 +122,11 @@ class IntentReason(StrEnum):
     NO_SIGNED_ORDER = "no_signed_order"
     NOT_FOUND = "not_found"
     NEVER_APPEARED = "lost"
+    NO_ORDER_BOOK = "no_order_book"  # the market has no book (404): it cannot trade
+    MARKET_CLOSED = "market_closed"  # the exchange refuses orders on the market (resolved, closed)
+    IMPOSSIBLE_FILL = "impossible_fill"  # a reply or record whose amounts cannot be: reconciled, not booked
+    UNKNOWN_STATUS = "unknown_status"  # an order status the exchange does not document
+    NOT_RESENT = "not_resent"  # the kill switch kept a signed order from being sent again
 
 
 # Intent ids are UUIDs derived from (strategy, source trade): a replayed trade maps to the same id.

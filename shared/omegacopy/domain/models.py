@@ -143,6 +143,9 @@ class StrategyConfig:
     consensus: ConsensusMode = ConsensusMode.OWRR
     kelly_fraction: Decimal = Decimal("0")  # sizing `kelly`: the share of full Kelly staked (0.25 = quarter)
 
+    # paused (by the operator or a loss limit): copies no entries, still follows its leaders' exits
+    paused_reason: str | None = None
+
     @property
     def needs_owrr(self) -> bool:
         """Whether a decision of this strategy reads the market's OWRR (to gate or to size)."""
@@ -379,4 +382,11 @@ class Tunables(BaseModel):
         ge=1,
         le=10_000,
         description="Kelly sizing skips a leader with fewer resolved bets than this in the trade's category",
+    )
+    balance_drift_tolerance_usd: Decimal = Field(
+        default=Decimal("1"),
+        ge=0,
+        le=100_000,
+        decimal_places=6,
+        description="a wallet whose exchange balances drift further from the books pauses its entries (USD or shares)",
     )

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
+from omegacopy.domain.money import ORDER_MATH_CONTEXT
 from omegacopy.domain.order_amounts import OrderRejected, check_precision
 from omegacopy.domain.order_v2 import SignedOrderV2
 
@@ -21,6 +24,7 @@ ORDER_TYPES: Final = ("GTC", "GTD", "FOK", "FAK")
 MAX_BATCH_ORDERS: Final = 15
 # The exchange expires a GTD order 60 s before `expiration`; the SDK demands ≥ now + 180 s.
 MIN_GTD_LEAD_S: Final = 180
+_BASE_UNITS: Final = Decimal(1_000_000)  # amounts are 6-decimal base units, shares and collateral alike
 
 
 def check_gtd_expiration(expiration_s: int, now_s: int) -> None:
@@ -100,14 +104,62 @@ def post_orders_body(bodies: Sequence[dict[str, Any]]) -> bytes:
     return serialize_body(items)
 
 
+@dataclass(frozen=True, slots=True)
+class OrderTerms:
+    """What a signed order committed to, read back from its body: what a fill of it may be."""
+
+    side: str  # "BUY" | "SELL"
+    order_type: str
+    shares: Decimal  # what it asks for: the most a limit order (or any SELL) fills
+    usd: Decimal  # a BUY's budget (a marketable BUY spends it, perhaps on more shares), a SELL's floor
+    limit_price: Decimal  # a BUY never pays more per share, a SELL never gets less
+    owner: str
+
+    @property
+    def marketable(self) -> bool:
+        return self.order_type in ("FOK", "FAK")
+
+
+def order_terms(body: str | bytes) -> OrderTerms:
+    """The terms of one stored `POST /order` body (ValueError if it is not one)."""
+    payload = json.loads(body)
+    order = payload["order"]
+    maker = ORDER_MATH_CONTEXT.divide(Decimal(int(order["makerAmount"])), _BASE_UNITS)
+    taker = ORDER_MATH_CONTEXT.divide(Decimal(int(order["takerAmount"])), _BASE_UNITS)
+    side = order["side"]
+    if side not in ("BUY", "SELL") or maker <= 0 or taker <= 0:
+        raise ValueError("not an order body")
+    shares, usd = (taker, maker) if side == "BUY" else (maker, taker)
+    return OrderTerms(
+        side=side,
+        order_type=str(payload["orderType"]),
+        shares=shares,
+        usd=usd,
+        limit_price=ORDER_MATH_CONTEXT.divide(usd, shares),
+        owner=str(payload["owner"]),
+    )
+
+
+def with_owner(body: bytes, owner: str) -> bytes:
+    """The same order body for another API key. `owner` is not part of the signed order: the
+    order, its hash and its signature stay exactly what they were."""
+    payload = json.loads(body)
+    if not isinstance(payload, dict) or payload.get("owner") == owner:
+        return body
+    return serialize_body({**payload, "owner": owner})
+
+
 __all__ = [
     "MAX_BATCH_ORDERS",
     "MIN_GTD_LEAD_S",
     "ORDERS_PATH",
     "ORDER_PATH",
     "ORDER_TYPES",
+    "OrderTerms",
     "check_gtd_expiration",
     "order_body",
+    "order_terms",
     "post_orders_body",
     "serialize_body",
+    "with_owner",
 ]

@@ -32,8 +32,9 @@ from polymarket._internal.actions.orders.typed_data import (
 )
 from polymarket._internal.actions.orders.types import OrderDraft
 
-from omegacopy.adapters.clob_client import ClobClient, RetryPolicy, SignerRateLimiter
-from omegacopy.devstack.paper_exchange import PaperExchange, PaperMarket, start_paper_exchange
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.adapters.clob.resilience import RetryPolicy, SignerRateLimiter
+from omegacopy.devstack.paper import PaperExchange, PaperMarket, start_paper_exchange
 from omegacopy.domain.clob_auth import ApiCredentials
 from omegacopy.domain.order_v2 import is_position_id
 

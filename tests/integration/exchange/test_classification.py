@@ -11,15 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omegacopy.adapters.clob_client import (
-    PostOutcome,
-    PostReason,
-    RetryBudget,
-    TokenBucket,
-    classify_order_response,
-    classify_transport_error,
-    parse_retry_after,
-)
+from omegacopy.adapters.clob.client import classify_order_response, classify_transport_error
+from omegacopy.adapters.clob.resilience import RetryBudget, TokenBucket, parse_retry_after
+from omegacopy.domain.clob_models import PostOutcome, PostReason
 
 from .conftest import FakeMonotonic
 

@@ -9,15 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from omegacopy.adapters.clob_client import (
-    ClockSkewError,
-    HeartbeatMismatchError,
-    PostOutcome,
-    PostReason,
-    SignerRateLimiter,
-    TickSizeError,
-)
-from omegacopy.devstack.paper_exchange import EXCHANGE_V2
+from omegacopy.adapters.clob.errors import ClockSkewError
+from omegacopy.adapters.clob.resilience import SignerRateLimiter
+from omegacopy.devstack.paper import EXCHANGE_V2
+from omegacopy.domain.clob_auth import l2_headers
+from omegacopy.domain.clob_models import PostOutcome, PostReason
+from omegacopy.domain.order_request import serialize_body
 
 from .conftest import CONDITION, NO, NR_YES, YES, Env, FakeMonotonic, sdk_order
 
@@ -37,11 +34,19 @@ def test_books_are_served_worst_to_best_and_parsed_to_best_bid_ask(env: Env) -> 
     assert book.best_bid is not None and book.best_ask is not None
     assert (book.best_bid.price, book.best_bid.size) == (Decimal("0.48"), Decimal("20"))
     assert (book.best_ask.price, book.best_ask.size) == (Decimal("0.52"), Decimal("20"))
-    assert book.midpoint == env.client.midpoint(YES) == Decimal("0.5")
-    assert env.client.price(YES, "BUY") == Decimal("0.48")  # documented: BUY -> best bid
-    assert env.client.price(YES, "SELL") == Decimal("0.52")
-    assert env.client.tick_size(YES) == Decimal("0.01")
-    assert env.client.neg_risk(NR_YES) is True and env.client.neg_risk(YES) is False
+    assert book.midpoint == Decimal("0.5")
+
+
+def test_the_exchange_serves_midpoint_price_tick_and_neg_risk(env: Env) -> None:
+    def get(path: str, **params: str) -> Any:
+        return httpx.get(f"{env.exchange.url}{path}", params=params).json()
+
+    assert get("/midpoint", token_id=YES) == {"mid": "0.5"}
+    assert get("/price", token_id=YES, side="BUY") == {"price": "0.48"}  # documented: BUY -> best bid
+    assert get("/price", token_id=YES, side="SELL") == {"price": "0.52"}
+    assert get("/tick-size", token_id=YES) == {"minimum_tick_size": 0.01}
+    assert get("/neg-risk", token_id=NR_YES) == {"neg_risk": True}
+    assert get("/neg-risk", token_id=YES) == {"neg_risk": False}
 
 
 def test_market_info_cache_ttl_and_one_refresh_on_a_tick_change(env: Env) -> None:
@@ -57,15 +62,6 @@ def test_market_info_cache_ttl_and_one_refresh_on_a_tick_change(env: Env) -> Non
     mono.now += 61
     client.market_info(CONDITION)
     assert env.exchange.requests[path] == 2  # TTL over
-
-    env.exchange.set_tick_size(CONDITION, "0.001")
-    assert client.ensure_price_on_tick(CONDITION, Decimal("0.505")).tick_size == Decimal("0.001")
-    assert env.exchange.requests[path] == 3  # stale tick: exactly one refresh
-    assert client.ensure_price_on_tick(CONDITION, Decimal("0.505")).tick_size == Decimal("0.001")
-    assert env.exchange.requests[path] == 3  # now on the cached grid: no request
-    with pytest.raises(TickSizeError):
-        client.ensure_price_on_tick(CONDITION, Decimal("0.5055"))
-    assert env.exchange.requests[path] == 4  # one refresh, not a loop
 
 
 def test_a_tick_size_rejection_invalidates_the_cached_market(env: Env) -> None:
@@ -129,21 +125,23 @@ def test_get_order_trades_and_balances(env: Env) -> None:
     assert collateral.balance == int((Decimal("1000") - spent) * 1_000_000)
     assert collateral.allowances[EXCHANGE_V2] > 0
     assert client.balance_allowance("CONDITIONAL", YES).balance == 180_000_000
-    client.update_balance_allowance()
 
 
 def test_heartbeats_chain_and_their_absence_cancels_open_orders(env: Env, order: Any) -> None:
-    client = env.client
-    first = client.heartbeat()
-    second = client.heartbeat(first)
-    assert first != second
-    with pytest.raises(HeartbeatMismatchError) as mismatch:
-        client.heartbeat("stale")
-    assert mismatch.value.expected_id == second
+    def beat(heartbeat_id: str) -> httpx.Response:
+        body = serialize_body({"heartbeat_id": heartbeat_id})
+        headers = l2_headers(env.trader.eoa, env.trader.creds, int(time.time()), "POST", "/v1/heartbeats", body)
+        return httpx.post(f"{env.exchange.url}/v1/heartbeats", content=body, headers=headers)
 
-    assert client.post_order(order.body).status == "live"
+    first = beat("").json()["heartbeat_id"]
+    second = beat(first).json()["heartbeat_id"]
+    assert first != second
+    stale = beat("stale")
+    assert stale.status_code == 400 and stale.json()["heartbeat_id"] == second
+
+    assert env.client.post_order(order.body).status == "live"
     env.exchange.clock.shift(11)  # heartbeats stopped for longer than the 10 s timeout
-    record = client.get_order(order.order_hash)
+    record = env.client.get_order(order.order_hash)
     assert record is not None and record.status == "canceled"
 
 
@@ -162,7 +160,7 @@ def test_gtd_orders_expire_a_minute_before_their_expiration(env: Env) -> None:
     assert env.client.post_order(gtd.body).status == "live"
     env.exchange.clock.shift(241)  # now >= expiration - 60
     record = env.client.get_order(gtd.order_hash)
-    assert record is not None and (record.status, record.expiration) == ("expired", expiration)
+    assert record is not None and (record.status, record.expiration) == ("canceled_expired_order", expiration)
     assert env.client.order_book(YES).best_bid is not None
     assert env.client.order_book(YES).best_bid.price == Decimal("0.48")  # type: ignore[union-attr]
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from omegacopy.adapters.clob_client import PostOutcome, PostReason
-from omegacopy.devstack.paper_exchange import FaultMode
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.devstack.paper import FaultMode
+from omegacopy.domain.clob_models import PostOutcome, PostReason, PostResult
 from omegacopy.domain.order_amounts import OrderKind, OrderSide
+from omegacopy.domain.order_request import order_body
 from omegacopy.domain.order_v2 import (
     OrderV2,
     SignatureType,
@@ -59,6 +61,11 @@ def _sign(trader: Trader, order: OrderV2, *, neg_risk: bool = False) -> SignedOr
         return sign_order(order, exchange_domain(137, neg_risk=neg_risk), signer)
 
 
+def _post(client: ClobClient, signed: SignedOrderV2, order_type: str) -> PostResult:
+    body = order_body(signed, owner=client.api_key, order_type=order_type)
+    return client.post_order(body, order_hash=signed.order_hash)
+
+
 @pytest.mark.parametrize("signature_type", [0, 1, 2, 3], ids=["eoa", "proxy", "safe", "deposit-wallet"])
 def test_domain_signed_order_is_accepted_and_a_retry_of_the_intent_is_a_duplicate(
     env: Env, signature_type: int
@@ -68,7 +75,7 @@ def test_domain_signed_order_is_accepted_and_a_retry_of_the_intent_is_a_duplicat
     stamp = int(time.time() * 1000)
     signed = _sign(trader, _build(trader, "intent-1", timestamp_ms=stamp))
 
-    first = client.post_signed_order(signed, order_type="GTC")
+    first = _post(client, signed, "GTC")
 
     assert (first.outcome, first.status) == (PostOutcome.ACCEPTED, "matched"), first
     assert first.order_hash == signed.order_hash and not first.hash_mismatch
@@ -76,7 +83,7 @@ def test_domain_signed_order_is_accepted_and_a_retry_of_the_intent_is_a_duplicat
     # the executor retrying the same intent re-signs the same order (deterministic salt)
     retry = _sign(trader, _build(trader, "intent-1", timestamp_ms=stamp))
     assert (retry.order_hash, retry.signature) == (signed.order_hash, signed.signature)
-    again = client.post_signed_order(retry, order_type="GTC")
+    again = _post(client, retry, "GTC")
     assert again.outcome is PostOutcome.DUPLICATE
     assert again.existing is not None and again.existing.status == "matched"
     assert [e.order_hash for e in env.exchange.ledger()] == [signed.order_hash]  # one order per intent
@@ -86,29 +93,30 @@ def test_domain_market_orders_and_neg_risk(env: Env) -> None:
     trader = env.make_trader(1, pusd="100")
     client = env.make_client(trader)
     fok = _sign(trader, _build(trader, "m-1", kind=OrderKind.MARKET, price="0.53", size=None, amount="15"))
-    bought = client.post_signed_order(fok, order_type="FOK")
+    bought = _post(client, fok, "FOK")
     assert (bought.outcome, bought.status) == (PostOutcome.ACCEPTED, "matched"), bought
 
     nr = _build(trader, "nr-1", token_id=NR_YES, price="0.52", size="10", neg_risk=True)
-    placed = client.post_signed_order(_sign(trader, nr, neg_risk=True), order_type="FAK")
+    placed = _post(client, _sign(trader, nr, neg_risk=True), "FAK")
     assert placed.outcome is PostOutcome.ACCEPTED, placed
     assert env.exchange.ledger()[-1].condition_id == CONDITION_NR
 
     # signed under the wrong domain (standard exchange for a neg-risk market): the oracle refuses
     wrong = _sign(trader, _build(trader, "nr-2", token_id=NR_YES, price="0.52", size="10", neg_risk=True))
-    refused = client.post_signed_order(wrong, order_type="GTC")
+    refused = _post(client, wrong, "GTC")
     assert (refused.outcome, refused.reason) == (PostOutcome.REJECTED, PostReason.SIGNATURE)
 
 
 def test_domain_batch_and_an_unknown_outcome_reconciled_without_a_second_order(env: Env) -> None:
     trader, client = env.trader, env.client
     signed = [_sign(trader, _build(trader, f"b-{i}", price="0.30", size="10")) for i in range(3)]
-    results = client.post_signed_orders(signed, order_type="GTC")
+    bodies = [order_body(s, owner=client.api_key, order_type="GTC") for s in signed]
+    results = client.post_orders(bodies, order_hashes=[s.order_hash for s in signed])
     assert [(r.outcome, r.order_hash) for r in results] == [(PostOutcome.ACCEPTED, s.order_hash) for s in signed]
 
     lost = _sign(trader, _build(trader, "lost-reply", price="0.31", size="10"))
     env.exchange.faults.set(FaultMode.DROP_AFTER_ACCEPT, count=1, paths=["/order"])
-    unknown = client.post_signed_order(lost, order_type="GTC")
+    unknown = _post(client, lost, "GTC")
     assert unknown.outcome is PostOutcome.UNKNOWN
     found = client.get_order(lost.order_hash)  # reconcile: it exists, so no re-post
     assert found is not None and found.status == "live"

@@ -11,17 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from omegacopy.adapters.clob_client import (
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.adapters.clob.errors import (
     ClobBadResponseError,
-    ClobClient,
     ClobHaltedError,
     ClobThrottledError,
     ClobUnavailableError,
-    PostOutcome,
-    PostReason,
-    RetryPolicy,
 )
-from omegacopy.devstack.paper_exchange import FaultMode, PaperExchange, PaperMarket
+from omegacopy.adapters.clob.resilience import RetryPolicy
+from omegacopy.devstack.paper import FaultMode, PaperExchange, PaperMarket
+from omegacopy.domain.clob_models import PostOutcome, PostReason
 
 from .conftest import YES, Env, Sleeps, Trader, sdk_order
 
@@ -221,15 +220,15 @@ def test_retries_are_bounded_under_half_failing_reads(
     exchange: PaperExchange, make_client: Callable[..., ClobClient], sleeps: Sleeps
 ) -> None:
     logical = 200
-    exchange.faults.set(FaultMode.SERVER_ERROR, probability=0.5, paths=["/midpoint"], seed=20261121)
+    exchange.faults.set(FaultMode.SERVER_ERROR, probability=0.5, paths=["/book"], seed=20261121)
     client = make_client(None, rng=random.Random(5))
     failures = 0
     for _ in range(logical):
         try:
-            client.midpoint(YES)
+            client.order_book(YES)
         except ClobUnavailableError:
             failures += 1
-    total = exchange.requests["/midpoint"]
+    total = exchange.requests["/book"]
     assert total <= 1.5 * logical, total  # the retry budget caps the amplification
     assert total - logical == len(sleeps.calls)  # every extra request was a deliberate retry
     assert 0 < failures < logical

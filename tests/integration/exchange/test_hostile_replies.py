@@ -9,17 +9,17 @@ from typing import Any
 import httpx
 import pytest
 
-from omegacopy.adapters.clob_client import (
-    ClobBadResponseError,
-    ClobClient,
-    PostOutcome,
-    PostReason,
-    classify_order_response,
-)
+from omegacopy.adapters.clob.client import ClobClient, classify_order_response
+from omegacopy.adapters.clob.errors import ClobBadResponseError
+from omegacopy.domain.clob_models import PostOutcome, PostReason
 
 from .conftest import YES, Trader, sdk_order
 
 DEEP = b"[" * 200_000 + b"]" * 200_000
+BOOK = (
+    b'{"market": "0xabc", "asset_id": "%s", "bids": [], "asks": [], "tick_size": "0.01", "neg_risk": false}'
+    % YES.encode()
+)
 
 
 class HostileReplies(httpx.HTTPTransport):
@@ -49,10 +49,11 @@ def test_a_hostile_order_reply_is_a_bad_response(body: bytes) -> None:
 @pytest.mark.parametrize(
     ("path", "body", "call"),
     [
-        ("/tick-size", b'{"minimum_tick_size": "NaN"}', lambda c: c.tick_size(YES)),
-        ("/tick-size", b'{"minimum_tick_size": "Infinity"}', lambda c: c.tick_size(YES)),
-        ("/tick-size", b'{"minimum_tick_size": 7}', lambda c: c.tick_size(YES)),
-        ("/neg-risk", b'{"neg_risk": "false"}', lambda c: c.neg_risk(YES)),
+        ("/book", BOOK.replace(b'"0.01"', b'"NaN"'), lambda c: c.order_book(YES)),
+        ("/book", BOOK.replace(b'"0.01"', b'"Infinity"'), lambda c: c.order_book(YES)),
+        ("/book", BOOK.replace(b'"neg_risk": false', b'"neg_risk": "false"'), lambda c: c.order_book(YES)),
+        ("/book", BOOK.replace(YES.encode(), b"1"), lambda c: c.order_book(YES)),
+        ("/balance-allowance", b'{"balance": "1e400"}', lambda c: c.balance_allowance()),
         ("/time", b'"NaN"', lambda c: c.server_time()),
         ("/time", b"true", lambda c: c.server_time()),
         ("/time", b'"soon"', lambda c: c.server_time()),
@@ -70,6 +71,6 @@ def test_hostile_reads_are_refused_as_bad_replies(
 def test_an_honest_reply_still_reads(make_client: Callable[..., ClobClient], trader: Trader, market: Any) -> None:
     client = make_client(trader, transport=HostileReplies({}))
     assert client.server_time() > 0
-    assert client.tick_size(YES) > 0
+    assert client.order_book(YES).tick_size > 0
     order = sdk_order(trader, market, token_id=YES, side="BUY", price="0.40", size="10")
     assert client.post_order(order.body, order_hash=order.order_hash).outcome is PostOutcome.ACCEPTED

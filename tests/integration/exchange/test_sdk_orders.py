@@ -8,18 +8,16 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from eth_account import Account
 
-from omegacopy.adapters.clob_client import ClobClient, PostOutcome, PostReason
-from omegacopy.devstack.paper_exchange import PaperExchange, PaperMarket, start_paper_exchange
-from omegacopy.domain.clob_auth import ApiCredentials, l2_headers
+from omegacopy.adapters.clob.client import ClobClient
+from omegacopy.devstack.paper import PaperExchange, PaperMarket
+from omegacopy.domain.clob_auth import l2_headers
+from omegacopy.domain.clob_models import PostOutcome, PostReason
 from omegacopy.domain.order_request import serialize_body
 
 from .conftest import (
-    CONDITION,
     CONDITION_NR,
     CONDITION_V3,
-    NO,
     NR_YES,
     V3_YES,
     YES,
@@ -119,13 +117,13 @@ def test_sdk_market_orders_fok_and_fak(
     assert (bought.outcome, bought.status) == (PostOutcome.ACCEPTED, "matched"), bought
     assert abs(bought.making_amount - Decimal("20")) < Decimal("0.000001")
 
-    # FOK SELL 200 at >= 0.45: the bids hold 170 -> killed, nothing moves
+    # FOK SELL 200 at >= 0.45: the bids hold 170 -> killed (HTTP 400, as documented), nothing moves
     too_big = sdk_order(trader, market, token_id=YES, side="SELL", price="0.45", size="200", order_type="FOK")
     killed = client.post_order(too_big.body, order_hash=too_big.order_hash)
     assert (killed.outcome, killed.reason, killed.http_status) == (
         PostOutcome.REJECTED,
         PostReason.FOK_NOT_FILLED,
-        200,
+        400,
     )
     assert exchange.position(trader.eoa, YES) == Decimal("500") + bought.taking_amount
 
@@ -137,36 +135,8 @@ def test_sdk_market_orders_fok_and_fak(
 
     nothing = sdk_order(trader, market, token_id=YES, side="SELL", price="0.60", size="10", order_type="FAK")
     none = client.post_order(nothing.body, order_hash=nothing.order_hash)
-    assert (none.outcome, none.reason, none.status) == (
-        PostOutcome.REJECTED,
-        PostReason.FAK_NOT_FILLED,
-        "unmatched",
-    )
+    assert (none.outcome, none.reason, none.http_status) == (PostOutcome.REJECTED, PostReason.FAK_NOT_FILLED, 400)
     assert {e.order_hash for e in exchange.ledger()} == {fok.order_hash, fak.order_hash}
-
-
-def test_unmatched_sent_as_http_400_is_rejected_too() -> None:
-    with start_paper_exchange(unmatched_style="error_400") as strict:
-        strict.add_market(CONDITION, tokens=[YES, NO], tick_size="0.01")
-        strict.set_book(YES, asks=[("0.60", "5")])
-        account = Account.create()
-        trader = Trader(account, 0, account.address, ApiCredentials(*strict.add_account(account.address, pusd="100")))
-        order = sdk_order(
-            trader,
-            strict.market(CONDITION),
-            token_id=YES,
-            side="BUY",
-            price="0.55",
-            amount="10",
-            order_type="FOK",
-        )
-        with ClobClient(strict.url, address=trader.eoa, credentials=trader.creds) as client:
-            result = client.post_order(order.body, order_hash=order.order_hash)
-    assert (result.outcome, result.reason, result.http_status) == (
-        PostOutcome.REJECTED,
-        PostReason.FOK_NOT_FILLED,
-        400,
-    )
 
 
 def test_business_rejections_are_classified_and_never_retried(

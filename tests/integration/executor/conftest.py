@@ -24,7 +24,7 @@ from omegacopy.adapters.pg_monitor_store import PgMonitorSession
 from omegacopy.adapters.pg_wallets import WalletRow, save_wallet
 from omegacopy.adapters.wallet_keys import wrap_private_key
 from omegacopy.app.execute_intent import ExecutorDeps
-from omegacopy.devstack.paper_exchange import PaperExchange, start_paper_exchange
+from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.seed import StrategySeed, insert_strategies
 from omegacopy.domain.clob_auth import ApiCredentials
 from omegacopy.domain.intent import Intent, IntentDraft, intent_id_for
@@ -51,6 +51,7 @@ class ExecutorWorld:
     ssm_prefix: str
     ssm: Any
     address: str
+    sm: Any = None  # Secrets Manager (the CLOB credentials)
     canaries: list[str] = field(default_factory=list)
     _seq: int = 0
 
@@ -68,6 +69,7 @@ class ExecutorWorld:
         style: str = "FAK",
         is_exit: bool = False,
         token: str = YES,
+        condition: str = CONDITION,
         created_at: datetime | None = None,
         wallet_id: str = WALLET_ID,
     ) -> str:
@@ -76,7 +78,7 @@ class ExecutorWorld:
         trade_id = f"leader-trade-{self._seq}-{uuid.uuid4().hex[:6]}"
         intent_id = intent_id_for(STRATEGY_ID, trade_id)
         draft = IntentDraft(
-            TradeAction(action), token, CONDITION, leader, worst, usd, shares, OrderStyle(style), is_exit
+            TradeAction(action), token, condition, leader, worst, usd, shares, OrderStyle(style), is_exit
         )
         row = Intent(intent_id, STRATEGY_ID, wallet_id, trade_id, f"c-{self._seq}", draft)
         session = PgMonitorSession(self.pg)
@@ -113,6 +115,14 @@ class ExecutorWorld:
     def orders_for(self, intent_id: str) -> list[Any]:
         order_hash = self.row(intent_id)["order_hash"]
         return [o for o in self.exchange.ledger() if o.order_hash == order_hash]
+
+    def rotate_credentials(self) -> str:
+        """The operator rotates the wallet's API key: the exchange revokes the old one and the
+        secret gets the new one. Returns the new API key."""
+        fresh = self.exchange.rotate_credentials(self.address)
+        name = credentials_secret_name(self.env["CLOB_CREDENTIALS_PREFIX"], WALLET_ID)
+        store_credentials(self.sm, name, ApiCredentials(*fresh))
+        return fresh.api_key
 
     def set_tunable(self, name: str, value: str) -> None:
         self.ssm.put_parameter(Name=f"{self.ssm_prefix}/tunables/{name}", Value=value, Type="String", Overwrite=True)
@@ -164,6 +174,7 @@ def world(pg: Any, pg_url: str, moto_server: Any, queues: Any) -> Iterator[Execu
         ssm_prefix=ssm_prefix,
         ssm=moto_server.client("ssm"),
         address=address,
+        sm=sm,
         canaries=[bytes(key).hex(), creds.secret, creds.passphrase],
     )
     w.set_tunable("kill_switch", "false")  # a fresh stack's kill switch is ON: the operator releases it

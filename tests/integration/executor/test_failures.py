@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from omegacopy.app.execute_intent import ExchangeHaltedError, RetryLaterError, apply_post_result, execute_intent
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
 from omegacopy.devstack.local_run import lambda_sqs_event
-from omegacopy.devstack.paper_exchange import FaultMode
+from omegacopy.devstack.paper import FaultMode
 from omegacopy.domain.clob_models import PostOutcome, PostResult
 from omegacopy.ports import Exchange, Exchanges
 from tests.integration.executor.conftest import ExecutorWorld
@@ -60,6 +60,12 @@ class CrashingExchange:
 
     def trades(self, *, token_id: str | None = None, after: int | None = None) -> Any:
         return self.inner.trades(token_id=token_id, after=after)
+
+    def last_trade_price(self, token_id: str) -> Any:
+        return self.inner.last_trade_price(token_id)
+
+    def balance_allowance(self, asset_type: str = "COLLATERAL", token_id: str | None = None) -> Any:
+        return self.inner.balance_allowance(asset_type, token_id)
 
 
 @dataclass

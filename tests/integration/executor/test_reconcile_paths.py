@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from omegacopy.app.execute_intent import execute_intent
 from omegacopy.app.reconcile import ReconcileSettings, reconcile
-from omegacopy.devstack.paper_exchange import FaultMode
+from omegacopy.devstack.paper import FaultMode
 from omegacopy.ports import TunablesUnavailableError
 from tests.integration.executor.conftest import ExecutorWorld, direct_event
 from tests.support.lambda_runtime import FakeLambdaContext, load_handler_module

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from omegacopy.app.execute_intent import execute_intent
-from omegacopy.devstack.paper_exchange import FaultMode
+from omegacopy.devstack.paper import FaultMode
 from tests.integration.executor.conftest import YES, ExecutorWorld
 from tests.support.lambda_runtime import Invoke, fresh_container
 

@@ -21,12 +21,12 @@ import psycopg
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from omegacopy.adapters.clob_client import ClobClient
+from omegacopy.adapters.clob.client import ClobClient
 from omegacopy.adapters.clob_credentials import load_credentials
 from omegacopy.adapters.pg_wallets import load_wallet
 from omegacopy.adapters.wallet_keys import KmsKeyUnwrapper
 from omegacopy.cli.wallet import ImportArgs, InputError, SecretReader, import_wallet, parse_private_key
-from omegacopy.devstack.paper_exchange import start_paper_exchange
+from omegacopy.devstack.paper import start_paper_exchange
 from omegacopy.domain.signer import recover_address
 
 from .conftest import address_of, generated_key, new_wallet_id, secret_forms

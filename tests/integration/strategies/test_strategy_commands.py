@@ -87,13 +87,14 @@ def test_pause_and_resume_are_what_the_monitor_follows(omegacopy: Run, wallet: s
     assert create(omegacopy).code == 0
     paused = omegacopy("strategy", "pause", "s1", "--reason", "checking the leaders")
     assert paused.code == 0 and "resume with: omegacopy strategy resume s1" in paused.out
-    assert "s1" not in loaded(pg)
+    # the monitor still loads it, paused: it copies no entries but follows its leaders' exits
+    assert loaded(pg)["s1"].config.paused_reason == "checking the leaders"
     assert json.loads(omegacopy("strategy", "show", "s1", "--json").out)["state"] == "paused: checking the leaders"
     assert omegacopy("strategy", "pause", "s1").out.strip() == "s1 is already paused: checking the leaders"
 
     resumed = omegacopy("strategy", "resume", "s1")
     assert resumed.out.strip() == "resumed s1 (was paused: checking the leaders)"
-    assert "s1" in loaded(pg)
+    assert loaded(pg)["s1"].config.paused_reason is None
     assert omegacopy("strategy", "resume", "s1").out.strip() == "s1 is not paused (active)"
 
 

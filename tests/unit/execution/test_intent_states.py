@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from omegacopy.domain.exchange_replies import OrderStatus, state_for_exchange_status
 from omegacopy.domain.intent import (
     IN_FLIGHT_STATES,
     RECONCILABLE_STATES,
@@ -18,7 +19,6 @@ from omegacopy.domain.intent import (
     IntentState,
     can_move,
     next_state,
-    state_for_exchange_status,
 )
 
 S = IntentState
@@ -83,6 +83,8 @@ def test_illegal_moves_are_refused(current: IntentState, target: IntentState) ->
         (S.LOST, S.FILLED),  # it showed up after all
         (S.LOST, S.EXPIRED),  # it never did
         (S.LOST, S.UNKNOWN),  # a redelivered message re-sent it
+        (S.NEW, S.FAILED),  # no order book: the market cannot trade
+        (S.SUBMITTING, S.FAILED),  # the exchange says the market is closed
     ],
 )
 def test_the_moves_the_executor_makes_are_legal(current: IntentState, target: IntentState) -> None:
@@ -98,6 +100,13 @@ def test_once_terminal_always_terminal(path: list[IntentState]) -> None:
             was_terminal = state.is_terminal
             state = next_state(state, target)
             assert not was_terminal or state.is_terminal
+
+
+def test_every_documented_status_ends_or_is_reconciled() -> None:
+    for status in OrderStatus:
+        for filled in (D("0"), D("4"), D("10")):
+            state = state_for_exchange_status(f"ORDER_STATUS_{status.value.upper()}", filled=filled, ordered=D("10"))
+            assert state.is_terminal or state in RECONCILABLE_STATES, (status, filled, state)
 
 
 def test_in_flight_and_reconcilable_sets() -> None:
@@ -119,7 +128,22 @@ def test_in_flight_and_reconcilable_sets() -> None:
         ("unmatched", D("0"), D("10"), S.CANCELLED),
         ("expired", D("0"), D("10"), S.EXPIRED),
         ("expired", D("1"), D("10"), S.PARTIALLY_FILLED),
-        ("something-new", D("0"), D("10"), S.ACCEPTED),  # unknown words keep it watched, never settled
+        # every documented status, with or without its prefix, in any case
+        ("ORDER_STATUS_LIVE", D("0"), D("10"), S.ACCEPTED),
+        ("ORDER_STATUS_MATCHED", D("10"), D("10"), S.FILLED),
+        ("ORDER_STATUS_INVALID", D("0"), D("10"), S.REJECTED),
+        ("ORDER_STATUS_INVALID", D("2"), D("10"), S.PARTIALLY_FILLED),
+        ("ORDER_STATUS_CANCELED_MARKET_RESOLVED", D("0"), D("10"), S.CANCELLED),
+        ("canceled_market_resolved", D("5"), D("10"), S.PARTIALLY_FILLED),
+        ("CANCELED_NOT_ENOUGH_BALANCE", D("0"), D("10"), S.CANCELLED),
+        ("CANCELED_MARKET_NOT_FOUND", D("0"), D("10"), S.CANCELLED),
+        ("CANCELED_ORDER_TIMED_OUT", D("0"), D("10"), S.CANCELLED),
+        ("ORDER_STATUS_CANCELED_EXPIRED_ORDER", D("0"), D("10"), S.EXPIRED),
+        ("UNMATCHED", D("0"), D("10"), S.CANCELLED),
+        ("DELAYED", D("0"), D("10"), S.ACCEPTED),
+        # what cannot be said is never guessed: reconciled by hash
+        ("matched", D("0"), D("10"), S.UNKNOWN),  # matched, yet nothing matched
+        ("something-new", D("0"), D("10"), S.UNKNOWN),
     ],
 )
 def test_where_an_exchange_status_leaves_an_intent(

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from omegacopy.adapters.clob_client import parse_retry_after
+from omegacopy.adapters.clob.resilience import parse_retry_after
 from omegacopy.adapters.clock import wall_clock_s
 from omegacopy.adapters.polymarket.limits import Host, RateLimiter, Timer, WouldWaitPastDeadlineError
 from omegacopy.adapters.polymarket.wire import WireError
