@@ -285,6 +285,9 @@ class TimedStore:
     def reconcilable(self, *, older_than: datetime, limit: int) -> list[str]:
         return self._inner.reconcilable(older_than=older_than, limit=limit)
 
+    def stale_new(self, *, created_before: datetime, limit: int) -> list[str]:
+        return self._inner.stale_new(created_before=created_before, limit=limit)
+
     def postpone(self, intent_id: str) -> None:
         self._inner.postpone(intent_id)
 

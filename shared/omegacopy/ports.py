@@ -320,6 +320,11 @@ class ExecutorStore(Protocol):
 
     def reconcilable(self, *, older_than: datetime, limit: int) -> list[str]: ...
 
+    def stale_new(self, *, created_before: datetime, limit: int) -> list[str]:
+        """NEW intents created before `created_before`: too old to execute, never delivered again
+        (a dead-lettered message), still reserving their capital."""
+        ...
+
     def postpone(self, intent_id: str) -> None: ...
 
 

@@ -211,6 +211,18 @@ class PgExecutorStore:
         )
         return [r[0] for r in rows]
 
+    def stale_new(self, *, created_before: datetime, limit: int) -> list[str]:
+        rows = (
+            self.connection()
+            .execute(
+                "SELECT intent_id::text FROM order_intents WHERE state = %s AND created_at < %s"
+                " ORDER BY created_at LIMIT %s",
+                (IntentState.NEW, created_before, limit),
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
     def postpone(self, intent_id: str) -> None:
         """Move a row that failed to reconcile to the back of the queue, so it cannot starve others."""
         self.connection().execute(

@@ -247,7 +247,7 @@ def _indexer_table(runs: list[dict[str, Any]]) -> Table:
     rows = []
     for r in runs:
         summary: dict[str, Any] = r["summary"] or {}
-        requests: dict[str, Any] = summary.get("requests") or {}
+        calls: dict[str, Any] = summary.get("requests") or {}
         lag = summary.get("lag_s")
         duration = summary.get("duration_ms")
         rows.append(
@@ -255,8 +255,8 @@ def _indexer_table(runs: list[dict[str, Any]]) -> Table:
                 Cell(r["started_at"].strftime("%Y-%m-%d %H:%M:%S")),
                 Cell(str(r["status"]), "" if r["status"] == "ok" else "neg"),
                 num("—" if duration is None else f"{float(duration) / 1000:.1f} s"),
-                num(f"{int(requests.get('requests') or 0):,}"),
-                num(f"{int(requests.get('throttled') or 0):,}", "neg" if requests.get("throttled") else ""),
+                num(f"{int(calls.get('requests') or 0):,}"),
+                num(f"{int(calls.get('throttled') or 0):,}", "neg" if calls.get("throttled") else ""),
                 *(num(f"{int(summary.get(key) or 0):,}") for _, key in _WRITTEN),
                 num(f"{int(summary.get('rejected_rows') or 0):,}"),
                 num("—" if lag is None else f"{float(lag):.0f} s"),

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from omegacopy.app.execute_intent import ExecutorDeps, apply_post_result, record_existing
 from omegacopy.domain.intent import Intent, IntentProgress, IntentReason, IntentState, next_state
+from omegacopy.ports import TunablesUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +47,36 @@ def reconcile(deps: ExecutorDeps, settings: ReconcileSettings | None = None) -> 
             deps.telemetry.count("ReconcileErrors")
             deps.store.postpone(intent_id)
             deps.telemetry.warning("reconcile failed", intent_id=intent_id, error=type(exc).__name__)
+    if expired := _expire_stale_new(deps, cfg):
+        summary.outcomes["expired_unsent"] += expired
     for outcome, count in summary.outcomes.items():
         deps.telemetry.count(f"Reconciled_{outcome}", count)
     return summary
+
+
+def _expire_stale_new(deps: ExecutorDeps, cfg: ReconcileSettings) -> int:
+    """A NEW intent older than `intent_max_age_s` can never execute (the executor would expire it),
+    but if its message was dead-lettered it is never delivered again and would reserve its capital
+    for good: end it here. NEW means nothing was signed, so nothing can reach the exchange."""
+    try:
+        tunables = deps.tunables.get()
+    except TunablesUnavailableError:
+        return 0  # without the age limit nothing is expired; the next run tries again
+    now = deps.clock.now()
+    before = now - timedelta(seconds=tunables.intent_max_age_s + cfg.grace_s)
+    expired = 0
+    for intent_id in deps.store.stale_new(created_before=before, limit=cfg.batch_limit):
+        with deps.store.locked(intent_id) as tx:
+            if tx is None or tx.progress.state is not IntentState.NEW:
+                continue  # taken by a delivery meanwhile
+            age = (now - tx.progress.created_at).total_seconds()
+            tx.finish(
+                IntentState.EXPIRED,
+                reason_code=IntentReason.INTENT_TOO_OLD,
+                message=f"intent {age:.0f}s old and never executed (its message did not come back)",
+            )
+            expired += 1
+    return expired
 
 
 def _one(deps: ExecutorDeps, cfg: ReconcileSettings, intent_id: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -130,3 +131,30 @@ def test_without_tunables_the_executor_posts_nothing_and_the_intent_waits(
     assert world.row(intent_id)["state"] == "NEW"
     assert world.exchange.requests["/order"] == 0 and world.exchange.ledger() == []
     assert '"TunablesUnavailable"' in capsys.readouterr().out
+
+
+def test_a_dead_lettered_new_intent_is_expired_and_releases_its_capital(world: ExecutorWorld) -> None:
+    from omegacopy.adapters.pg_monitor_store import PgMonitorStore
+
+    def reserved() -> Any:
+        with PgMonitorStore(world.env["DATABASE_URL"]).session() as session:
+            (followed,) = [s for s in session.load_strategies() if s.config.strategy_id == "s-exec"]
+            return followed.portfolio.reserved_usd
+
+    abandoned = world.intent(usd=Decimal("60"))
+    fresh = world.intent(usd=Decimal("40"))
+    # sent, then dead-lettered: never delivered again, and older than any intent may execute
+    world.pg.execute(
+        "UPDATE order_intents SET last_sent_at = now() - interval '2 hours', send_count = 1,"
+        " created_at = now() - interval '2 hours' WHERE intent_id = %s",
+        (abandoned,),
+    )
+    assert reserved() == Decimal("100")
+
+    summary = reconcile(world.deps())
+
+    assert summary.outcomes["expired_unsent"] == 1
+    assert (world.row(abandoned)["state"], world.row(abandoned)["reason_code"]) == ("EXPIRED", "intent_too_old")
+    assert world.row(fresh)["state"] == "NEW"  # young enough to be delivered: untouched
+    assert reserved() == Decimal("40")
+    assert world.exchange.ledger() == []
