@@ -56,7 +56,7 @@ _Dumper.add_representer(tuple, lambda dumper, value: dumper.represent_list(list(
 
 def load_yaml(text: str, *, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506  # nosec B506 - _Loader is a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
