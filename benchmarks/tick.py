@@ -222,6 +222,13 @@ class _CopyTunables:
                         max_total_exposure_usd=Decimal("10000000"))  # fmt: skip
 
 
+# named, so columns the indexer adds (outcome, tx hash) keep their defaults
+_TRADE_COLUMNS = (
+    "(trade_id, wallet_address, market_id, token_id, side, action, shares, entry_price, usd_value, is_closed,"
+    " block_time, ingested_at)"
+)
+
+
 def _seed_copy_markets(ch: Any, first: int, count: int, now: datetime) -> None:
     """`count` politics markets, each with three qualified voters on either side (so OWRR is
     computed, not neutral) leaning YES."""
@@ -235,7 +242,7 @@ def _seed_copy_markets(ch: Any, first: int, count: int, now: datetime) -> None:
     for wallet, side in VOTERS:
         offset, shares = (0, 1000) if side == "YES" else (1, 100)
         ch.command(
-            f"""INSERT INTO trades_raw SELECT concat('v-{wallet[-4:]}-', toString(number)), '{wallet}',
+            f"""INSERT INTO trades_raw {_TRADE_COLUMNS} SELECT concat('v-{wallet[-4:]}-', toString(number)), '{wallet}',
                    concat('0xc', toString(number)), toString(5000000 + number * 2 + {offset}), '{side}', 'BUY',
                    {shares}, 0.5, {shares} * 0.5, 0, toDateTime64({at}, 3, 'UTC'), toDateTime64({at}, 3, 'UTC')
             FROM numbers({first}, {count})"""
@@ -250,7 +257,7 @@ def _seed_copy_markets(ch: Any, first: int, count: int, now: datetime) -> None:
 def _copy_trades(ch: Any, leader: str, first: int, count: int, now: datetime) -> None:
     at = int((now - timedelta(seconds=10)).timestamp())
     ch.command(
-        f"""INSERT INTO trades_raw SELECT concat('{leader[-6:]}-', toString(number)), '{leader}',
+        f"""INSERT INTO trades_raw {_TRADE_COLUMNS} SELECT concat('{leader[-6:]}-', toString(number)), '{leader}',
                concat('0xc', toString(number)), toString(5000000 + number * 2), 'YES', 'BUY', 100, 0.5, 50, 0,
                toDateTime64({at}, 3, 'UTC'), toDateTime64({at}, 3, 'UTC')
         FROM numbers({first}, {count})"""
@@ -279,7 +286,7 @@ def run_copies() -> list[tuple[str, float, str]]:
                 insert_strategies(conn, [StrategySeed(
                     f"copies-{n}", "w-copies", [leader], categories=["politics"], balance_usd=Decimal("10000000"),
                     max_positions=100_000, max_position_size_usd=Decimal("100"), sizing_mode="fixed",
-                    fixed_size_usd=Decimal("10"), owrr_threshold_yes=0, min_owrr_confidence="low",
+                    fixed_size_usd=Decimal("10"), owrr_threshold_yes=0, owrr_threshold_no=0, min_owrr_confidence="low",
                 )])  # fmt: skip
             _copy_trades(ch, leader, first, n, now)
             deps = TickDeps(
