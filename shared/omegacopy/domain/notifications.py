@@ -72,6 +72,7 @@ class FillEvent:
     is_exit: bool
     trade_id: str
     filled_at: datetime
+    paper: bool = False  # filled on paper by the fill model: no order reached the exchange
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,8 @@ def alarm_notice(alarm: AlarmChange, *, stage: str = "") -> Notice:
 def fill_notice(fill: FillEvent) -> Notice:
     """`s-politics bought 125.5 shares at 0.62 ($77.81)`, with the realized P&L of a sale."""
     verb = "bought" if fill.side.upper() == "BUY" else "sold"
-    title = f"{fill.strategy_id} {verb} {_num(fill.shares)} shares at {_num(fill.price)} ({_usd(fill.usd)})"
+    mode = "[PAPER] " if fill.paper else ""  # a real fill is the norm; a paper one must never pass for it
+    title = f"{mode}{fill.strategy_id} {verb} {_num(fill.shares)} shares at {_num(fill.price)} ({_usd(fill.usd)})"
     facts = [
         ("token", _short(fill.token_id)),
         ("market", _short(fill.condition_id)),
@@ -161,7 +163,10 @@ def fill_notice(fill: FillEvent) -> Notice:
         facts.append(("realized P&L", _signed_usd(fill.realized_pnl_usd)))
     facts.append(("intent", fill.intent_id))
     facts.append(("at", _when(fill.filled_at)))
-    lines = ("Exit: the leader sold." if fill.is_exit else "",)
+    lines = (
+        "Exit: the leader sold." if fill.is_exit else "",
+        "Paper: filled against the live order book, no order was sent." if fill.paper else "",
+    )
     return Notice("fill", Level.INFO, title, tuple(x for x in lines if x), tuple(facts), key=f"fill:{fill.trade_id}")
 
 
