@@ -70,7 +70,7 @@ from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
 from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.public_api import PUBLISHED_LIMITS, PublicApiEmulator, start_public_api
-from omegacopy.devstack.run_summary import build_summary, format_summary
+from omegacopy.devstack.run_summary import build_summary, format_summary, live_numbers
 from omegacopy.devstack.scenario import (
     FOLLOWER_PUSD,
     FOLLOWER_WALLET_ID,
@@ -84,6 +84,7 @@ from omegacopy.devstack.scenario_feed import LeaderFeed, WorldCounts, publish_wo
 from omegacopy.devstack.seed import insert_strategies
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.signer import LocalKeySigner, new_private_key
+from omegacopy.reporting.live_numbers import LiveNumbers
 
 STAGE = "local"
 CH_DATABASE = "omegacopy"
@@ -1041,10 +1042,13 @@ def run_session(
         run = LocalRun(stack, scenario, speed=speed, out=out, log=log)
         run.setup()
         run.run()
-        summary = run.summary(stack_started_s=stack.timings.total_s, total_s=round(time.monotonic() - began, 3))
+        # one computation of the numbers for the summary and the report: they cannot disagree
+        numbers = live_numbers(run.db)
+        total_s = round(time.monotonic() - began, 3)
+        summary = build_summary(run, stack_started_s=stack.timings.total_s, total_s=total_s, numbers=numbers)
         write_json(paths.summary, summary)
         write_ledger(stack, paths)
-        report = write_report(stack, paths)
+        report = write_report(stack, paths, numbers=numbers)
         lines = format_summary(summary, paths.summary, paths.ledger)
         lines.append(f"report      {report} (open it in a browser)")
         yield RunResult(stack, run, summary, lines)
@@ -1078,13 +1082,20 @@ def how_to_reach(stack: LocalStack, paths: ReportPaths) -> list[str]:
     ]
 
 
-def write_report(stack: LocalStack, paths: ReportPaths) -> Path:
-    """The same HTML report `omegacopy report` writes, from the run's PostgreSQL."""
-    from omegacopy.adapters.pg_report_source import PgReportSource
-    from omegacopy.reporting.html_report import render_report
+# The local run trades on the paper exchange: whatever the strategies' modes, no money moves.
+LOCAL_BADGE = "paper exchange"
 
-    with psycopg.connect(stack.services()["postgres_url"], autocommit=True) as conn:
-        model = PgReportSource(conn).load(start=None, end=None, generated_at=datetime.now(UTC))
+
+def write_report(stack: LocalStack, paths: ReportPaths, *, numbers: LiveNumbers | None = None) -> Path:
+    """The same HTML report `omegacopy report` writes, from the run's PostgreSQL (or from `numbers`,
+    the summary's)."""
+    from omegacopy.reporting.html_report import render_report
+    from omegacopy.reporting.live_report import live_report_model
+
+    if numbers is None:
+        with psycopg.connect(stack.services()["postgres_url"], autocommit=True) as conn:
+            numbers = live_numbers(conn)
+    model = live_report_model(numbers, generated_at=datetime.now(UTC), badge=f"local · {LOCAL_BADGE}")
     path = paths.directory / "report.html"
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(render_report(model), encoding="utf-8")
