@@ -47,7 +47,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +70,7 @@ from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
 from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.public_api import PUBLISHED_LIMITS, PublicApiEmulator, start_public_api
+from omegacopy.devstack.run_records import FollowerWallet, IndexPass, TickRecord
 from omegacopy.devstack.run_summary import build_summary, format_summary, live_numbers
 from omegacopy.devstack.scenario import (
     FOLLOWER_PUSD,
@@ -546,14 +547,6 @@ def pid_running(pid: int | None) -> bool:
 # ==================================================================================================
 # The follower wallet, through the operator's command
 # ==================================================================================================
-@dataclass(frozen=True)
-class FollowerWallet:
-    wallet_id: str
-    address: str
-    credentials_ref: str
-    import_s: float
-
-
 def import_follower_wallet(stack: LocalStack, *, wallet_id: str = FOLLOWER_WALLET_ID,
                            pusd: Decimal = FOLLOWER_PUSD) -> FollowerWallet:  # fmt: skip
     """A fresh key (from `secrets`, never the scenario seed) registered at the paper exchange with
@@ -593,34 +586,6 @@ def import_follower_wallet(stack: LocalStack, *, wallet_id: str = FOLLOWER_WALLE
 # ==================================================================================================
 # The run
 # ==================================================================================================
-@dataclass
-class TickRecord:
-    tick: int  # 1-based, as printed
-    tick_id: str = ""
-    event: dict[str, Any] = field(default_factory=dict)
-    published: int = 0  # leader fills that appeared on the Data API in the gap before the tick
-    index_pass: int | None = None  # the indexer pass that ran in that gap
-    status: str = ""
-    error: str | None = None
-    trades_seen: int = 0
-    invalid_rows: int = 0
-    copies: int = 0
-    skips: int = 0
-    skip_reasons: dict[str, int] = field(default_factory=dict)
-    intents_created: int = 0
-    executor_batches: int = 0
-    messages: int = 0
-    message_failures: int = 0
-    orders_posted: int = 0
-    intent_states: dict[str, int] = field(default_factory=dict)
-    reconciler: dict[str, Any] = field(default_factory=dict)
-    monitor_ms: float = 0.0
-    executor_ms: float = 0.0
-    reconciler_ms: float = 0.0
-    tick_ms: float = 0.0
-    waited_s: float = 0.0
-
-
 # The indexer summary's row counts, by the ClickHouse table they went to.
 WRITTEN_TABLES = {
     "trades_raw": "trades_written",
@@ -629,32 +594,6 @@ WRITTEN_TABLES = {
     "wallet_positions": "positions_written",
     "wallet_metrics_by_category": "metric_rows_written",
 }
-
-
-@dataclass
-class IndexPass:
-    """One invocation of the indexer handler: what it asked the public APIs and wrote to ClickHouse."""
-
-    number: int  # 1-based
-    before_tick: int  # 1-based: the pass ran in the gap before this tick
-    began_at: datetime
-    ended_at: datetime
-    duration_ms: float
-    run_id: str = ""
-    status: str = ""
-    error: str | None = None
-    requests: dict[str, int] = field(default_factory=dict)  # "host path" -> requests the emulator answered
-    throttled: int = 0  # 429s the emulator answered
-    client: dict[str, int] = field(default_factory=dict)  # the client's own counts (requests, 429s, retries, errors)
-    written: dict[str, int] = field(default_factory=dict)  # table -> rows written
-    rejected_rows: int = 0
-    lag_s: float | None = None
-    newest_trade_age_s: float | None = None
-    metric_staleness_s: float | None = None
-
-    @property
-    def request_count(self) -> int:
-        return sum(self.requests.values())
 
 
 class LocalRun:

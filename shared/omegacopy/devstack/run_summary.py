@@ -10,28 +10,94 @@ the lines `omegacopy run` prints. Positions, P&L and the trade → order latency
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import psycopg
 from psycopg.rows import dict_row
 
 from omegacopy.adapters.pg_report_source import PgReportSource
 from omegacopy.devstack.clickhouse_audit import WRITE_STAMPS, rows_outside, table_rows
+from omegacopy.devstack.paper import PaperExchange
+from omegacopy.devstack.public_api import PublicApiEmulator
+from omegacopy.devstack.run_records import FollowerWallet, IndexPass, TickRecord
 from omegacopy.devstack.scenario import INDEX_EVERY_TICKS, TICK_SPACING_S, Scenario
 from omegacopy.domain.money import ZERO, to_cents
 from omegacopy.domain.order_v2 import salt_from_id
 from omegacopy.reporting.live_numbers import LiveNumbers, compute, percentile
 
-if TYPE_CHECKING:
-    from omegacopy.devstack.local_run import IndexPass, LocalRun, LocalStack
+
+class SummaryStack(Protocol):
+    """What the summary reads of the local stack (`local_run.LocalStack`)."""
+
+    @property
+    def exchange(self) -> PaperExchange: ...
+
+    @property
+    def public_api(self) -> PublicApiEmulator: ...
+
+    @property
+    def queue_url(self) -> str: ...
+
+    @property
+    def dlq_url(self) -> str: ...
+
+    @property
+    def timings(self) -> Any: ...  # a dataclass of start-up seconds
+
+    def aws(self, service: str) -> Any: ...
+
+    def services(self) -> dict[str, Any]: ...
+
+    def ch_client(self) -> Any: ...
+
+
+class SummaryRun(Protocol):
+    """What the summary reads of a run (`local_run.LocalRun`)."""
+
+    @property
+    def stack(self) -> SummaryStack: ...
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def db(self) -> psycopg.Connection[Any]: ...
+
+    @property
+    def wallet(self) -> FollowerWallet | None: ...
+
+    @property
+    def records(self) -> Sequence[TickRecord]: ...
+
+    @property
+    def index_passes(self) -> Sequence[IndexPass]: ...
+
+    @property
+    def arrived_at(self) -> Mapping[str, datetime]: ...
+
+    @property
+    def published(self) -> Mapping[str, int]: ...
+
+    @property
+    def clickhouse_before(self) -> Mapping[str, int]: ...
+
+    @property
+    def speed(self) -> float: ...
+
+    @property
+    def setup_s(self) -> float: ...
+
+    @property
+    def ticks_s(self) -> float: ...
 
 
 def build_summary(
-    run: LocalRun, *, stack_started_s: float, total_s: float | None, numbers: LiveNumbers | None = None
+    run: SummaryRun, *, stack_started_s: float, total_s: float | None, numbers: LiveNumbers | None = None
 ) -> dict[str, Any]:
     stack, sc, db = run.stack, run.scenario, run.db
     numbers = numbers or live_numbers(db)
@@ -43,7 +109,7 @@ def build_summary(
         intents = cur.execute(
             "SELECT intent_id::text AS intent_id, strategy_id, source_trade_id, action, is_exit, token_id, state,"
             " reason_code, exchange_status, order_hash, created_at, submitted_at, filled_shares, filled_usd,"
-            " usd_amount, shares"
+            " usd_amount, shares, paper"
             " FROM order_intents ORDER BY created_at"
         ).fetchall()
         positions = cur.execute(
@@ -66,9 +132,11 @@ def build_summary(
         entry[s["decision"]] += 1
         entry["reasons"][s["reason_code"]] += 1
 
-    reached = [i for i in intents if reached_exchange(i)]
-    states = Counter(i["state"] for i in intents)
-    rejected = [i for i in intents if i["state"] == "REJECTED"]
+    on_paper = [i for i in intents if i["paper"]]
+    intents_live = [i for i in intents if not i["paper"]]
+    reached = [i for i in intents_live if reached_exchange(i)]
+    states = Counter(i["state"] for i in intents_live)
+    rejected = [i for i in intents_live if i["state"] == "REJECTED"]
     ledger_status = Counter(o.status for o in ledger)
 
     position_rows, pnl = _positions_and_pnl(sc, numbers)
@@ -142,8 +210,15 @@ def build_summary(
         },
         "intents": {
             "total": len(intents),
-            "by_state": dict(states.most_common()),
-            "rejected_by_reason": dict(Counter(i["reason_code"] for i in rejected).most_common()),
+            "by_state": dict(Counter(i["state"] for i in intents).most_common()),
+            "rejected_by_reason": dict(
+                Counter(i["reason_code"] for i in intents if i["state"] == "REJECTED").most_common()
+            ),
+        },
+        "paper": {
+            "intents": len(on_paper),
+            "by_state": dict(Counter(i["state"] for i in on_paper).most_common()),
+            "filled_usd": str(sum((Decimal(i["filled_usd"]) for i in on_paper), ZERO)),
         },
         "orders": {
             "ledger": len(ledger),
@@ -187,6 +262,8 @@ def build_summary(
 
 def reached_exchange(intent: Mapping[str, Any]) -> bool:
     """The intent's order was booked by the exchange (whatever happened to it afterwards)."""
+    if intent.get("order_hash") is None:  # never signed (refused first, or a paper intent)
+        return False
     if intent["state"] in ("FILLED", "PARTIALLY_FILLED", "ACCEPTED"):
         return True
     return intent["state"] in ("CANCELLED", "EXPIRED") and intent.get("exchange_status") in (
@@ -261,7 +338,11 @@ def _positions_and_pnl(sc: Scenario, numbers: LiveNumbers) -> tuple[list[dict[st
 
 
 def _checks(
-    stack: LocalStack, run: LocalRun, intents: list[dict[str, Any]], ledger: list[Any], positions: list[dict[str, Any]]
+    stack: SummaryStack,
+    run: SummaryRun,
+    intents: list[dict[str, Any]],
+    ledger: list[Any],
+    positions: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The invariants, checked against the paper exchange's ground truth."""
     salts = {salt_from_id(i["intent_id"]): i for i in intents}
@@ -301,7 +382,7 @@ def _checks(
     }
 
 
-def _indexer(passes: list[IndexPass]) -> dict[str, Any]:
+def _indexer(passes: Sequence[IndexPass]) -> dict[str, Any]:
     """Every pass, and the run's totals."""
     written: Counter[str] = Counter()
     requests: Counter[str] = Counter()
@@ -324,7 +405,7 @@ def _indexer(passes: list[IndexPass]) -> dict[str, Any]:
     }
 
 
-def _public_api(stack: LocalStack, passes: list[IndexPass]) -> dict[str, Any]:
+def _public_api(stack: SummaryStack, passes: Sequence[IndexPass]) -> dict[str, Any]:
     """Every request the emulator answered, by caller: the indexer's fall inside its passes, the
     rest are the monitor's (nothing else calls the public APIs during a run)."""
     api = stack.public_api
@@ -347,7 +428,7 @@ def _public_api(stack: LocalStack, passes: list[IndexPass]) -> dict[str, Any]:
     }
 
 
-def _clickhouse(run: LocalRun) -> dict[str, Any]:
+def _clickhouse(run: SummaryRun) -> dict[str, Any]:
     """Who wrote ClickHouse: every table empty before the first pass; every row after the run
     stamped inside a pass; no table with more rows than the passes reported writing there."""
     ch = run.stack.ch_client()
@@ -429,6 +510,8 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         f"intents     {intents['total']}: "
         + ", ".join(f"{k} {v}" for k, v in intents["by_state"].items())
         + (f"; rejected: {rejected}" if rejected else ""),
+        f"paper       {summary['paper']['intents']} intents filled on paper, never sent: "
+        + (", ".join(f"{k} {v}" for k, v in summary["paper"]["by_state"].items()) or "none"),
         f"orders      exchange ledger {orders['ledger']}: accepted {orders['accepted']}, rejected {orders['rejected']} "
         f"({orders['rejected_before_the_exchange']} pre-trade, {orders['rejected_by_the_exchange']} by the exchange)"
         f", filled {orders['filled']}, partially {orders['partially_filled']}, resting {orders['resting']}",
