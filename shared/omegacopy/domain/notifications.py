@@ -86,6 +86,7 @@ class StrategyDay:
     copies: int
     skips: int
     fills: int
+    paper: bool = False  # filled on paper: its P&L is not money, and is kept out of the totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +109,18 @@ class DailySummary:
 
     @property
     def realized_pnl_usd(self) -> Decimal:
-        return sum((s.realized_pnl_usd for s in self.strategies), ZERO)
+        """Of the live strategies: money."""
+        return sum((s.realized_pnl_usd for s in self.strategies if not s.paper), ZERO)
 
     @property
     def unrealized_pnl_usd(self) -> Decimal:
-        return sum((s.unrealized_pnl_usd for s in self.strategies), ZERO)
+        return sum((s.unrealized_pnl_usd for s in self.strategies if not s.paper), ZERO)
+
+    @property
+    def paper_pnl_usd(self) -> Decimal | None:
+        """Realized + unrealized of the paper strategies; None when there are none."""
+        paper = [s for s in self.strategies if s.paper]
+        return sum((s.realized_pnl_usd + s.unrealized_pnl_usd for s in paper), ZERO) if paper else None
 
     @property
     def copies(self) -> int:
@@ -191,6 +199,8 @@ def summary_notice(summary: DailySummary) -> Notice:
         ("copies", str(summary.copies)),
         ("skips", str(summary.skips)),
     ]
+    if summary.paper_pnl_usd is not None:
+        facts.insert(2, ("paper P&L (not money)", _signed_usd(summary.paper_pnl_usd)))
     lines: list[str] = []
     if summary.skip_reasons:
         shown = summary.skip_reasons[:MAX_REASONS]
@@ -203,7 +213,8 @@ def summary_notice(summary: DailySummary) -> Notice:
             total = s.realized_pnl_usd + s.unrealized_pnl_usd
             share = f" ({_pct(total / s.capital_usd * HUNDRED)})" if s.capital_usd > 0 else ""
             lines.append(
-                f"• {s.name}: {_signed_usd(total)}{share}, {s.copies} copies, {s.skips} skips,"
+                f"• {s.name}{' [paper]' if s.paper else ''}: {_signed_usd(total)}{share}, {s.copies} copies,"
+                f" {s.skips} skips,"
                 f" {s.fills} fills" + ("" if s.state == "active" else f" — {s.state}")
             )
     else:
