@@ -172,7 +172,7 @@ class _PaperFilled:
 def _prepare_new(
     deps: ExecutorDeps, tx: IntentTransaction, tunables: Tunables, now: datetime, remaining_ms: Callable[[], int]
 ) -> Submission | ExecutionResult | _PaperFilled:
-    if tunables.kill_switch:
+    if tunables.kill_switch and not tx.intent.paper:  # a paper intent sends nothing: it goes on
         deps.telemetry.count("KillSwitchEngaged")
         return _finish(tx, IntentState.CANCELLED, IntentReason.KILL_SWITCH, "kill switch engaged: not executed")
     age_s = (now - tx.progress.created_at).total_seconds()

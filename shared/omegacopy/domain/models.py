@@ -249,7 +249,9 @@ class Tunables(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
 
     kill_switch: bool = Field(
-        default=True, description="true = no new orders anywhere (the executor refuses every intent)"
+        default=True,
+        description="true = no new real orders anywhere (the executor refuses every live intent; paper"
+        " strategies go on filling on paper)",
     )
     staleness_limit_s: int = Field(
         default=300, ge=1, le=3_600, description="never order from leader data older than this (seconds)"

@@ -178,3 +178,18 @@ def test_a_resolved_paper_position_settles_in_the_books_and_is_never_redeemed(
     assert paid is not None and paid[0] is True and paid[1] == paid[2]
     assert _cash(world, PAPER_ID) == cash + paid[2]
     assert world.pg.execute("SELECT count(*) FROM redemptions").fetchone() == (0,)
+
+
+def test_the_kill_switch_stops_the_live_intent_and_the_paper_one_still_fills(paper_world: ExecutorWorld) -> None:
+    world = paper_world
+    world.set_tunable("kill_switch", "true")
+    paper = world.intent(strategy_id=PAPER_ID, paper=True)
+    live = world.intent()
+    world.exchange.request_log.clear()
+
+    deps = world.deps()
+    assert execute_intent(deps, live, lambda: 20_000).state == "CANCELLED"
+    assert execute_intent(deps, paper, lambda: 20_000).state == "FILLED"
+
+    assert world.row(live)["reason_code"] == "kill_switch" and _posts(world) == []
+    assert _position(world, PAPER_ID) is not None and _position(world, STRATEGY_ID) is None
