@@ -21,6 +21,7 @@ from html import escape
 from omegacopy.reporting.live_numbers import percentile
 from omegacopy.reporting.report_model import Card, DecisionPoint, ReportModel, Series, Table
 from omegacopy.reporting.svg_charts import (
+    DEFAULT_FRAME,
     Chart,
     Frame,
     grouped_bars,
@@ -81,7 +82,7 @@ h1 { font-size: 24px; margin: 0 0 4px; letter-spacing: -0.01em; }
 .legend i.dashed { background: repeating-linear-gradient(90deg, currentColor 0 5px, transparent 5px 8px) !important; }
 section.tables { margin-top:18px; display:grid; gap:16px; }
 table { width:100%; border-collapse:collapse; font-size:13px; font-variant-numeric: tabular-nums; }
-th, td { padding:7px 8px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
+th, td { padding:7px 6px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
 th { color:var(--muted); font-weight:600; font-size:11px; text-transform:uppercase; letter-spacing:.03em;
      white-space:normal; vertical-align:bottom; }
 td.num, th.num { text-align:right; }
@@ -327,7 +328,7 @@ def _pnl_chart(model: ReportModel) -> Chart:
         y_label=_money_short,
         x_label=lambda t: t.strftime(fmt),
         y_title="P&L (USD)",
-        frame=WIDE,
+        frame=DEFAULT_FRAME if model.leader_pnl else WIDE,  # half a row beside the leaders' panel
     )
 
 
