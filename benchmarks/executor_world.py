@@ -335,8 +335,8 @@ class World:
         self.wallets[wallet_id] = address
         return address
 
-    def add_strategy(self, strategy_id: str, wallet_id: str, *, balance_usd: Decimal) -> None:
-        insert_strategies(self.conn, [StrategySeed(strategy_id, wallet_id, [], balance_usd=balance_usd)])
+    def add_strategy(self, strategy_id: str, wallet_id: str, *, balance_usd: Decimal, mode: str = "live") -> None:
+        insert_strategies(self.conn, [StrategySeed(strategy_id, wallet_id, [], balance_usd=balance_usd, mode=mode)])
 
     def rotate_credentials(self, wallet_id: str) -> None:
         """The operator rotates a wallet's API key: the exchange revokes the old one (401 from now

@@ -127,10 +127,12 @@ def plan_and_write(
             if change.mode_change is not None:
                 blocker = store.mode_blocker(change.strategy_id)
                 if blocker is not None:
+                    mode = change.mode_change
                     raise CliError(
-                        f"strategy {change.strategy_id} cannot change mode now: it has {blocker}",
-                        "wait until its positions are closed or resolved and its orders are over, or create a new"
-                        " strategy in the mode you want",
+                        f"strategy {change.strategy_id} cannot change mode now ({mode.old} → {mode.new}, a strategy"
+                        f" that does not say is paper): it has {blocker}",
+                        f"say `mode: {mode.old}` to keep it as it is; or wait until its positions are closed or"
+                        " resolved and its orders are over, or create a new strategy in the mode you want",
                         code=EXIT_BAD_INPUT,
                     )
         if plan.going_live and not dry_run and not live_ok:

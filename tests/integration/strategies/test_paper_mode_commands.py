@@ -65,7 +65,8 @@ def test_a_strategy_with_open_positions_or_orders_keeps_its_mode(omegacopy: Run,
 
     refused = omegacopy("strategy", "set", "s1", "mode=live", "--yes")
 
-    assert refused.code == 2 and "cannot change mode now: it has 1 open position(s)" in refused.err
+    assert refused.code == 2 and "cannot change mode now (paper → live" in refused.err
+    assert "it has 1 open position(s)" in refused.err and "say `mode: paper` to keep it" in refused.err
     assert _mode(pg) == "paper"
     pg.execute("UPDATE strategy_positions SET shares = 0, cost_usd = 0")
     assert omegacopy("strategy", "set", "s1", "mode=live", "--yes").code == 0 and _mode(pg) == "live"
