@@ -541,6 +541,7 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
             f"{_money(p['total_pnl_usd']):>9} {_money(p['equity_usd']):>13}{mode}"
         )
     tick, t2o, i2o = lat["tick"], lat["trade_to_order"], lat["intent_to_order"]
+    on_paper = sum(n for state, n in summary["paper"]["by_state"].items() if state in ("FILLED", "PARTIALLY_FILLED"))
     passed = " · ".join(f"{k.replace('_', ' ')} {'✓' if v else '✗'}" for k, v in checks.items() if k != "details")
     queue = summary["queue"]
     lines += [
@@ -548,8 +549,8 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         f"{_ms(lat['monitor'], 'p50')}, executor {_ms(lat['executor'], 'p50')}, reconciler "
         f"{_ms(lat['reconciler'], 'p50')})",
         f"            trade→order p50 {_ms(t2o, 'p50')} p95 {_ms(t2o, 'p95')} max {_ms(t2o, 'max')} over "
-        f"{t2o.get('n', 0)} orders (leader's trade → order at the exchange, as in the report; incl. the compressed "
-        "wait)",
+        f"{t2o.get('n', 0)} orders, {on_paper} of them on paper (leader's trade → order at the exchange or the "
+        "fill model's answer, as in the report; incl. the compressed wait)",
         f"            intent→order p50 {_ms(i2o, 'p50')} p95 {_ms(i2o, 'p95')} max {_ms(i2o, 'max')} (monitor's commit "
         "→ POST: SQS, executor, pre-trade risk, KMS unwrap, signing)",
         f"checks      {passed} · queue {queue['visible']} left, DLQ {queue['dlq']}",
@@ -611,7 +612,7 @@ def _num(text: str, places: int | None = None) -> str:
 
 
 def _money(text: str) -> str:
-    return f"{float(text):,.2f}"
+    return f"{float(text) + 0.0:,.2f}"  # + 0.0: never "-0.00"
 
 
 def _ms(stats: dict[str, Any], key: str) -> str:

@@ -136,28 +136,24 @@ def _leader_bars(n: LiveNumbers) -> tuple[tuple[str, float], ...]:
 
 def _leader_table(n: LiveNumbers) -> Table:
     names = {s.strategy_id: s.name for s in n.rows.strategies}
-    totals = {s.strategy_id: s.realized_usd for s in n.strategies}
-    rows = []
-    for r in n.rows.leaders:
-        share = r.realized_usd / totals[r.strategy_id] * 100 if totals.get(r.strategy_id) else None
-        rows.append(
-            (
-                Cell(names.get(r.strategy_id, r.strategy_id)),
-                Cell(_short(r.leader)),
-                num(money(r.realized_usd), tone(r.realized_usd)),
-                num(pct(share) if share is not None else "—"),
-                num(money(r.bought_usd)),
-                num(f"{r.copies}"),
-                num(f"{r.signals}"),
-                num(ratio(r.copies, r.signals)),
-            )
+    rows = [
+        (
+            Cell(names.get(r.strategy_id, r.strategy_id)),
+            Cell(_short(r.leader)),
+            num(money(r.realized_usd), tone(r.realized_usd)),
+            num(money(r.bought_usd)),
+            num(f"{r.copies}"),
+            num(f"{r.signals}"),
+            num(ratio(r.copies, r.signals)),
         )
+        for r in n.rows.leaders
+    ]
     return Table(
         "Leaders",
-        ("Strategy", "Leader", "Realized", "Share of P&L", "Bought", "Copies", "Signals", "Copy rate"),
+        ("Strategy", "Leader", "Realized", "Bought", "Copies", "Signals", "Copy rate"),
         tuple(rows),
         "Per leader of each strategy: what our copies of its trades bought and realized (its exits included).",
-        narrow_hidden=(6, 7),
+        narrow_hidden=(5, 6),
     )
 
 

@@ -188,7 +188,7 @@ def test_paper_and_live_strategies_settlements_and_leaders_in_one_computation(pg
         {"Strategy", "Mode", "Realized", "Unrealized", "P&L / start", "Cash", "Equity"}
     )
     leaders = {t.title: t for t in model.tables}["Leaders"]
-    assert [(r[0].text, r[1].text, r[5].text) for r in leaders.rows] == [
+    assert [(r[0].text, r[1].text, r[4].text) for r in leaders.rows] == [
         ("Live <one>", "0xabab…abab", "2"), ("Paper one", "0xefef…efef", "1"),
     ]  # fmt: skip
     assert [label for label, _ in model.leader_pnl] == ["Live <one> · 0xabab…abab", "Paper one · 0xefef…efef"]
