@@ -10,7 +10,7 @@ the numbers, with one definition of each:
 - equity: cash + the open positions' value; P&L / start: realized + unrealized over the capital;
 - trade → order latency: the leader's trade time to our order reaching the exchange (or, for a
   paper intent, to the fill model's answer);
-- the mode: paper, live, or paper + live, from the strategies' modes.
+- the mode: paper, live, or paper + live, from the strategies' modes (no strategies: none of them).
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class LiveNumbers:
     rows: LiveRows
     strategies: tuple[StrategyNumbers, ...]
     trade_to_order: Latency
-    mode: str  # paper | live | paper + live | none
+    mode: str  # paper | live | paper + live | no strategies
     totals: dict[str, Decimal] = field(default_factory=dict)
 
     @property
@@ -183,7 +183,7 @@ def latency(values: Sequence[float]) -> Latency:
 
 def trading_mode(strategies: Sequence[StrategyRow]) -> str:
     modes = {"paper" if s.paper else "live" for s in strategies}
-    return " + ".join(m for m in ("paper", "live") if m in modes) or "none"
+    return " + ".join(m for m in ("paper", "live") if m in modes) or "no strategies"
 
 
 def compute(rows: LiveRows) -> LiveNumbers:
