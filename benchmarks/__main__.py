@@ -9,6 +9,7 @@ MODULES = [
     "benchmarks.signing",
     "benchmarks.tick",
     "benchmarks.executor_latency",
+    "benchmarks.paper_fill",
     "benchmarks.clickhouse_http",
     "benchmarks.public_api",
     "benchmarks.indexer",

@@ -250,14 +250,17 @@ class _TimedTransaction:
     def position(self) -> Position:
         return self._inner.position()
 
+    def position_is_paper(self) -> bool | None:
+        return self._inner.position_is_paper()
+
     def mark_submitting(self, submission: Submission) -> None:
         self._inner.mark_submitting(submission)
 
     def finish(self, state: IntentState, *, reason_code: str, message: str, exchange_status: str | None = None) -> None:
         self._inner.finish(state, reason_code=reason_code, message=message, exchange_status=exchange_status)
 
-    def record_fill(self, booked: BookedFill, *, exchange_status: str | None) -> None:
-        self._inner.record_fill(booked, exchange_status=exchange_status)
+    def record_fill(self, booked: BookedFill, *, exchange_status: str | None, fee_usd: Decimal = Decimal(0)) -> None:
+        self._inner.record_fill(booked, exchange_status=exchange_status, fee_usd=fee_usd)
 
     def note_reconcile_miss(self) -> int:
         return self._inner.note_reconcile_miss()
@@ -332,8 +335,8 @@ class World:
         self.wallets[wallet_id] = address
         return address
 
-    def add_strategy(self, strategy_id: str, wallet_id: str, *, balance_usd: Decimal) -> None:
-        insert_strategies(self.conn, [StrategySeed(strategy_id, wallet_id, [], balance_usd=balance_usd)])
+    def add_strategy(self, strategy_id: str, wallet_id: str, *, balance_usd: Decimal, mode: str = "live") -> None:
+        insert_strategies(self.conn, [StrategySeed(strategy_id, wallet_id, [], balance_usd=balance_usd, mode=mode)])
 
     def rotate_credentials(self, wallet_id: str) -> None:
         """The operator rotates a wallet's API key: the exchange revokes the old one (401 from now

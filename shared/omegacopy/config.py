@@ -145,6 +145,8 @@ class ExecutorEnv(_Env):
     builder_code: str = "0x" + "0" * 64
     # the SNS topic booked fills are announced on (the notifier's); unset: not announced
     fill_topic_arn: str | None = None
+    # what a paper fill pays in fees, in bps of its notional (the fill model's `fee_bps`)
+    paper_fee_bps: Annotated[Decimal, Field(ge=0, le=1_000, allow_inf_nan=False)] = Decimal("0")
     # the reconciler's markets dimension (resolutions, for marks without a book); none set: no
     # resolution is known, and a position with neither book nor last trade is unpriced
     clickhouse_url: SecretStr | None = None

@@ -299,7 +299,12 @@ class IntentTransaction(Protocol):
     def risk_inputs(self) -> RiskInputs: ...
 
     def position(self) -> Position:
-        """The strategy's position in the intent's token (locked until the transaction ends)."""
+        """The strategy's position in the intent's token (locked until the transaction ends); a
+        flat position of the other mode (paper vs real) reads as a new one."""
+        ...
+
+    def position_is_paper(self) -> bool | None:
+        """Whether the shares the position holds are paper ones; None when it holds none."""
         ...
 
     def mark_submitting(self, submission: Submission) -> None: ...
@@ -308,8 +313,10 @@ class IntentTransaction(Protocol):
         self, state: IntentState, *, reason_code: str, message: str, exchange_status: str | None = None
     ) -> None: ...
 
-    def record_fill(self, booked: BookedFill, *, exchange_status: str | None) -> None:
-        """Persist a booked fill: the position, the balance, the trade row, the intent's fill so far."""
+    def record_fill(self, booked: BookedFill, *, exchange_status: str | None, fee_usd: Decimal = ...) -> None:
+        """Persist a booked fill: the position, the balance, the trade row, the intent's fill so far.
+        `fee_usd` (a paper fill's; the exchange's fees are booked from its trade records) is
+        realized as a loss and leaves the cash. The rows are paper when the intent is."""
         ...
 
     def note_reconcile_miss(self) -> int: ...
@@ -386,6 +393,7 @@ class OpenPosition:
     stop_loss_pct: Decimal | None = None
     take_profit_pct: Decimal | None = None
     slippage_ceiling: Decimal = Decimal("0.02")
+    paper: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,6 +651,7 @@ class HeldPosition:
     token_id: str
     position: Position
     busy: bool  # an order of the strategy in this token is still in flight: settle it later
+    paper: bool = False  # paper shares: settled in the books, never redeemed on chain
 
 
 class SettlementTransaction(Protocol):

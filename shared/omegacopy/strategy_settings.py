@@ -11,6 +11,8 @@ Rules that remove the traps of hand-written SQL:
   stored lower-case.
 - leader addresses are accepted in any case (EIP-55 checksummed pastes included) and stored
   lower-case.
+- `mode` is `paper` unless said otherwise: a new strategy fills on paper against the live book
+  until the operator switches it to `live` (which asks for confirmation).
 - `enabled` is always written explicitly (`true` unless said otherwise); a disabled or paused
   strategy is invisible to the monitor, and the CLI shows which.
 """
@@ -27,7 +29,7 @@ from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from omegacopy.domain.models import Confidence, ConsensusMode, OrderStyle, SizingMode, StrategyConfig
+from omegacopy.domain.models import Confidence, ConsensusMode, OrderStyle, SizingMode, StrategyConfig, TradingMode
 
 ALL_CATEGORIES: Final = "all"
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
@@ -106,6 +108,8 @@ class StrategySettings(BaseModel):
     # stop-loss / take-profit: % of a position's average entry price; None = off
     stop_loss_pct: Annotated[_Pct, Field(gt=0, lt=100)] | None = None
     take_profit_pct: Annotated[_Pct, Field(gt=0, le=99_999)] | None = None
+    # `paper`: filled against the live book by the fill model, never signed or posted
+    mode: TradingMode = TradingMode.PAPER
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -202,6 +206,7 @@ class StrategySettings(BaseModel):
             order_style=self.order_style,
             consensus=self.consensus,
             kelly_fraction=self.kelly_fraction,
+            paper=self.mode is TradingMode.PAPER,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -214,13 +219,14 @@ class StrategySettings(BaseModel):
         row["sizing_mode"] = self.sizing_mode.value
         row["consensus"] = self.consensus.value
         row["order_style"] = self.order_style.value
+        row["mode"] = self.mode.value
         return row
 
     def settings_values(self) -> dict[str, Any]:
         """Field → value as shown and compared (enums as text, categories as 'all' or a list)."""
         values = self.model_dump(mode="python")
         for name, value in values.items():
-            if isinstance(value, Confidence | SizingMode | ConsensusMode | OrderStyle):
+            if isinstance(value, Confidence | SizingMode | ConsensusMode | OrderStyle | TradingMode):
                 values[name] = value.value
         return values
 

@@ -135,7 +135,10 @@ def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
         clock=SystemClock(),
         telemetry=PowertoolsTelemetry(),
         settings=ExecutorSettings(
-            chain_id=env.chain_id, builder_code=env.builder_code, deadline_margin_ms=env.deadline_margin_ms
+            chain_id=env.chain_id,
+            builder_code=env.builder_code,
+            deadline_margin_ms=env.deadline_margin_ms,
+            paper_fee_bps=env.paper_fee_bps,
         ),
         fill_events=fill_events,
     )

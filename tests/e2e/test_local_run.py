@@ -35,6 +35,7 @@ from omegacopy.devstack.local_run import (
 )
 from omegacopy.devstack.scenario import generate_scenario
 from omegacopy.domain.order_v2 import salt_from_id
+from omegacopy.reporting.formatting import money, tone
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = 7
@@ -80,9 +81,15 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
             "SELECT intent_id::text AS intent_id, strategy_id, source_trade_id, action, is_exit, token_id, state,"
             " reason_code, exchange_status, order_hash FROM order_intents",
         )
-        positions = rows(db, "SELECT strategy_id, token_id, shares FROM strategy_positions")
+        positions = rows(db, "SELECT strategy_id, token_id, shares FROM strategy_positions WHERE NOT paper")
+        paper = rows(db, "SELECT intent_id::text, strategy_id, paper, state, order_hash, filled_shares"
+                         " FROM order_intents WHERE strategy_id = 's-politics-paper'")  # fmt: skip
+        paper_positions = rows(
+            db, "SELECT paper, shares FROM strategy_positions WHERE strategy_id = 's-politics-paper'"
+        )
         ledger = stack.exchange.ledger()
         report = write_report(stack, ReportPaths.beside(tmp_path / "summary.json")).read_text()
+        request_log = list(stack.exchange.request_log)
         assert run.wallet is not None
         exchange_holdings = {
             p["token_id"]: stack.exchange.position(run.wallet.address, p["token_id"]) for p in positions
@@ -161,8 +168,11 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
     reached = {
         i["order_hash"]
         for i in intents
-        if i["state"] in ("FILLED", "PARTIALLY_FILLED", "ACCEPTED")
-        or (i["state"] in ("CANCELLED", "EXPIRED") and i["exchange_status"] in ("canceled", "expired"))
+        if i["order_hash"] is not None  # a paper intent never reaches the exchange
+        and (
+            i["state"] in ("FILLED", "PARTIALLY_FILLED", "ACCEPTED")
+            or (i["state"] in ("CANCELLED", "EXPIRED") and i["exchange_status"] in ("canceled", "expired"))
+        )
     }
     assert {o.order_hash for o in ledger} == reached
     assert len(ledger) == summary["orders"]["ledger"] >= 8
@@ -182,7 +192,7 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
     assert per_token == exchange_holdings
 
     # --- an exit reduced a position -----------------------------------------------------------------------
-    exits = [i for i in intents if i["is_exit"] and i["state"] == "FILLED"]
+    exits = [i for i in intents if i["is_exit"] and i["state"] == "FILLED" and i["order_hash"]]
     assert exits
     for intent in exits:
         bought = sum((o.filled_shares for o in ledger if o.side == "BUY" and o.token_id == intent["token_id"]
@@ -191,6 +201,29 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
                     if (p["strategy_id"], p["token_id"]) == (intent["strategy_id"], intent["token_id"]))  # fmt: skip
         assert 0 <= held < bought
 
+    # --- the paper twin of S1: the same decisions, filled on paper; the exchange saw none of it ---------------
+    copied = {st: {s["source_trade_id"] for s in signals if s["strategy_id"] == st and s["decision"] == "COPY"}
+              for st in ("s-politics-owrr", "s-politics-paper")}  # fmt: skip
+    assert copied["s-politics-paper"] and copied["s-politics-paper"] == copied["s-politics-owrr"]
+    assert all(i["paper"] and i["order_hash"] is None for i in paper)
+    assert any(i["state"] == "FILLED" for i in paper) and all(p["paper"] for p in paper_positions)
+    twin_hashes = {i["order_hash"] for i in intents if i["strategy_id"] == "s-politics-paper"}
+    assert twin_hashes == {None} and not {o.salt for o in ledger} & {salt_from_id(i["intent_id"]) for i in paper}
+    posts = [r for r in request_log if r.method == "POST" and r.path == "/order"]
+    assert len(posts) == len(ledger) + sum(1 for i in intents if i["state"] == "REJECTED" and i["order_hash"])
+
+    # --- the terminal and the report show the same numbers -----------------------------------------------
+    total = summary["pnl"]["total"]
+    for label, key in (("Realized P&amp;L", "realized_pnl_usd"), ("Unrealized P&amp;L", "unrealized_pnl_usd")):
+        tone_class = f" {_tone(total[key])}" if _tone(total[key]) else ""
+        card = f'<div class="label">{label}</div><div class="value{tone_class}">{_money(total[key])}</div>'
+        assert card in report, (label, total[key])
+    p50_s = summary["latency_ms"]["trade_to_order"]["p50"] / 1000
+    hint = re.search(r"p50 ([0-9.]+) s, p95 ([0-9.]+) s, n = (\d+)", report)
+    assert hint and abs(float(hint.group(1)) - p50_s) < 0.051
+    assert int(hint.group(3)) == summary["latency_ms"]["trade_to_order"]["n"]
+    assert '<span class="badge paper">local · paper exchange</span>' in report and summary["mode"] == "paper + live"
+
     checks = summary["checks"]
     assert all(v for k, v in checks.items() if k != "details"), checks["details"]
     # the run's HTML report: self-contained, with its charts
@@ -198,7 +231,10 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
     assert "Indexer passes" in report  # the run's two passes, from indexer_runs
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", report)  # nothing fetched from elsewhere
     assert summary["queue"] == {"visible": 0, "in_flight": 0, "dlq": 0}
-    assert summary["latency_ms"]["trade_to_order"]["n"] == len({i["order_hash"] for i in intents if i["order_hash"]})
+    live_orders = {i["order_hash"] for i in intents if i["order_hash"]}
+    assert summary["latency_ms"]["trade_to_order"]["n"] == len(live_orders) + sum(
+        1 for i in paper if i["filled_shares"] > 0
+    )
 
     # --- nothing outlives the stack -------------------------------------------------------------------------
     assert not pid_running(services["clickhouse_pid"])
@@ -245,3 +281,12 @@ def test_ctrl_c_stops_the_command_and_its_stack(tmp_path: Path) -> None:
     assert not port_open(stack["moto_endpoint"]) and not port_open(stack["paper_exchange_url"])
     assert not port_open(stack["data_api_url"])
     assert (tmp_path / "ledger.json").exists() and (tmp_path / "lambda.log").exists()
+
+
+def _money(text: str) -> str:
+    """As the report prints money."""
+    return money(Decimal(text))
+
+
+def _tone(text: str) -> str:
+    return tone(Decimal(text))

@@ -190,3 +190,83 @@ def test_the_report_renders_in_chromium_with_every_chart(tmp_path: Path) -> None
 
     assert near((0x16, 0xA3, 0x4A)), "no COPY-green pixels: the charts did not paint"
     assert near((0x25, 0x63, 0xEB)) or near((0xF5, 0x9E, 0x0B)), "no series colours painted"
+
+
+# --- the live report at a phone-ish 800 px and a desktop 1400 px ------------------------------------------
+
+# Measures the laid-out page: for each table, which column headers are displayed and whether each ends
+# inside the viewport. Added to a copy of the report only (the report itself has no script).
+_MEASURE = """<script>
+document.body.setAttribute('data-layout', JSON.stringify({
+  viewport: window.innerWidth,
+  tables: [...document.querySelectorAll('section.tables .panel')].map(p => ({
+    title: p.querySelector('h2').textContent,
+    columns: [...p.querySelectorAll('th')].map(th => {
+      const r = th.getBoundingClientRect();
+      return {name: th.textContent, shown: getComputedStyle(th).display !== 'none' && r.width > 0, right: r.right};
+    }),
+  })),
+  panels: [...document.querySelectorAll('.grid .panel')].map(p => {
+    const r = p.getBoundingClientRect();
+    return {title: p.querySelector('h2').textContent, left: r.left, top: r.top, right: r.right};
+  }),
+  badge: document.querySelector('.badge').textContent,
+}));
+</script>"""
+MONEY = ("Strategy", "Mode", "Realized", "Unrealized", "P&L / start", "Cash", "Equity")
+
+
+def _live_model() -> ReportModel:
+    from decimal import Decimal
+
+    from omegacopy.reporting.live_numbers import LeaderRow, LiveRows, PositionRow, StrategyRow, compute
+    from omegacopy.reporting.live_report import live_report_model
+
+    d = Decimal
+    strategies = tuple(
+        StrategyRow(f"s-{i}", name, paper=i == 0, active=True, paused_reason=None, cash_usd=d("98765.43"),
+                    starting_usd=d("100000"), signals=12345, copies=2345, orders=2000, filled=1900, rejected=100,
+                    bought_usd=d("1234567.89"), realized_usd=d("-12345.67") if i else d("2345.6"))
+        for i, name in enumerate(("Politics core (paper)", "Sports fixed size", EVIL))
+    )  # fmt: skip
+    positions = (PositionRow("s-1", "1", "0xm", d("1000"), d("0.5"), d("500"), d("0"), d("0.56"), "book"),)
+    leaders = tuple(
+        LeaderRow(f"s-{i % 3}", "0x" + f"{i:02x}" * 20, 50, 20 - i, d("1000"), d(str(300 - 70 * i))) for i in range(6)
+    )
+    points = tuple(
+        (f"s-{i % 3}", START + timedelta(minutes=7 * i), Decimal(i * (1 if i % 2 else -1))) for i in range(60)
+    )
+    rows = LiveRows(start=None, end=None, decisions=_model().decisions, latencies_s=(1.5, 2.0, 3.5, 9.0),
+                    rejections=(("price_moved", 4),), realized_points=points, strategies=strategies,
+                    positions=positions, leaders=leaders)  # fmt: skip
+    return live_report_model(compute(rows), generated_at=END, badge=None)
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_the_live_report_keeps_its_money_in_view(tmp_path: Path, width: int) -> None:
+    import json
+
+    page = tmp_path / "live.html"
+    page.write_text(render_report(_live_model()).replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+
+    dom = _run_chromium([*_flags(tmp_path / "profile"), f"--window-size={width},2400", "--dump-dom", page.as_uri()])
+    found = re.search(r'data-layout="([^"]+)"', dom.stdout)
+    assert found, "the page did not lay out"
+    layout = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<"))
+
+    assert layout["badge"] == "paper + live"  # a run with a paper strategy is never badged plain LIVE
+    tables = {t["title"]: t for t in layout["tables"]}
+    strategies = {c["name"]: c for c in tables["Strategies"]["columns"]}
+    for name in MONEY:
+        assert strategies[name]["shown"], f"{name} hidden at {width} px"
+        assert strategies[name]["right"] <= layout["viewport"], f"{name} off-screen at {width} px"
+    assert all(c["right"] <= layout["viewport"] for c in tables["Leaders"]["columns"] if c["shown"])
+    # the per-leader comparison sits beside the P&L on a wide screen, under it on a narrow one
+    panels = {p["title"]: p for p in layout["panels"]}
+    pnl, leaders = panels["P&L per strategy vs leaders"], panels["P&L by leader"]
+    if width >= 1400:
+        assert leaders["top"] == pnl["top"] and leaders["left"] > pnl["right"] - 1
+    else:
+        assert leaders["top"] > pnl["top"] and all(p["right"] <= layout["viewport"] for p in layout["panels"])
+    if width < 900:
+        assert not strategies["Signals"]["shown"]  # the counts give way, not the money

@@ -45,6 +45,7 @@ class FillEventMessage(BaseModel):
     is_exit: bool
     trade_id: _Id
     filled_at: AwareDatetime
+    paper: bool = False  # absent in bodies written before paper mode: those were live
 
     @classmethod
     def of(cls, event: FillEvent) -> FillEventMessage:

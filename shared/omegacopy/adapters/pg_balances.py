@@ -18,13 +18,14 @@ SELECT s.wallet_id, sum(st.balance_usd),
        bool_or(EXISTS (SELECT 1 FROM order_intents i
                        WHERE i.strategy_id = s.strategy_id AND i.state IN ('SUBMITTING', 'UNKNOWN')))
 FROM strategies s JOIN strategy_settings st ON st.strategy_id = s.strategy_id
+WHERE st.mode = 'live'
 GROUP BY s.wallet_id ORDER BY s.wallet_id
 """
 # tokens held, or traded in the last day (a position sold out must be out at the exchange too)
 _WALLET_SHARES = """
 SELECT s.wallet_id, p.token_id, sum(p.shares)
 FROM strategy_positions p JOIN strategies s ON s.strategy_id = p.strategy_id
-WHERE p.shares > 0 OR p.updated_at > now() - interval '1 day'
+WHERE NOT p.paper AND (p.shares > 0 OR p.updated_at > now() - interval '1 day')
 GROUP BY 1, 2
 """
 _BOOK_FEE = """

@@ -1,6 +1,7 @@
 """The daily summary's numbers from PostgreSQL, read in one repeatable-read transaction (so the
 parts agree with one another): per strategy, realized P&L of the fills in the window, unrealized
-P&L of the open positions at their last marks, copies, skips and fills; skips by reason; and per
+P&L of the open positions at their last marks, copies, skips and fills (paper strategies marked as
+such: their P&L stays out of the totals); skips by reason; and per
 leader the copies and skips of their trades and what our fills of those copies bought and realized.
 
 A fill is its leader's through its intent's source trade (`order_intents.source_trade_id` →
@@ -34,7 +35,7 @@ WITH sig AS (
     FROM strategy_trades WHERE filled_at >= %(start)s AND filled_at < %(end)s
     GROUP BY strategy_id
 )
-SELECT s.strategy_id, s.name, s.auto_execute_enabled AS enabled, s.paused_reason,
+SELECT s.strategy_id, s.name, s.auto_execute_enabled AS enabled, s.paused_reason, st.mode = 'paper' AS paper,
        COALESCE(st.starting_balance_usd, st.balance_usd, 0) AS capital,
        COALESCE(sig.copies, 0) AS copies, COALESCE(sig.skips, 0) AS skips,
        COALESCE(fills.fills, 0) AS fills, COALESCE(fills.realized, 0) AS realized
@@ -109,6 +110,7 @@ def read_summary(conn: psycopg.Connection[Any], start: datetime, end: datetime) 
             copies=int(r["copies"]),
             skips=int(r["skips"]),
             fills=int(r["fills"]),
+            paper=bool(r["paper"]),
         )
         for r in strategies
     )

@@ -31,6 +31,8 @@ from omegacopy.domain.intent import (
     IntentState,
     Submission,
 )
+from omegacopy.domain.money import ZERO
+from omegacopy.domain.paper_fill import PAPER_ORDER_PREFIX
 from omegacopy.domain.positions import BookedFill, Position
 from omegacopy.ports import OpenPosition, PositionMark, RiskInputs, StrategyBook
 
@@ -75,13 +77,22 @@ class PgIntentTransaction:
             raise LookupError(f"strategy {i.strategy_id} has no settings")
         return RiskInputs(*row)
 
-    def position(self) -> Position:
-        row = self._conn.execute(
-            "SELECT shares, cost_usd, realized_pnl_usd FROM strategy_positions"
+    def _position_row(self) -> tuple[Any, ...] | None:
+        return self._conn.execute(
+            "SELECT shares, cost_usd, realized_pnl_usd, paper FROM strategy_positions"
             " WHERE strategy_id = %s AND token_id = %s FOR UPDATE",
             (self.intent.strategy_id, self.intent.draft.token_id),
         ).fetchone()
-        return Position(*row) if row else Position()
+
+    def position(self) -> Position:
+        row = self._position_row()
+        if row is None or (row[3] != self.intent.paper and row[0] == 0):
+            return Position()  # none yet, or a flat one of the other mode: this mode starts afresh
+        return Position(row[0], row[1], row[2])
+
+    def position_is_paper(self) -> bool | None:
+        row = self._position_row()
+        return bool(row[3]) if row is not None and row[0] > 0 else None
 
     def mark_submitting(self, submission: Submission) -> None:
         self._conn.execute(
@@ -120,14 +131,14 @@ class PgIntentTransaction:
             (state, self.intent.intent_id),
         )
 
-    def record_fill(self, booked: BookedFill, *, exchange_status: str | None) -> None:
+    def record_fill(self, booked: BookedFill, *, exchange_status: str | None, fee_usd: Decimal = ZERO) -> None:
         i, after = self.intent, booked.position
         self._conn.execute(
             "INSERT INTO strategy_positions (strategy_id, token_id, condition_id, shares, avg_entry_price, cost_usd,"
-            " realized_pnl_usd) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " realized_pnl_usd, paper) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (strategy_id, token_id) DO UPDATE SET shares = EXCLUDED.shares,"
             " avg_entry_price = EXCLUDED.avg_entry_price, cost_usd = EXCLUDED.cost_usd,"
-            " realized_pnl_usd = EXCLUDED.realized_pnl_usd, updated_at = now()",
+            " realized_pnl_usd = EXCLUDED.realized_pnl_usd, paper = EXCLUDED.paper, updated_at = now()",
             (
                 i.strategy_id,
                 i.draft.token_id,
@@ -136,27 +147,32 @@ class PgIntentTransaction:
                 booked.avg_entry_price,
                 after.cost_usd,
                 after.realized_pnl_usd,
+                i.paper,
             ),
         )
         self._conn.execute(
             "UPDATE strategy_settings SET balance_usd = balance_usd + %s, updated_at = now() WHERE strategy_id = %s",
-            (booked.cash_usd, i.strategy_id),
+            (booked.cash_usd - fee_usd, i.strategy_id),
         )
-        assert self.progress.submission is not None  # only a signed order fills
+        submission = self.progress.submission
+        assert submission is not None or i.paper  # only a signed order fills, or the fill model
         self._conn.execute(
             "INSERT INTO strategy_trades (strategy_id, intent_id, order_hash, exchange_trade_id, token_id, side, price,"
-            " shares, usd_value, realized_pnl_usd) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " shares, usd_value, fee_usd, realized_pnl_usd, paper)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 i.strategy_id,
                 i.intent_id,
-                self.progress.submission.order_hash,
+                submission.order_hash if submission is not None else PAPER_ORDER_PREFIX + i.intent_id,
                 booked.trade_id,
                 i.draft.token_id,
                 booked.side.wire,
                 booked.price,
                 booked.shares,
                 booked.usd,
-                booked.realized_pnl_usd,
+                fee_usd,
+                booked.realized_pnl_usd - fee_usd,
+                i.paper,
             ),
         )
         filled = booked.filled
@@ -235,7 +251,7 @@ class PgExecutorStore:
 
 _OPEN_POSITIONS = """
 SELECT p.strategy_id, s.wallet_id, p.token_id, p.shares, p.cost_usd, p.condition_id,
-       st.stop_loss_pct, st.take_profit_pct, st.slippage_ceiling
+       st.stop_loss_pct, st.take_profit_pct, st.slippage_ceiling, p.paper
 FROM strategy_positions p
 JOIN strategies s ON s.strategy_id = p.strategy_id
 JOIN strategy_settings st ON st.strategy_id = p.strategy_id

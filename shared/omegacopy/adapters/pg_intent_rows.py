@@ -14,11 +14,11 @@ from omegacopy.domain.positions import CumulativeFill
 INTENT_COLUMNS: Final = (
     "intent_id", "strategy_id", "wallet_id", "source_trade_id", "correlation_id", "action", "is_exit",
     "token_id", "condition_id", "neg_risk", "usd_amount", "shares", "leader_price", "worst_price",
-    "order_style", "parent_intent_id",
+    "order_style", "parent_intent_id", "paper",
 )  # fmt: skip
 INTENT_TYPES: Final = (
     "uuid", "text", "text", "text", "text", "text", "bool", "text", "text", "bool", "numeric", "numeric",
-    "numeric", "numeric", "text", "uuid",
+    "numeric", "numeric", "text", "uuid", "bool",
 )  # fmt: skip
 _PROGRESS_COLUMNS: Final = (
     "state", "created_at", "updated_at", "order_hash", "order_body", "order_type", "order_size", "expiration",
@@ -32,6 +32,7 @@ _PLAIN_DRAFT_COLUMNS: Final = (
 )  # fmt: skip
 _PLAIN_IDENTITY_COLUMNS: Final = (
     "intent_id", "strategy_id", "wallet_id", "source_trade_id", "correlation_id", "neg_risk", "parent_intent_id",
+    "paper",
 )  # fmt: skip
 
 # SELECT list of a whole intent (ids as text, as the domain holds them).

@@ -3,7 +3,8 @@
 `settling(condition)` is one transaction holding the row locks of the market's open positions;
 `record` persists what `domain.positions.settle` computed: the position flat (its slot freed), the
 proceeds credited, the settlement row, and the wallet's redemption row (created once per wallet and
-market, its expected amount summed over the strategies of that wallet).
+market, its expected amount summed over the strategies of that wallet). A paper position settles
+in the books the same way and gets no redemption: no shares were ever bought.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ WHERE lower(condition_id) = %(c)s AND state = ANY(%(live)s) AND order_hash IS NO
 ORDER BY created_at
 """
 _POSITIONS = """
-SELECT p.strategy_id, s.wallet_id, p.token_id, p.shares, p.cost_usd, p.realized_pnl_usd,
+SELECT p.strategy_id, s.wallet_id, p.token_id, p.shares, p.cost_usd, p.realized_pnl_usd, p.paper,
        EXISTS (SELECT 1 FROM order_intents i
                WHERE i.strategy_id = p.strategy_id AND i.token_id = p.token_id AND i.state = ANY(%(busy)s)
                  AND i.exchange_status IS DISTINCT FROM %(resolved)s) AS busy
@@ -68,8 +69,8 @@ class PgSettlementTransaction:
         rows = self._conn.execute(
             _POSITIONS, {"c": self._condition_id, "busy": _BUSY_STATES, "resolved": MARKET_RESOLVED_ORDER_STATUS}
         ).fetchall()
-        return [HeldPosition(sid, wid, token, Position(shares, cost, pnl), busy)
-                for sid, wid, token, shares, cost, pnl, busy in rows]  # fmt: skip
+        return [HeldPosition(sid, wid, token, Position(shares, cost, pnl), busy, paper)
+                for sid, wid, token, shares, cost, pnl, paper, busy in rows]  # fmt: skip
 
     def record(self, held: HeldPosition, settlement: Settlement, resolution: MarketResolution) -> None:
         c = self._conn
@@ -84,14 +85,17 @@ class PgSettlementTransaction:
         )
         c.execute(
             "INSERT INTO position_settlements (strategy_id, token_id, condition_id, wallet_id, shares, payout,"
-            " proceeds_usd, realized_pnl_usd, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " proceeds_usd, realized_pnl_usd, source, paper) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (strategy_id, token_id) DO UPDATE SET shares = position_settlements.shares + EXCLUDED.shares,"
             " proceeds_usd = position_settlements.proceeds_usd + EXCLUDED.proceeds_usd,"
             " realized_pnl_usd = position_settlements.realized_pnl_usd + EXCLUDED.realized_pnl_usd,"
             " settled_at = now()",
             (held.strategy_id, held.token_id, self._condition_id, held.wallet_id, settlement.shares,
-             settlement.payout, settlement.proceeds_usd, settlement.realized_pnl_usd, resolution.source.value),
+             settlement.payout, settlement.proceeds_usd, settlement.realized_pnl_usd, resolution.source.value,
+             held.paper),
         )  # fmt: skip
+        if held.paper:
+            return  # nothing was bought: there is nothing to redeem
         token_ids = list(resolution.token_ids) or sorted(resolution.payouts)
         c.execute(
             "INSERT INTO redemptions (wallet_id, condition_id, neg_risk, token_ids, expected_usd)"

@@ -17,6 +17,7 @@ from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
+from omegacopy.domain.intent import TERMINAL_STATES
 from omegacopy.strategy_settings import (
     SETTING_NAMES,
     StoredStrategy,
@@ -184,6 +185,29 @@ class PgStrategyStore:
             " strategy_settings.balance_usd)),"
             " starting_balance_usd = EXCLUDED.starting_balance_usd, updated_at = now()",
             (strategy_id, capital, capital, *row.values()),
+        )
+
+    def mode_blocker(self, strategy_id: str) -> str | None:
+        """What keeps a strategy from changing mode: open positions or unfinished intents (its paper
+        and real books must not mix), described; None when nothing does."""
+        row = self._conn.execute(
+            "SELECT (SELECT count(*) FROM strategy_positions WHERE strategy_id = %(s)s AND shares > 0),"
+            " (SELECT count(*) FROM order_intents WHERE strategy_id = %(s)s AND NOT state = ANY(%(over)s))",
+            {"s": strategy_id, "over": sorted(TERMINAL_STATES)},
+        ).fetchone()
+        positions, intents = (int(v) for v in row) if row else (0, 0)
+        parts = [f"{positions} open position(s)"] if positions else []
+        parts += [f"{intents} unfinished order intent(s)"] if intents else []
+        return " and ".join(parts) or None
+
+    def restart_cash(self, strategy_id: str) -> None:
+        """Going live: the cash is the capital again, and the equity marks start over (paper P&L
+        was never money)."""
+        self._one(
+            "UPDATE strategy_settings SET balance_usd = COALESCE(starting_balance_usd, balance_usd),"
+            " peak_equity_usd = NULL, day_start_equity_usd = NULL, day_started_on = NULL, updated_at = now()"
+            " WHERE strategy_id = %s",
+            (strategy_id,),
         )
 
     def set_enabled(self, strategy_id: str, enabled: bool) -> None:

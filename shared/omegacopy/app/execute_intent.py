@@ -9,6 +9,12 @@ are booked by `domain.positions.book_fill` and persisted as booked; a reported f
 Once committed, each booked fill is announced (`FillEvents`, best effort: the books already hold it,
 so a failed announcement is counted and logged, never retried into a second order).
 
+Paper intents (a strategy in mode `paper`) take the same road up to the order: the live book is
+read, the order planned and checked by pre-trade risk; then, instead of signing and posting, the
+fill model (`domain.paper_fill`) fills it against that book and the fill is booked as paper, in the
+same transaction. No key is unwrapped and nothing is posted. A position holds paper shares or real
+ones, never both: an intent whose mode differs from its position's is refused.
+
 Why it is exactly-once:
 - the order is signed with a salt and timestamp derived from the intent, and its exact bytes and
   hash are committed (state SUBMITTING) BEFORE the first POST;
@@ -23,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from omegacopy.domain.clob_models import OrderBook, OrderRecord, PostOutcome, PostReason, PostResult
 from omegacopy.domain.exchange_replies import impossible_fill, state_for_exchange_status
@@ -50,6 +57,7 @@ from omegacopy.domain.order_v2 import (
     salt_from_id,
     sign_order,
 )
+from omegacopy.domain.paper_fill import paper_fill
 from omegacopy.domain.positions import BookedFill, CumulativeFill, book_fill
 from omegacopy.domain.pre_trade_risk import RiskContext, check_pre_trade
 from omegacopy.domain.timestamps import epoch_ms, epoch_s
@@ -80,6 +88,7 @@ class ExecutorSettings:
     builder_code: str = "0x" + "0" * 64
     deadline_margin_ms: int = 4_000
     halt_pause_s: float = 60.0
+    paper_fee_bps: Decimal = ZERO  # the fee a paper fill pays, in bps of its notional (the fill model's)
 
 
 @dataclass
@@ -124,13 +133,20 @@ def _execute(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[], int]
         intent, state = tx.intent, tx.progress.state
         if state.is_terminal or state is IntentState.ACCEPTED:
             return ExecutionResult(intent_id, state, "already done")
+        on_paper: _PaperFilled | None = None
         if state in IN_FLIGHT_STATES:
             submission = tx.progress.submission
         else:
             prepared = _prepare_new(deps, tx, tunables, now, remaining_ms)
             if isinstance(prepared, ExecutionResult):
                 return prepared
-            submission = prepared
+            if isinstance(prepared, _PaperFilled):
+                on_paper, submission = prepared, None
+            else:
+                submission = prepared
+    if on_paper is not None:
+        _announce(deps, intent, on_paper.booked)  # after the commit, as a live fill is
+        return on_paper.result
     assert submission is not None
     exchange = deps.exchanges.for_wallet(intent.wallet_id)
     if state in IN_FLIGHT_STATES:
@@ -147,10 +163,16 @@ def _execute(deps: ExecutorDeps, intent_id: str, remaining_ms: Callable[[], int]
     return apply_post_result(deps, intent_id, result)
 
 
+@dataclass(frozen=True, slots=True)
+class _PaperFilled:
+    result: ExecutionResult
+    booked: BookedFill | None
+
+
 def _prepare_new(
     deps: ExecutorDeps, tx: IntentTransaction, tunables: Tunables, now: datetime, remaining_ms: Callable[[], int]
-) -> Submission | ExecutionResult:
-    if tunables.kill_switch:
+) -> Submission | ExecutionResult | _PaperFilled:
+    if tunables.kill_switch and not tx.intent.paper:  # a paper intent sends nothing: it goes on
         deps.telemetry.count("KillSwitchEngaged")
         return _finish(tx, IntentState.CANCELLED, IntentReason.KILL_SWITCH, "kill switch engaged: not executed")
     age_s = (now - tx.progress.created_at).total_seconds()
@@ -169,9 +191,17 @@ def _prepare_new(
     plan = _checked_plan(deps, tx, tunables, book, now)
     if isinstance(plan, ExecutionResult):
         return plan
+    if tx.intent.paper:
+        return _fill_on_paper(deps, tx, plan, book, now)
+    return _signed(deps, tx, plan, owner=exchange.api_key, neg_risk=book.neg_risk)
+
+
+def _signed(
+    deps: ExecutorDeps, tx: IntentTransaction, plan: OrderPlan, *, owner: str, neg_risk: bool
+) -> Submission | ExecutionResult:
+    """The order signed and committed (SUBMITTING) before anything is sent."""
     try:
-        created = tx.progress.created_at
-        submission = _sign(deps, tx.intent, created, plan, owner=exchange.api_key, neg_risk=book.neg_risk)
+        submission = _sign(deps, tx.intent, tx.progress.created_at, plan, owner=owner, neg_risk=neg_risk)
     except OrderRejected as exc:  # refused before anything was signed: a final answer, with its reason
         return _reject(deps, tx, IntentReason.ORDER_INVALID, str(exc))
     next_state(tx.progress.state, IntentState.SUBMITTING)
@@ -179,11 +209,39 @@ def _prepare_new(
     return submission
 
 
+def _fill_on_paper(
+    deps: ExecutorDeps, tx: IntentTransaction, plan: OrderPlan, book: OrderBook, now: datetime
+) -> _PaperFilled:
+    """The fill model's answer to the plan, booked as paper: nothing is signed or sent."""
+    paper = paper_fill(plan, book, fee_bps=deps.settings.paper_fee_bps, at=now)
+    deps.telemetry.count("PaperIntents")
+    if not paper.filled:
+        reason = paper.fill.reason or "no_fill"
+        target = next_state(tx.progress.state, IntentState.CANCELLED, paper=True)
+        tx.finish(target, reason_code=f"paper_{reason}", message=f"paper: not filled against the live book ({reason})")
+        return _PaperFilled(ExecutionResult(tx.intent.intent_id, target, reason), None)
+    booked = book_fill(
+        tx.intent.draft.action, booked=tx.progress.filled, observed=paper.cumulative(), position=tx.position()
+    )
+    if booked is not None:
+        tx.record_fill(booked, exchange_status=None, fee_usd=paper.fill.fee)
+        deps.telemetry.count("PaperFills")
+    state = IntentState.FILLED if paper.complete else IntentState.PARTIALLY_FILLED
+    target = next_state(tx.progress.state, state, paper=True)
+    message = f"paper: filled {paper.fill.shares} of {plan.size} against the live book"
+    tx.finish(target, reason_code=IntentReason.PAPER_FILL, message=message)
+    return _PaperFilled(ExecutionResult(tx.intent.intent_id, target, IntentReason.PAPER_FILL), booked)
+
+
 def _checked_plan(
     deps: ExecutorDeps, tx: IntentTransaction, tunables: Tunables, book: OrderBook, now: datetime
 ) -> OrderPlan | ExecutionResult:
-    """The order to sign, once it passed pre-trade risk; else the intent, refused."""
+    """The order to sign (or fill on paper), once it passed pre-trade risk; else the intent, refused."""
     intent = tx.intent
+    held_paper = tx.position_is_paper()
+    if held_paper is not None and held_paper != intent.paper:
+        held, wanted = ("paper", "real") if held_paper else ("real", "paper")
+        return _reject(deps, tx, IntentReason.MIXED_BOOKS, f"the position holds {held} shares: no {wanted} order")
     try:
         plan = plan_order(intent.draft, tick_size=book.tick_size, min_size=book.min_order_size, now_s=epoch_s(now))
     except OrderRejected as exc:
@@ -260,7 +318,7 @@ def _finish(
     tx: IntentTransaction, state: IntentState, code: str, message: str, exchange_status: str | None = None
 ) -> ExecutionResult:
     """Move the intent to `state` if its state machine allows it (IllegalTransitionError if not)."""
-    target = next_state(tx.progress.state, state)
+    target = next_state(tx.progress.state, state, paper=tx.intent.paper)
     tx.finish(target, reason_code=code, message=message, exchange_status=exchange_status)
     return ExecutionResult(tx.intent.intent_id, target, exchange_status or code)
 
@@ -380,6 +438,7 @@ def _announce(deps: ExecutorDeps, intent: Intent, booked: BookedFill | None) -> 
         is_exit=intent.draft.is_exit,
         trade_id=booked.trade_id,
         filled_at=deps.clock.now(),
+        paper=intent.paper,
     )
     try:
         deps.fill_events.publish(event)

@@ -203,6 +203,7 @@ def _queue_exit_if_triggered(store: PortfolioStore, telemetry: Telemetry, pos: O
             order_style=OrderStyle.FAK,
             is_exit=True,
         ),
+        paper=pos.paper,  # a paper position is sold on paper
     )
     queued = store.queue_exit(intent)
     if queued:

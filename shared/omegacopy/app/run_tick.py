@@ -344,6 +344,7 @@ def _intent_row(intent_id: str, trade: LeaderTrade, strat: FollowedStrategy, dec
         correlation_id=corr,
         draft=decision.intent,
         neg_risk=trade.neg_risk,
+        paper=strat.config.paper,
     )
 
 

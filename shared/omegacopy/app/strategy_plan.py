@@ -8,6 +8,9 @@ watched leaders (a leader left out of the file stops being watched). What it doe
 - a pause (`paused_reason`, also set by the loss limits): only `omegacopy strategy resume` lifts it;
 - the cash: `balance_usd` is the capital; a different capital moves the cash by the difference;
 - strategies the file does not name, unless `prune` (then they are disabled, never deleted).
+
+Going live (a strategy created in `mode: live`, or switched from `paper` to `live`) trades real
+money: the plan names those strategies (`going_live`) so the caller can ask for a confirmation.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from omegacopy.domain.models import TradingMode
 from omegacopy.strategy_settings import SETTING_NAMES, StoredStrategy, StrategySpec
 
 
@@ -41,6 +45,17 @@ class StrategyChange:
     unfollow: tuple[str, ...] = ()
     cash_delta: Decimal = Decimal("0")
 
+    @property
+    def mode_change(self) -> FieldChange | None:
+        return next((f for f in self.fields if f.name == "mode"), None)
+
+    @property
+    def goes_live(self) -> bool:
+        if self.action == "create":
+            return self.spec is not None and self.spec.mode is TradingMode.LIVE
+        change = self.mode_change
+        return change is not None and change.new == TradingMode.LIVE.value
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -52,6 +67,11 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    @property
+    def going_live(self) -> tuple[str, ...]:
+        """The strategies this plan makes trade real money."""
+        return tuple(c.strategy_id for c in self.changes if c.goes_live)
 
 
 def spec_values(spec: StrategySpec) -> dict[str, Any]:
@@ -168,8 +188,9 @@ def render_plan(plan: Plan) -> list[str]:
             assert spec is not None
             lines.append(
                 f"+ create {change.strategy_id} ({spec.display_name}): wallet {spec.wallet},"
-                f" {'enabled' if spec.enabled else 'disabled'}, categories {_text(spec.categories)},"
-                f" capital {_text(spec.balance_usd)}"
+                f" {'enabled' if spec.enabled else 'disabled'}, mode {spec.mode.value},"
+                f" categories {_text(spec.categories)}, capital {_text(spec.balance_usd)}"
+                + ("  (LIVE: real orders)" if change.goes_live else "")
             )
         elif change.action == "disable":
             lines.append(f"- disable {change.strategy_id} (not in the file; --prune)")
@@ -180,6 +201,8 @@ def render_plan(plan: Plan) -> list[str]:
                 if f.name == "balance_usd" and change.cash_delta:
                     sign = "+" if change.cash_delta > 0 else "-"
                     extra = f" (cash {sign}{_text(abs(change.cash_delta))})"
+                if f.name == "mode" and change.goes_live:
+                    extra = "  (LIVE: real orders; the paper cash goes back to the capital)"
                 lines.append(f"    {f.name}: {_text(f.old)} → {_text(f.new)}{extra}")
         lines.extend(f"    + leader {a}" for a in change.follow)
         lines.extend(f"    - leader {a}" for a in change.unfollow)

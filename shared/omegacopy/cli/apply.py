@@ -1,13 +1,14 @@
 """`omegacopy apply -f strategies.yaml`: make the stored strategies what the file says.
 
-  omegacopy apply -f strategies.yaml [--dry-run] [--prune] [--database-url URL]
+  omegacopy apply -f strategies.yaml [--dry-run] [--prune] [--yes] [--database-url URL]
 
 Declarative and idempotent: the file is validated as a whole (the same model the monitor uses),
 the difference to the database is printed (`+` create, `~` update, `-` disable), and written in one
 transaction; applying the same file again changes nothing. `--dry-run` prints the difference only.
 A pause is never lifted by apply (`omegacopy strategy resume` does that); strategies the file does
 not name are left alone, or disabled with `--prune` (never deleted). The annotated example is
-`examples/strategies.yaml`. Exit codes: 0 applied (or nothing to do), 1 failed, 2 bad input.
+`examples/strategies.yaml`. A file that makes a strategy live (real orders) is applied only with
+`--yes`: the diff marks it LIVE. Exit codes: 0 applied (or nothing to do), 1 failed, 2 bad input.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _apply(args: argparse.Namespace) -> int:
 
     wanted = read_strategies(args.file)
     with connect(args) as conn:
-        plan = plan_and_write(conn, wanted.strategies, dry_run=args.dry_run, prune=args.prune)
+        plan = plan_and_write(conn, wanted.strategies, dry_run=args.dry_run, prune=args.prune, live_ok=args.yes)
     for line in render_plan(plan):
         print(line)
     if plan.unchanged:
@@ -107,5 +108,6 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("-f", "--file", type=Path, required=True, help="the strategies file (- for stdin)")
     cmd.add_argument("--dry-run", action="store_true", help="print the difference, write nothing")
     cmd.add_argument("--prune", action="store_true", help="disable stored strategies the file does not name")
+    cmd.add_argument("--yes", action="store_true", help="confirm strategies that go live (real orders)")
     add_database_option(cmd)
     cmd.set_defaults(func=_apply)

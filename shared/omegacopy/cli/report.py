@@ -61,6 +61,7 @@ def run_report(args: argparse.Namespace) -> int:
     from omegacopy.adapters.pg_report_source import PgReportSource  # noqa: PLC0415
     from omegacopy.redaction import SecretSafeError, redact  # noqa: PLC0415
     from omegacopy.reporting.html_report import render_report  # noqa: PLC0415
+    from omegacopy.reporting.live_report import live_report  # noqa: PLC0415
 
     url = args.database_url or os.environ.get("DATABASE_URL", "")
     if not url:
@@ -71,7 +72,8 @@ def run_report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         with connect(url, autocommit=True, connect_timeout=10) as conn:
-            model = PgReportSource(conn).load(start=args.start, end=args.end, generated_at=SystemClock().now())
+            rows = PgReportSource(conn).rows(start=args.start, end=args.end)
+        model, _ = live_report(rows, generated_at=SystemClock().now())
     except SecretSafeError as exc:
         print(f"omegacopy report: database error: {exc}", file=sys.stderr)
         return EXIT_FAILED

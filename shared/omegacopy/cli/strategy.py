@@ -13,8 +13,15 @@ max_position_size_usd, max_positions, risk_per_trade_percent, categories (names,
 consensus (owrr | off: plain copying, no OWRR gate), owrr_threshold_yes, owrr_threshold_no,
 min_owrr_confidence, markets_filter, sizing_mode (owrr_scaled | fixed | proportional | kelly),
 fixed_size_usd, proportional_fraction, kelly_fraction (0.25 = quarter Kelly), slippage_ceiling,
-order_style (FAK | FOK | GTC | GTD), stop_loss_pct, take_profit_pct (`none`: off); `set` also takes
-name, wallet, enabled. Every value is checked by the rules `omegacopy apply` and the monitor use.
+order_style (FAK | FOK | GTC | GTD), stop_loss_pct, take_profit_pct (`none`: off), mode (paper |
+live; a new strategy is `paper`: filled against the live order book, nothing signed or posted);
+`set` also takes name, wallet, enabled.
+
+Going live trades real money, so it asks for a confirmation (or `--yes`):
+  omegacopy strategy set ID mode=live
+A strategy changes mode only when it holds no open position and no unfinished order (its paper and
+real books never mix); going live starts its cash again from its capital. Every value is checked
+by the rules `omegacopy apply` and the monitor use.
 
 A strategy is traded only when it is enabled and not paused. `pause` is how trading stops for a
 strategy (the loss limits pause it too); `resume` lifts the pause (check first what made it stop).
@@ -34,6 +41,7 @@ from pydantic import ValidationError
 
 from omegacopy.cli.database import add_database_option, connect
 from omegacopy.cli.errors import EXIT_BAD_INPUT, EXIT_OK, CliError
+from omegacopy.domain.models import TradingMode
 from omegacopy.strategy_settings import (
     SETTING_NAMES,
     StoredStrategy,
@@ -94,12 +102,17 @@ def write_plan(store: Any, plan: Any) -> None:
             store.update(
                 spec.id, name=spec.display_name, wallet_id=spec.wallet, enabled=spec.enabled, settings=spec.settings()
             )
+        if change.goes_live:
+            store.restart_cash(spec.id)  # paper money is not money
         store.follow(spec.id, change.follow)
         store.unfollow(spec.id, change.unfollow)
 
 
-def plan_and_write(conn: Any, specs: Sequence[StrategySpec], *, dry_run: bool = False, prune: bool = False) -> Any:
-    """Plan `specs` against the database and write the plan, in one transaction. Returns the plan."""
+def plan_and_write(
+    conn: Any, specs: Sequence[StrategySpec], *, dry_run: bool = False, prune: bool = False, live_ok: bool = False
+) -> Any:
+    """Plan `specs` against the database and write the plan, in one transaction. Returns the plan.
+    A plan that makes a strategy trade real money is written only with `live_ok` (the confirmation)."""
     from omegacopy.adapters.pg_strategies import PgStrategyStore  # noqa: PLC0415
     from omegacopy.app.strategy_plan import PlanError, plan_apply  # noqa: PLC0415
 
@@ -110,6 +123,24 @@ def plan_and_write(conn: Any, specs: Sequence[StrategySpec], *, dry_run: bool = 
             plan = plan_apply(specs, stored, wallets=store.wallet_ids(), prune=prune)
         except PlanError as exc:
             raise CliError(str(exc), code=EXIT_BAD_INPUT) from None  # each problem names its own fix
+        for change in plan.changes:
+            if change.mode_change is not None:
+                blocker = store.mode_blocker(change.strategy_id)
+                if blocker is not None:
+                    mode = change.mode_change
+                    raise CliError(
+                        f"strategy {change.strategy_id} cannot change mode now ({mode.old} → {mode.new}, a strategy"
+                        f" that does not say is paper): it has {blocker}",
+                        f"say `mode: {mode.old}` to keep it as it is; or wait until its positions are closed or"
+                        " resolved and its orders are over, or create a new strategy in the mode you want",
+                        code=EXIT_BAD_INPUT,
+                    )
+        if plan.going_live and not dry_run and not live_ok:
+            raise CliError(
+                f"{', '.join(plan.going_live)} would trade real money (mode live)",
+                "check the diff with --dry-run, then confirm with --yes",
+                code=EXIT_BAD_INPUT,
+            )
         if not dry_run:
             write_plan(store, plan)
     return plan
@@ -195,9 +226,11 @@ def _create(args: argparse.Namespace) -> int:
                 f"change it with: omegacopy strategy set {args.id} KEY=VALUE",
                 code=EXIT_BAD_INPUT,
             )
-        plan_and_write(conn, [spec])
+        live_ok = spec.mode is not TradingMode.LIVE or _confirm_live(args, args.id)
+        plan_and_write(conn, [spec], live_ok=live_ok)
         created = _load(conn, args.id)
-    print(f"created {created.strategy_id}: {created.state}, wallet {created.wallet_id}, "
+    mode = created.settings.mode.value if created.settings is not None else "?"
+    print(f"created {created.strategy_id}: {created.state}, {mode}, wallet {created.wallet_id}, "
           f"{len(created.leaders)} leader(s), capital {_text(created.capital_usd)}")  # fmt: skip
     if not created.leaders:
         print(f"  it copies nobody yet: omegacopy leader follow {created.strategy_id} 0x…")
@@ -220,12 +253,13 @@ def _list(args: argparse.Namespace) -> int:
     if not strategies:
         print("no strategies yet: omegacopy strategy create … or omegacopy apply -f strategies.yaml")
         return EXIT_OK
-    header = ("ID", "ENABLED", "STATE", "WALLET", "LEADERS", "CAPITAL", "CASH", "CATEGORIES")
+    header = ("ID", "ENABLED", "STATE", "MODE", "WALLET", "LEADERS", "CAPITAL", "CASH", "CATEGORIES")
     rows = [
         (
             s.strategy_id,
             "yes" if s.enabled else "no",
             s.state,
+            s.settings.mode.value if s.settings else "-",
             s.wallet_id,
             str(len(s.leaders)),
             _text(s.capital_usd),
@@ -260,6 +294,9 @@ def _show(args: argparse.Namespace) -> int:
     print(f"strategy   {s.strategy_id} ({s.name})")
     print(f"state      {s.state}{'' if s.state == 'active' else ' — the monitor does not trade it'}")
     print(f"enabled    {_text(s.enabled)}")
+    if s.settings is not None:
+        live = s.settings.mode is TradingMode.LIVE
+        print(f"mode       {s.settings.mode.value}" + ("" if live else " — filled on paper, nothing is sent"))
     print(f"wallet     {s.wallet_id}")
     print(f"capital    {_text(s.capital_usd)} (cash now {_text(s.cash_usd)})")
     print(f"leaders    {len(s.leaders)}")
@@ -285,7 +322,13 @@ def _set(args: argparse.Namespace) -> int:
     with connect(args) as conn:
         stored = _load(conn, args.id)
         spec = validated_spec({**spec_input(stored), **updates}, what=f"strategy {args.id}")
-        plan = plan_and_write(conn, [spec])
+        stored_mode = stored.settings.mode if stored.settings else (stored.raw_settings or {}).get("mode")
+        was_live = stored_mode == TradingMode.LIVE
+        live_ok = was_live or spec.mode is not TradingMode.LIVE or _confirm_live(args, args.id)
+        if not live_ok:
+            print("not changed")
+            return EXIT_BAD_INPUT
+        plan = plan_and_write(conn, [spec], live_ok=True)
     lines = render_plan(plan)
     print("\n".join(lines) if lines else f"{args.id}: nothing changed (already so)")
     return EXIT_OK
@@ -348,10 +391,18 @@ def _delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _confirm(prompt: str) -> bool:
+def _confirm(prompt: str, *, what: str = "deleting") -> bool:
     if not sys.stdin.isatty():
-        raise CliError("deleting needs a confirmation", "add --yes", code=EXIT_BAD_INPUT)
+        raise CliError(f"{what} needs a confirmation", "add --yes", code=EXIT_BAD_INPUT)
     return input(prompt).strip().lower() in ("y", "yes")
+
+
+def _confirm_live(args: argparse.Namespace, sid: str) -> bool:
+    """Going live: real orders, signed with the wallet's key. `--yes` or a typed yes."""
+    if args.yes:
+        return True
+    prompt = f"{sid} will sign and post REAL orders with its wallet's money. Go live? [y/N] "
+    return _confirm(prompt, what="going live")
 
 
 def register(subparsers: Any) -> None:
@@ -369,6 +420,7 @@ def register(subparsers: Any) -> None:
     create.add_argument("--name", help="a readable name (default: the id)")
     create.add_argument("--leader", action="append", metavar="0x…", help="a leader to copy (repeat; any case)")
     create.add_argument("--disabled", action="store_true", help="create it disabled (the monitor ignores it)")
+    create.add_argument("--yes", action="store_true", help="do not ask before creating it in mode live")
     create.add_argument(
         "settings",
         nargs="*",
@@ -391,6 +443,7 @@ def register(subparsers: Any) -> None:
     st = cmds.add_parser("set", help="change settings, name, wallet or enabled (prints what changed)")
     st.add_argument("id", type=strategy_id)
     st.add_argument("settings", nargs="+", metavar="KEY=VALUE", help="every key: omegacopy strategy --help")
+    st.add_argument("--yes", action="store_true", help="do not ask before mode=live")
     st.set_defaults(func=_set, assignments_dest="settings")
 
     pause = cmds.add_parser("pause", help="stop copying new trades (orders and positions stay)")

@@ -47,7 +47,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -70,7 +70,8 @@ from omegacopy.devstack.lambda_runtime import LocalLambda, reset_containers
 from omegacopy.devstack.paper import PaperExchange, start_paper_exchange
 from omegacopy.devstack.postgres import PostgresServer, start_postgres
 from omegacopy.devstack.public_api import PUBLISHED_LIMITS, PublicApiEmulator, start_public_api
-from omegacopy.devstack.run_summary import build_summary, format_summary
+from omegacopy.devstack.run_records import FollowerWallet, IndexPass, TickRecord
+from omegacopy.devstack.run_summary import build_summary, format_summary, live_numbers
 from omegacopy.devstack.scenario import (
     FOLLOWER_PUSD,
     FOLLOWER_WALLET_ID,
@@ -84,6 +85,7 @@ from omegacopy.devstack.scenario_feed import LeaderFeed, WorldCounts, publish_wo
 from omegacopy.devstack.seed import insert_strategies
 from omegacopy.domain.models import Tunables
 from omegacopy.domain.signer import LocalKeySigner, new_private_key
+from omegacopy.reporting.live_numbers import LiveNumbers
 
 STAGE = "local"
 CH_DATABASE = "omegacopy"
@@ -545,14 +547,6 @@ def pid_running(pid: int | None) -> bool:
 # ==================================================================================================
 # The follower wallet, through the operator's command
 # ==================================================================================================
-@dataclass(frozen=True)
-class FollowerWallet:
-    wallet_id: str
-    address: str
-    credentials_ref: str
-    import_s: float
-
-
 def import_follower_wallet(stack: LocalStack, *, wallet_id: str = FOLLOWER_WALLET_ID,
                            pusd: Decimal = FOLLOWER_PUSD) -> FollowerWallet:  # fmt: skip
     """A fresh key (from `secrets`, never the scenario seed) registered at the paper exchange with
@@ -592,34 +586,6 @@ def import_follower_wallet(stack: LocalStack, *, wallet_id: str = FOLLOWER_WALLE
 # ==================================================================================================
 # The run
 # ==================================================================================================
-@dataclass
-class TickRecord:
-    tick: int  # 1-based, as printed
-    tick_id: str = ""
-    event: dict[str, Any] = field(default_factory=dict)
-    published: int = 0  # leader fills that appeared on the Data API in the gap before the tick
-    index_pass: int | None = None  # the indexer pass that ran in that gap
-    status: str = ""
-    error: str | None = None
-    trades_seen: int = 0
-    invalid_rows: int = 0
-    copies: int = 0
-    skips: int = 0
-    skip_reasons: dict[str, int] = field(default_factory=dict)
-    intents_created: int = 0
-    executor_batches: int = 0
-    messages: int = 0
-    message_failures: int = 0
-    orders_posted: int = 0
-    intent_states: dict[str, int] = field(default_factory=dict)
-    reconciler: dict[str, Any] = field(default_factory=dict)
-    monitor_ms: float = 0.0
-    executor_ms: float = 0.0
-    reconciler_ms: float = 0.0
-    tick_ms: float = 0.0
-    waited_s: float = 0.0
-
-
 # The indexer summary's row counts, by the ClickHouse table they went to.
 WRITTEN_TABLES = {
     "trades_raw": "trades_written",
@@ -628,32 +594,6 @@ WRITTEN_TABLES = {
     "wallet_positions": "positions_written",
     "wallet_metrics_by_category": "metric_rows_written",
 }
-
-
-@dataclass
-class IndexPass:
-    """One invocation of the indexer handler: what it asked the public APIs and wrote to ClickHouse."""
-
-    number: int  # 1-based
-    before_tick: int  # 1-based: the pass ran in the gap before this tick
-    began_at: datetime
-    ended_at: datetime
-    duration_ms: float
-    run_id: str = ""
-    status: str = ""
-    error: str | None = None
-    requests: dict[str, int] = field(default_factory=dict)  # "host path" -> requests the emulator answered
-    throttled: int = 0  # 429s the emulator answered
-    client: dict[str, int] = field(default_factory=dict)  # the client's own counts (requests, 429s, retries, errors)
-    written: dict[str, int] = field(default_factory=dict)  # table -> rows written
-    rejected_rows: int = 0
-    lag_s: float | None = None
-    newest_trade_age_s: float | None = None
-    metric_staleness_s: float | None = None
-
-    @property
-    def request_count(self) -> int:
-        return sum(self.requests.values())
 
 
 class LocalRun:
@@ -1041,10 +981,13 @@ def run_session(
         run = LocalRun(stack, scenario, speed=speed, out=out, log=log)
         run.setup()
         run.run()
-        summary = run.summary(stack_started_s=stack.timings.total_s, total_s=round(time.monotonic() - began, 3))
+        # one computation of the numbers for the summary and the report: they cannot disagree
+        numbers = live_numbers(run.db)
+        total_s = round(time.monotonic() - began, 3)
+        summary = build_summary(run, stack_started_s=stack.timings.total_s, total_s=total_s, numbers=numbers)
         write_json(paths.summary, summary)
         write_ledger(stack, paths)
-        report = write_report(stack, paths)
+        report = write_report(stack, paths, numbers=numbers)
         lines = format_summary(summary, paths.summary, paths.ledger)
         lines.append(f"report      {report} (open it in a browser)")
         yield RunResult(stack, run, summary, lines)
@@ -1078,13 +1021,20 @@ def how_to_reach(stack: LocalStack, paths: ReportPaths) -> list[str]:
     ]
 
 
-def write_report(stack: LocalStack, paths: ReportPaths) -> Path:
-    """The same HTML report `omegacopy report` writes, from the run's PostgreSQL."""
-    from omegacopy.adapters.pg_report_source import PgReportSource
-    from omegacopy.reporting.html_report import render_report
+# The local run trades on the paper exchange: whatever the strategies' modes, no money moves.
+LOCAL_BADGE = "paper exchange"
 
-    with psycopg.connect(stack.services()["postgres_url"], autocommit=True) as conn:
-        model = PgReportSource(conn).load(start=None, end=None, generated_at=datetime.now(UTC))
+
+def write_report(stack: LocalStack, paths: ReportPaths, *, numbers: LiveNumbers | None = None) -> Path:
+    """The same HTML report `omegacopy report` writes, from the run's PostgreSQL (or from `numbers`,
+    the summary's)."""
+    from omegacopy.reporting.html_report import render_report
+    from omegacopy.reporting.live_report import live_report_model
+
+    if numbers is None:
+        with psycopg.connect(stack.services()["postgres_url"], autocommit=True) as conn:
+            numbers = live_numbers(conn)
+    model = live_report_model(numbers, generated_at=datetime.now(UTC), badge=f"local · {LOCAL_BADGE}")
     path = paths.directory / "report.html"
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(render_report(model), encoding="utf-8")

@@ -1,36 +1,106 @@
 """The local run's summary: what happened, from PostgreSQL, ClickHouse, the public-API emulator's
 request log and the paper exchange's ledger.
 
-`build_summary` gathers what the indexer fetched and wrote, signals, intents, orders, positions
-(marked at the paper book's mid, or at the payout once resolved), P&L, latencies and the invariant
-checks into one JSON-able document; `format_summary` turns it into the lines `omegacopy run` prints.
+`build_summary` gathers what the indexer fetched and wrote, signals, intents, orders, positions,
+P&L, latencies and the invariant checks into one JSON-able document; `format_summary` turns it into
+the lines `omegacopy run` prints. Positions, P&L and the trade → order latency are the live numbers
+(`reporting.live_numbers`), the very ones the run's HTML report shows.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-import httpx
+import psycopg
 from psycopg.rows import dict_row
 
+from omegacopy.adapters.pg_report_source import PgReportSource
 from omegacopy.devstack.clickhouse_audit import WRITE_STAMPS, rows_outside, table_rows
+from omegacopy.devstack.paper import PaperExchange
+from omegacopy.devstack.public_api import PublicApiEmulator
+from omegacopy.devstack.run_records import FollowerWallet, IndexPass, TickRecord
 from omegacopy.devstack.scenario import INDEX_EVERY_TICKS, TICK_SPACING_S, Scenario
-from omegacopy.domain import positions as positions_domain
-from omegacopy.domain.money import ZERO, parse_amount, to_cents
+from omegacopy.domain.money import ZERO, to_cents
 from omegacopy.domain.order_v2 import salt_from_id
-
-if TYPE_CHECKING:
-    from omegacopy.devstack.local_run import IndexPass, LocalRun, LocalStack
+from omegacopy.reporting.live_numbers import LiveNumbers, compute, percentile
 
 
-def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | None) -> dict[str, Any]:
+class SummaryStack(Protocol):
+    """What the summary reads of the local stack (`local_run.LocalStack`)."""
+
+    @property
+    def exchange(self) -> PaperExchange: ...
+
+    @property
+    def public_api(self) -> PublicApiEmulator: ...
+
+    @property
+    def queue_url(self) -> str: ...
+
+    @property
+    def dlq_url(self) -> str: ...
+
+    @property
+    def timings(self) -> Any: ...  # a dataclass of start-up seconds
+
+    def aws(self, service: str) -> Any: ...
+
+    def services(self) -> dict[str, Any]: ...
+
+    def ch_client(self) -> Any: ...
+
+
+class SummaryRun(Protocol):
+    """What the summary reads of a run (`local_run.LocalRun`)."""
+
+    @property
+    def stack(self) -> SummaryStack: ...
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def db(self) -> psycopg.Connection[Any]: ...
+
+    @property
+    def wallet(self) -> FollowerWallet | None: ...
+
+    @property
+    def records(self) -> Sequence[TickRecord]: ...
+
+    @property
+    def index_passes(self) -> Sequence[IndexPass]: ...
+
+    @property
+    def arrived_at(self) -> Mapping[str, datetime]: ...
+
+    @property
+    def published(self) -> Mapping[str, int]: ...
+
+    @property
+    def clickhouse_before(self) -> Mapping[str, int]: ...
+
+    @property
+    def speed(self) -> float: ...
+
+    @property
+    def setup_s(self) -> float: ...
+
+    @property
+    def ticks_s(self) -> float: ...
+
+
+def build_summary(
+    run: SummaryRun, *, stack_started_s: float, total_s: float | None, numbers: LiveNumbers | None = None
+) -> dict[str, Any]:
     stack, sc, db = run.stack, run.scenario, run.db
+    numbers = numbers or live_numbers(db)
     ledger = stack.exchange.ledger()
     with db.cursor(row_factory=dict_row) as cur:
         signals = cur.execute(
@@ -39,17 +109,11 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
         intents = cur.execute(
             "SELECT intent_id::text AS intent_id, strategy_id, source_trade_id, action, is_exit, token_id, state,"
             " reason_code, exchange_status, order_hash, created_at, submitted_at, filled_shares, filled_usd,"
-            " usd_amount, shares"
+            " usd_amount, shares, paper"
             " FROM order_intents ORDER BY created_at"
         ).fetchall()
         positions = cur.execute(
-            "SELECT strategy_id, token_id, condition_id, shares, avg_entry_price, cost_usd, realized_pnl_usd,"
-            " mark_price FROM strategy_positions ORDER BY strategy_id, token_id"
-        ).fetchall()
-        books = cur.execute(
-            "SELECT s.strategy_id, s.name, s.paused_reason, st.balance_usd,"
-            " COALESCE(st.starting_balance_usd, st.balance_usd) AS starting_balance_usd"
-            " FROM strategies s JOIN strategy_settings st USING (strategy_id) ORDER BY s.strategy_id"
+            "SELECT strategy_id, token_id, shares, paper FROM strategy_positions ORDER BY strategy_id, token_id"
         ).fetchall()
         ticks = cur.execute("SELECT sum(trades_seen) AS seen FROM monitor_ticks").fetchone()
         first_pricing = cur.execute(
@@ -68,13 +132,14 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
         entry[s["decision"]] += 1
         entry["reasons"][s["reason_code"]] += 1
 
-    reached = [i for i in intents if reached_exchange(i)]
-    states = Counter(i["state"] for i in intents)
-    rejected = [i for i in intents if i["state"] == "REJECTED"]
+    on_paper = [i for i in intents if i["paper"]]
+    intents_live = [i for i in intents if not i["paper"]]
+    reached = [i for i in intents_live if reached_exchange(i)]
+    states = Counter(i["state"] for i in intents_live)
+    rejected = [i for i in intents_live if i["state"] == "REJECTED"]
     ledger_status = Counter(o.status for o in ledger)
 
-    marks = _marks(stack, sc, positions)
-    position_rows, pnl = _positions_and_pnl(sc, positions, books, marks)
+    position_rows, pnl = _positions_and_pnl(sc, numbers)
     indexer = _indexer(run.index_passes)
     public_api = _public_api(stack, run.index_passes)
     clickhouse = _clickhouse(run)
@@ -84,12 +149,12 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
     checks.update(_data_checks(signals, indexer, public_api, clickhouse, owrr))
     checks["details"] = details
 
-    latency_ms: list[float] = []
+    published_ms: list[float] = []
     queued_ms: list[float] = []
     for i in intents:
         arrived = run.arrived_at.get(i["source_trade_id"])
         if i["submitted_at"] is not None and arrived is not None:
-            latency_ms.append((i["submitted_at"] - arrived).total_seconds() * 1000)
+            published_ms.append((i["submitted_at"] - arrived).total_seconds() * 1000)
         if i["submitted_at"] is not None:
             queued_ms.append((i["submitted_at"] - i["created_at"]).total_seconds() * 1000)
     resolutions = [
@@ -145,8 +210,15 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
         },
         "intents": {
             "total": len(intents),
-            "by_state": dict(states.most_common()),
-            "rejected_by_reason": dict(Counter(i["reason_code"] for i in rejected).most_common()),
+            "by_state": dict(Counter(i["state"] for i in intents).most_common()),
+            "rejected_by_reason": dict(
+                Counter(i["reason_code"] for i in intents if i["state"] == "REJECTED").most_common()
+            ),
+        },
+        "paper": {
+            "intents": len(on_paper),
+            "by_state": dict(Counter(i["state"] for i in on_paper).most_common()),
+            "filled_usd": str(sum((Decimal(i["filled_usd"]) for i in on_paper), ZERO)),
         },
         "orders": {
             "ledger": len(ledger),
@@ -161,6 +233,7 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
             "bought_usd": str(sum((o.filled_usd for o in ledger if o.side == "BUY"), ZERO)),
             "sold_usd": str(sum((o.filled_usd for o in ledger if o.side == "SELL"), ZERO)),
         },
+        "mode": numbers.mode,
         "positions": position_rows,
         "pnl": pnl,
         "latency_ms": {
@@ -168,9 +241,11 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
             "monitor": _stats([r.monitor_ms for r in run.records]),
             "executor": _stats([r.executor_ms for r in run.records]),
             "reconciler": _stats([r.reconciler_ms for r in run.records]),
-            "trade_to_order": _stats(latency_ms),
-            "trade_to_order_note": "leader fill published (visible on the Data API) -> order_intents.submitted_at "
-            "(the order POST); includes the compressed wait before the tick",
+            "trade_to_order": _stats([v * 1000 for v in numbers.rows.latencies_s]),
+            "trade_to_order_note": "the leader's trade (block time) -> our order at the exchange, as the HTML report "
+            "computes it (reporting.live_numbers); includes the compressed wait before the tick",
+            "published_to_order": _stats(published_ms),
+            "published_to_order_note": "leader fill visible on the Data API -> order POST",
             "intent_to_order": _stats(queued_ms),
             "intent_to_order_note": "intent committed by the monitor -> order POST (SQS, executor, risk, KMS, signing)",
         },
@@ -187,6 +262,8 @@ def build_summary(run: LocalRun, *, stack_started_s: float, total_s: float | Non
 
 def reached_exchange(intent: Mapping[str, Any]) -> bool:
     """The intent's order was booked by the exchange (whatever happened to it afterwards)."""
+    if intent.get("order_hash") is None:  # never signed (refused first, or a paper intent)
+        return False
     if intent["state"] in ("FILLED", "PARTIALLY_FILLED", "ACCEPTED"):
         return True
     return intent["state"] in ("CANCELLED", "EXPIRED") and intent.get("exchange_status") in (
@@ -200,91 +277,72 @@ def _stats(values: list[float]) -> dict[str, float | int]:
     ordered = sorted(values)
 
     def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))], 1)
+        return round(percentile(ordered, p) or 0.0, 1)  # the report's percentile
 
     return {"n": len(values), "p50": pct(0.5), "p95": pct(0.95), "max": round(ordered[-1], 1),
             "mean": round(sum(values) / len(values), 1)}  # fmt: skip
 
 
-def _marks(stack: LocalStack, sc: Scenario, positions: list[dict[str, Any]]) -> dict[str, tuple[Decimal, str]]:
-    """Token -> (mark, source): the paper book's mid, the payout once resolved, else the cost."""
-    out: dict[str, tuple[Decimal, str]] = {}
-    resolved = sc.resolved_by(sc.ticks - 1) if sc.ticks else set()
-    with httpx.Client(base_url=stack.exchange.url, timeout=5.0) as client:
-        for token in sorted({p["token_id"] for p in positions}):
-            found = sc.market_of_token(token)
-            if found is not None and found[0].key in resolved:
-                market, outcome = found
-                out[token] = (Decimal(1) if outcome == market.resolution else ZERO, "payout")
-                continue
-            reply = client.get("/midpoint", params={"token_id": token})
-            if reply.status_code == 200:
-                out[token] = (parse_amount(reply.json()["mid"]), "mid")
-    return out
+def live_numbers(db: Any) -> LiveNumbers:
+    """The run's live numbers, from its PostgreSQL: what the report shows."""
+    return compute(PgReportSource(db).rows())
 
 
-def _positions_and_pnl(
-    sc: Scenario,
-    positions: list[dict[str, Any]],
-    books: list[dict[str, Any]],
-    marks: dict[str, tuple[Decimal, str]],
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _positions_and_pnl(sc: Scenario, numbers: LiveNumbers) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    realized: dict[str, Decimal] = defaultdict(Decimal)
-    unrealized: dict[str, Decimal] = defaultdict(Decimal)
-    value: dict[str, Decimal] = defaultdict(Decimal)
-    for p in positions:
-        sid, shares, cost = p["strategy_id"], Decimal(p["shares"]), Decimal(p["cost_usd"])
-        realized[sid] += Decimal(p["realized_pnl_usd"])
-        found = sc.market_of_token(p["token_id"])
-        mark, source = marks.get(p["token_id"], (None, "cost"))
-        gain = positions_domain.unrealized(shares, cost, mark)  # no mark: valued at cost
-        worth = cost + gain if shares > 0 else ZERO
-        unrealized[sid] += gain
-        value[sid] += worth
+    for p in numbers.rows.positions:
+        found = sc.market_of_token(p.token_id)
         rows.append(
             {
-                "strategy_id": sid,
-                "market": found[0].key if found else p["condition_id"],
+                "strategy_id": p.strategy_id,
+                "paper": p.paper,
+                "market": found[0].key if found else p.condition_id,
                 "outcome": found[0].outcome_name(found[1]) if found else "?",
-                "token_id": p["token_id"],
-                "shares": str(shares),
-                "avg_entry_price": str(p["avg_entry_price"]),
-                "cost_usd": str(cost),
-                "mark": str(p["avg_entry_price"] if mark is None else mark),
-                "mark_source": source,
-                "value_usd": str(to_cents(worth)),
-                "unrealized_pnl_usd": str(to_cents(gain)) if shares > 0 else "0",
-                "realized_pnl_usd": str(p["realized_pnl_usd"]),
-                "reconciler_mark": None if p["mark_price"] is None else str(p["mark_price"]),
+                "token_id": p.token_id,
+                "shares": str(p.shares),
+                "avg_entry_price": str(p.avg_entry_price),
+                "cost_usd": str(p.cost_usd),
+                "mark": str(p.avg_entry_price if p.mark is None else p.mark),
+                "mark_source": p.mark_source or "cost",
+                "value_usd": str(to_cents(p.value_usd)),
+                "unrealized_pnl_usd": str(to_cents(p.unrealized_usd)),
+                "realized_pnl_usd": str(p.realized_usd),
             }
         )
     pnl: dict[str, Any] = {}
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for b in books:
-        sid = b["strategy_id"]
-        equity = Decimal(b["balance_usd"]) + value[sid]
-        entry = {
-            "name": b["name"],
-            "paused": b["paused_reason"],
-            "starting_balance_usd": Decimal(b["starting_balance_usd"]),
-            "cash_usd": Decimal(b["balance_usd"]),
-            "positions_value_usd": value[sid],
-            "realized_pnl_usd": realized[sid],
-            "unrealized_pnl_usd": unrealized[sid],
-            "total_pnl_usd": realized[sid] + unrealized[sid],
-            "equity_usd": equity,
+    for n in numbers.strategies:
+        entry: dict[str, Any] = {
+            "name": n.row.name,
+            "mode": "paper" if n.row.paper else "live",
+            "paused": n.row.paused_reason,
+            "starting_balance_usd": n.row.starting_usd,
+            "cash_usd": n.row.cash_usd,
+            "positions_value_usd": n.positions_value_usd,
+            "realized_pnl_usd": n.realized_usd,
+            "unrealized_pnl_usd": n.unrealized_usd,
+            "total_pnl_usd": n.total_usd,
+            "equity_usd": n.equity_usd,
         }
-        for k in ("starting_balance_usd", "cash_usd", "positions_value_usd", "realized_pnl_usd",
-                  "unrealized_pnl_usd", "total_pnl_usd", "equity_usd"):  # fmt: skip
-            totals[k] += entry[k]
-        pnl[sid] = {k: (str(to_cents(v)) if isinstance(v, Decimal) else v) for k, v in entry.items()}
-    pnl["total"] = {k: str(to_cents(v)) for k, v in totals.items()}
+        pnl[n.strategy_id] = {k: (str(to_cents(v)) if isinstance(v, Decimal) else v) for k, v in entry.items()}
+    t = numbers.totals
+    pnl["total"] = {
+        "starting_balance_usd": str(to_cents(t["starting_usd"])),
+        "cash_usd": str(to_cents(t["cash_usd"])),
+        "positions_value_usd": str(to_cents(t["positions_value_usd"])),
+        "realized_pnl_usd": str(to_cents(t["realized_usd"])),
+        "unrealized_pnl_usd": str(to_cents(t["unrealized_usd"])),
+        "total_pnl_usd": str(to_cents(t["total_usd"])),
+        "equity_usd": str(to_cents(t["equity_usd"])),
+    }
     return rows, pnl
 
 
 def _checks(
-    stack: LocalStack, run: LocalRun, intents: list[dict[str, Any]], ledger: list[Any], positions: list[dict[str, Any]]
+    stack: SummaryStack,
+    run: SummaryRun,
+    intents: list[dict[str, Any]],
+    ledger: list[Any],
+    positions: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The invariants, checked against the paper exchange's ground truth."""
     salts = {salt_from_id(i["intent_id"]): i for i in intents}
@@ -292,6 +350,7 @@ def _checks(
     hashes = {i["order_hash"] for i in intents if i["order_hash"]}
     on_exchange = {i["order_hash"] for i in intents if reached_exchange(i)}
     ledger_hashes = {o.order_hash for o in ledger}
+    positions = [p for p in positions if not p["paper"]]  # paper shares were never bought
     held: dict[str, Decimal] = defaultdict(Decimal)
     for p in positions:
         held[p["token_id"]] += Decimal(p["shares"])
@@ -323,7 +382,7 @@ def _checks(
     }
 
 
-def _indexer(passes: list[IndexPass]) -> dict[str, Any]:
+def _indexer(passes: Sequence[IndexPass]) -> dict[str, Any]:
     """Every pass, and the run's totals."""
     written: Counter[str] = Counter()
     requests: Counter[str] = Counter()
@@ -346,7 +405,7 @@ def _indexer(passes: list[IndexPass]) -> dict[str, Any]:
     }
 
 
-def _public_api(stack: LocalStack, passes: list[IndexPass]) -> dict[str, Any]:
+def _public_api(stack: SummaryStack, passes: Sequence[IndexPass]) -> dict[str, Any]:
     """Every request the emulator answered, by caller: the indexer's fall inside its passes, the
     rest are the monitor's (nothing else calls the public APIs during a run)."""
     api = stack.public_api
@@ -369,7 +428,7 @@ def _public_api(stack: LocalStack, passes: list[IndexPass]) -> dict[str, Any]:
     }
 
 
-def _clickhouse(run: LocalRun) -> dict[str, Any]:
+def _clickhouse(run: SummaryRun) -> dict[str, Any]:
     """Who wrote ClickHouse: every table empty before the first pass; every row after the run
     stamped inside a pass; no table with more rows than the passes reported writing there."""
     ch = run.stack.ch_client()
@@ -451,6 +510,8 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         f"intents     {intents['total']}: "
         + ", ".join(f"{k} {v}" for k, v in intents["by_state"].items())
         + (f"; rejected: {rejected}" if rejected else ""),
+        f"paper       {summary['paper']['intents']} intents filled on paper, never sent: "
+        + (", ".join(f"{k} {v}" for k, v in summary["paper"]["by_state"].items()) or "none"),
         f"orders      exchange ledger {orders['ledger']}: accepted {orders['accepted']}, rejected {orders['rejected']} "
         f"({orders['rejected_before_the_exchange']} pre-trade, {orders['rejected_by_the_exchange']} by the exchange)"
         f", filled {orders['filled']}, partially {orders['partially_filled']}, resting {orders['resting']}",
@@ -464,20 +525,23 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         "positions   strategy               market outcome   shares   avg  mark       value  unrealized  realized"
     )
     for p in summary["positions"]:
-        star = " " if p["mark_source"] == "mid" else "*"
+        star = " " if p["mark_source"] in ("book", "last_trade") else "*"
         lines.append(
             f"            {p['strategy_id']:<22} {p['market']:<6} {p['outcome']:<4} {_num(p['shares']):>10} "
             f"{_num(p['avg_entry_price'], 2):>5} {_num(p['mark'], 3):>5}{star} {_money(p['value_usd']):>10} "
             f"{_money(p['unrealized_pnl_usd']):>11} {_money(p['realized_pnl_usd']):>9}"
         )
-    lines.append("            (mark: the paper book's mid; * the payout of a resolved market, or cost without a book)")
-    lines.append("P&L         strategy               realized  unrealized     total        equity")
+    lines.append("            (mark: the reconciler's mark-to-market price; * a resolution's payout, or cost unpriced)")
+    header = "P&L         strategy               realized  unrealized     total        equity"
+    lines.append(f"{header}  ({summary['mode']})")
     for sid, p in summary["pnl"].items():
+        mode = f"  {p['mode']}" if "mode" in p else ""
         lines.append(
             f"            {sid:<22} {_money(p['realized_pnl_usd']):>9} {_money(p['unrealized_pnl_usd']):>11} "
-            f"{_money(p['total_pnl_usd']):>9} {_money(p['equity_usd']):>13}"
+            f"{_money(p['total_pnl_usd']):>9} {_money(p['equity_usd']):>13}{mode}"
         )
     tick, t2o, i2o = lat["tick"], lat["trade_to_order"], lat["intent_to_order"]
+    on_paper = sum(n for state, n in summary["paper"]["by_state"].items() if state in ("FILLED", "PARTIALLY_FILLED"))
     passed = " · ".join(f"{k.replace('_', ' ')} {'✓' if v else '✗'}" for k, v in checks.items() if k != "details")
     queue = summary["queue"]
     lines += [
@@ -485,7 +549,8 @@ def format_summary(summary: dict[str, Any], summary_path: Path, ledger_path: Pat
         f"{_ms(lat['monitor'], 'p50')}, executor {_ms(lat['executor'], 'p50')}, reconciler "
         f"{_ms(lat['reconciler'], 'p50')})",
         f"            trade→order p50 {_ms(t2o, 'p50')} p95 {_ms(t2o, 'p95')} max {_ms(t2o, 'max')} over "
-        f"{t2o.get('n', 0)} orders (leader fill on the Data API → order POST, incl. the compressed wait)",
+        f"{t2o.get('n', 0)} orders, {on_paper} of them on paper (leader's trade → order at the exchange or the "
+        "fill model's answer, as in the report; incl. the compressed wait)",
         f"            intent→order p50 {_ms(i2o, 'p50')} p95 {_ms(i2o, 'p95')} max {_ms(i2o, 'max')} (monitor's commit "
         "→ POST: SQS, executor, pre-trade risk, KMS unwrap, signing)",
         f"checks      {passed} · queue {queue['visible']} left, DLQ {queue['dlq']}",
@@ -547,7 +612,7 @@ def _num(text: str, places: int | None = None) -> str:
 
 
 def _money(text: str) -> str:
-    return f"{float(text):,.2f}"
+    return f"{float(text) + 0.0:,.2f}"  # + 0.0: never "-0.00"
 
 
 def _ms(stats: dict[str, Any], key: str) -> str:

@@ -874,6 +874,14 @@ def _strategies(leaders: dict[str, str]) -> list[StrategySeed]:
             min_owrr_confidence="medium", sizing_mode="owrr", slippage_ceiling=Decimal("0.02"), order_style="FAK",
             name="S1 politics & economics, OWRR-sized",
         ),
+        # S1's paper twin: the same leaders and settings, filled on paper against the same books
+        StrategySeed(
+            "s-politics-paper", FOLLOWER_WALLET_ID, watch("L0", "L1", "L2", "L3", "L4", "L5"),
+            categories=("politics", "economics"), balance_usd=Decimal("5000"), max_position_size_usd=Decimal("400"),
+            max_positions=8, risk_per_trade_percent=Decimal("2"), owrr_threshold_yes=60, owrr_threshold_no=40,
+            min_owrr_confidence="medium", sizing_mode="owrr", slippage_ceiling=Decimal("0.02"), order_style="FAK",
+            name="S1 on paper", mode="paper",
+        ),
         StrategySeed(
             "s-sports-fixed", FOLLOWER_WALLET_ID, watch("L3", "L4", "L5", "L6", "L7", "L8"),
             categories=("sports",), balance_usd=Decimal("3000"), max_position_size_usd=Decimal("300"),

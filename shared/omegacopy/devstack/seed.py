@@ -126,6 +126,7 @@ class StrategySeed:
     markets_filter: Sequence[str] = ()
     auto_execute_enabled: bool = True
     name: str = ""
+    mode: str = "live"  # paper | live
 
 
 def insert_wallet(conn: psycopg.Connection[Any], wallet_id: str, address: str, *, funder: str | None = None,
@@ -147,13 +148,14 @@ def insert_strategies(conn: psycopg.Connection[Any], strategies: Iterable[Strate
             conn.execute(
                 "INSERT INTO strategy_settings (strategy_id, balance_usd, max_position_size_usd, max_positions,"
                 " risk_per_trade_percent, owrr_threshold_yes, owrr_threshold_no, min_owrr_confidence, categories,"
-                " markets_filter, sizing_mode, fixed_size_usd, proportional_fraction, slippage_ceiling, order_style)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " markets_filter, sizing_mode, fixed_size_usd, proportional_fraction, slippage_ceiling, order_style,"
+                " mode)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     s.strategy_id, s.balance_usd, s.max_position_size_usd, s.max_positions,
                     s.risk_per_trade_percent, s.owrr_threshold_yes, s.owrr_threshold_no, s.min_owrr_confidence,
                     list(s.categories), list(s.markets_filter), s.sizing_mode, s.fixed_size_usd,
-                    s.proportional_fraction, s.slippage_ceiling, s.order_style,
+                    s.proportional_fraction, s.slippage_ceiling, s.order_style, s.mode,
                 ),
             )  # fmt: skip
             with conn.cursor() as cur:

@@ -133,8 +133,10 @@ class Sizing:
 # --- entry rules, in order -----------------------------------------------------------------------
 
 
-def check_kill_switch(tunables: Tunables) -> Skip | None:
-    if tunables.kill_switch:
+def check_kill_switch(tunables: Tunables, strategy: StrategyConfig) -> Skip | None:
+    # the switch stops real orders; a paper strategy sends none, so it goes on (testing on live data
+    # while nothing may trade is what paper mode is for)
+    if tunables.kill_switch and not strategy.paper:
         return Skip(ReasonCode.KILL_SWITCH, "Kill switch is on: no new orders")
     return None
 
@@ -384,7 +386,7 @@ def decide_entry(  # noqa: PLR0917 — positional signature is the tick's contra
     trade's category, read by Kelly sizing only."""
     slider, confidence = (owrr.slider, owrr.confidence) if strategy.needs_owrr else (None, None)
     skip = (
-        check_kill_switch(tunables)
+        check_kill_switch(tunables, strategy)
         or check_staleness(trade, tunables, now)
         or check_market_open(trade)
         or check_markets_filter(trade, strategy)
@@ -483,7 +485,11 @@ def decide_exit(  # noqa: PLR0917 — positional signature is the tick's contrac
 ) -> Decision:
     """A leader SELL: sell the same fraction of our holding. No OWRR/category/capital rules apply —
     getting out must not be blocked by the conditions for getting in."""
-    skip = check_kill_switch(tunables) or check_staleness(trade, tunables, now) or check_holding(trade, portfolio)
+    skip = (
+        check_kill_switch(tunables, strategy)
+        or check_staleness(trade, tunables, now)
+        or check_holding(trade, portfolio)
+    )
     if skip is not None:
         return _skip_decision(skip, None, None)
     held = portfolio.holding(trade.token_id)

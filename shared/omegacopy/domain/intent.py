@@ -10,7 +10,9 @@ Three shapes, each for a difference that is real:
 States (`IntentState`, the `order_intents.state` CHECK) and which moves between them are legal
 (`next_state`): NEW → SUBMITTING → ACCEPTED / FILLED / PARTIALLY_FILLED / REJECTED / CANCELLED /
 EXPIRED, with UNKNOWN for an ambiguous submit or reply and LOST for an order the exchange never
-showed; FAILED ends an intent that cannot trade (no order book, a closed market). Terminal states
+showed; FAILED ends an intent that cannot trade (no order book, a closed market). A paper intent
+is never signed: it goes from NEW straight to what the fill model gave (FILLED, PARTIALLY_FILLED,
+CANCELLED) or to a refusal. Terminal states
 never move; every other state is reconciled. Our reason for a state (`reason_code`) is kept apart from what the
 exchange said about the order (`exchange_status`).
 """
@@ -94,17 +96,25 @@ _NEXT: Final[dict[IntentState, frozenset[IntentState]]] = {
 }
 
 
+# A paper intent is never signed: the fill model answers at once, from NEW.
+_NEXT_PAPER: Final[dict[IntentState, frozenset[IntentState]]] = {
+    **{state: frozenset() for state in IntentState},
+    IntentState.NEW: _NEXT[IntentState.NEW] - {IntentState.SUBMITTING}
+    | {IntentState.FILLED, IntentState.PARTIALLY_FILLED},
+}
+
+
 class IllegalTransitionError(ValueError):
     """A state change the intent's state machine does not allow (a bug or a corrupt row)."""
 
 
-def can_move(current: IntentState, target: IntentState) -> bool:
+def can_move(current: IntentState, target: IntentState, *, paper: bool = False) -> bool:
     """Whether an intent in `current` may be set to `target` (staying put is always allowed)."""
-    return target == current or target in _NEXT[current]
+    return target == current or target in (_NEXT_PAPER if paper else _NEXT)[current]
 
 
-def next_state(current: IntentState, target: IntentState) -> IntentState:
-    if not can_move(current, target):
+def next_state(current: IntentState, target: IntentState, *, paper: bool = False) -> IntentState:
+    if not can_move(current, target, paper=paper):
         raise IllegalTransitionError(f"an intent cannot move from {current} to {target}")
     return target
 
@@ -127,6 +137,8 @@ class IntentReason(StrEnum):
     IMPOSSIBLE_FILL = "impossible_fill"  # a reply or record whose amounts cannot be: reconciled, not booked
     UNKNOWN_STATUS = "unknown_status"  # an order status the exchange does not document
     NOT_RESENT = "not_resent"  # the kill switch kept a signed order from being sent again
+    PAPER_FILL = "paper_fill"  # filled on paper by the fill model against the live book
+    MIXED_BOOKS = "mixed_books"  # the position holds shares of the other mode (paper vs real)
 
 
 # Intent ids are UUIDs derived from (strategy, source trade): a replayed trade maps to the same id.
@@ -173,6 +185,7 @@ class Intent:
     draft: IntentDraft
     neg_risk: bool = False
     parent_intent_id: str | None = None  # iceberg slices point at the first slice
+    paper: bool = False  # decided in paper mode: filled by the fill model, never signed or posted
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,14 @@ class ConsensusMode(StrEnum):
     OFF = "off"  # plain copying: every other rule still applies
 
 
+class TradingMode(StrEnum):
+    """Whether a strategy's copies reach the exchange (`live`) or are filled on paper against the
+    live order book by the fill model (`paper`: nothing is signed or posted)."""
+
+    PAPER = "paper"
+    LIVE = "live"
+
+
 class OrderStyle(StrEnum):
     """How the executor places a copy: marketable (FAK/FOK) or passive limit (GTC/GTD)."""
 
@@ -142,6 +150,7 @@ class StrategyConfig:
     all_categories: bool = False  # `categories: all`: every category the market dimension knows
     consensus: ConsensusMode = ConsensusMode.OWRR
     kelly_fraction: Decimal = Decimal("0")  # sizing `kelly`: the share of full Kelly staked (0.25 = quarter)
+    paper: bool = False  # mode `paper`: its intents are filled by the fill model, never posted
 
     # paused (by the operator or a loss limit): copies no entries, still follows its leaders' exits
     paused_reason: str | None = None
@@ -240,7 +249,9 @@ class Tunables(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
 
     kill_switch: bool = Field(
-        default=True, description="true = no new orders anywhere (the executor refuses every intent)"
+        default=True,
+        description="true = no new real orders anywhere (the executor refuses every live intent; paper"
+        " strategies go on filling on paper)",
     )
     staleness_limit_s: int = Field(
         default=300, ge=1, le=3_600, description="never order from leader data older than this (seconds)"

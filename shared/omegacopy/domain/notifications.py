@@ -72,6 +72,7 @@ class FillEvent:
     is_exit: bool
     trade_id: str
     filled_at: datetime
+    paper: bool = False  # filled on paper by the fill model: no order reached the exchange
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class StrategyDay:
     copies: int
     skips: int
     fills: int
+    paper: bool = False  # filled on paper: its P&L is not money, and is kept out of the totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +109,18 @@ class DailySummary:
 
     @property
     def realized_pnl_usd(self) -> Decimal:
-        return sum((s.realized_pnl_usd for s in self.strategies), ZERO)
+        """Of the live strategies: money."""
+        return sum((s.realized_pnl_usd for s in self.strategies if not s.paper), ZERO)
 
     @property
     def unrealized_pnl_usd(self) -> Decimal:
-        return sum((s.unrealized_pnl_usd for s in self.strategies), ZERO)
+        return sum((s.unrealized_pnl_usd for s in self.strategies if not s.paper), ZERO)
+
+    @property
+    def paper_pnl_usd(self) -> Decimal | None:
+        """Realized + unrealized of the paper strategies; None when there are none."""
+        paper = [s for s in self.strategies if s.paper]
+        return sum((s.realized_pnl_usd + s.unrealized_pnl_usd for s in paper), ZERO) if paper else None
 
     @property
     def copies(self) -> int:
@@ -151,7 +160,8 @@ def alarm_notice(alarm: AlarmChange, *, stage: str = "") -> Notice:
 def fill_notice(fill: FillEvent) -> Notice:
     """`s-politics bought 125.5 shares at 0.62 ($77.81)`, with the realized P&L of a sale."""
     verb = "bought" if fill.side.upper() == "BUY" else "sold"
-    title = f"{fill.strategy_id} {verb} {_num(fill.shares)} shares at {_num(fill.price)} ({_usd(fill.usd)})"
+    mode = "[PAPER] " if fill.paper else ""  # a real fill is the norm; a paper one must never pass for it
+    title = f"{mode}{fill.strategy_id} {verb} {_num(fill.shares)} shares at {_num(fill.price)} ({_usd(fill.usd)})"
     facts = [
         ("token", _short(fill.token_id)),
         ("market", _short(fill.condition_id)),
@@ -161,7 +171,10 @@ def fill_notice(fill: FillEvent) -> Notice:
         facts.append(("realized P&L", _signed_usd(fill.realized_pnl_usd)))
     facts.append(("intent", fill.intent_id))
     facts.append(("at", _when(fill.filled_at)))
-    lines = ("Exit: the leader sold." if fill.is_exit else "",)
+    lines = (
+        "Exit: the leader sold." if fill.is_exit else "",
+        "Paper: filled against the live order book, no order was sent." if fill.paper else "",
+    )
     return Notice("fill", Level.INFO, title, tuple(x for x in lines if x), tuple(facts), key=f"fill:{fill.trade_id}")
 
 
@@ -186,6 +199,8 @@ def summary_notice(summary: DailySummary) -> Notice:
         ("copies", str(summary.copies)),
         ("skips", str(summary.skips)),
     ]
+    if summary.paper_pnl_usd is not None:
+        facts.insert(2, ("paper P&L (not money)", _signed_usd(summary.paper_pnl_usd)))
     lines: list[str] = []
     if summary.skip_reasons:
         shown = summary.skip_reasons[:MAX_REASONS]
@@ -198,7 +213,8 @@ def summary_notice(summary: DailySummary) -> Notice:
             total = s.realized_pnl_usd + s.unrealized_pnl_usd
             share = f" ({_pct(total / s.capital_usd * HUNDRED)})" if s.capital_usd > 0 else ""
             lines.append(
-                f"• {s.name}: {_signed_usd(total)}{share}, {s.copies} copies, {s.skips} skips,"
+                f"• {s.name}{' [paper]' if s.paper else ''}: {_signed_usd(total)}{share}, {s.copies} copies,"
+                f" {s.skips} skips,"
                 f" {s.fills} fills" + ("" if s.state == "active" else f" — {s.state}")
             )
     else:

@@ -25,7 +25,8 @@ def money(v: Decimal) -> str:
 def pct(v: Decimal | None) -> str:
     if v is None:
         return "—"
-    return f"{quantize(v, TENTH)}%".replace("-", "−")
+    q = quantize(v, TENTH)
+    return f"{q if q != 0 else abs(q)}%".replace("-", "−")  # never "−0.0%"
 
 
 def ratio(a: int, b: int) -> str:

@@ -4,6 +4,7 @@ Charts (ids are stable, tests and links rely on them):
 - `chart-decisions`: COPY vs SKIP by reason over time (stacked columns per time bucket);
 - `chart-owrr`: OWRR slider distribution of copied vs skipped signals;
 - `chart-pnl`: P&L per strategy (solid) vs its leaders (dashed);
+- `chart-leaders`: beside it, each leader's realized P&L (when the model has it);
 - `chart-latency`: leader trade → order latency histogram;
 - `chart-rejections`: rejection reasons.
 Every string from the data is HTML-escaped.
@@ -17,13 +18,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+from omegacopy.reporting.live_numbers import percentile
 from omegacopy.reporting.report_model import Card, DecisionPoint, ReportModel, Series, Table
 from omegacopy.reporting.svg_charts import (
+    DEFAULT_FRAME,
     Chart,
     Frame,
     grouped_bars,
     horizontal_bars,
     nice_step,
+    signed_bars,
     stacked_bars,
     step_lines,
 )
@@ -37,7 +41,8 @@ REJECT_COLOR = "#ef4444"
 LATENCY_COLOR = "#6366f1"
 
 WIDE = Frame(width=1160, height=340)
-_BUCKETS_S = (60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 604800)
+# A run of a minute gets seconds-wide buckets, a month day-wide ones: never a single bar.
+_BUCKETS_S = (1, 2, 5, 10, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 604800)
 _MAX_BUCKETS = 36
 _MAX_REASONS = 7
 
@@ -54,6 +59,8 @@ h1 { font-size: 24px; margin: 0 0 4px; letter-spacing: -0.01em; }
 .badge { display:inline-block; padding:2px 10px; border-radius:999px; font-size:12px; font-weight:600;
          background:#e0e7ff; color:#3730a3; text-transform:uppercase; letter-spacing:.04em; margin-left:8px;
          vertical-align: middle; }
+.badge.paper { background:#fef3c7; color:#92400e; }
+.badge.live { background:#fee2e2; color:#991b1b; }
 .meta { text-align:right; color:var(--muted); font-size:12px; white-space:nowrap; }
 .cards { display:grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap:12px; margin-bottom:18px; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:12px; padding:12px 14px; }
@@ -75,7 +82,7 @@ h1 { font-size: 24px; margin: 0 0 4px; letter-spacing: -0.01em; }
 .legend i.dashed { background: repeating-linear-gradient(90deg, currentColor 0 5px, transparent 5px 8px) !important; }
 section.tables { margin-top:18px; display:grid; gap:16px; }
 table { width:100%; border-collapse:collapse; font-size:13px; font-variant-numeric: tabular-nums; }
-th, td { padding:7px 8px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
+th, td { padding:7px 6px; border-bottom:1px solid var(--line); text-align:left; white-space:nowrap; }
 th { color:var(--muted); font-weight:600; font-size:11px; text-transform:uppercase; letter-spacing:.03em;
      white-space:normal; vertical-align:bottom; }
 td.num, th.num { text-align:right; }
@@ -83,6 +90,14 @@ tbody tr:hover { background:#f8fafc; }
 .scroll { overflow-x:auto; }
 .note { color:var(--muted); font-size:12px; margin:8px 2px 0; }
 ul.notes { color:var(--muted); font-size:12px; margin:18px 4px 0; padding-left:18px; }
+@media (max-width: 900px) {
+  main { padding: 16px 12px 32px; }
+  .grid { grid-template-columns: 1fr; }
+  header { flex-direction: column; align-items: flex-start; }
+  .meta { text-align: left; }
+  th, td { padding: 6px 5px; }
+  .narrow-hidden { display: none; }
+}
 """
 
 
@@ -110,8 +125,9 @@ def render_report(model: ReportModel) -> str:
             "P&L per strategy vs leaders",
             model.pnl_note or "Cumulative P&L in USD.",
             _pnl_chart(model),
-            wide=True,
+            wide=not model.leader_pnl,
         ),
+        _leader_panel(model),
         _panel("Trade → order latency", _latency_hint(model), _latency_chart(model.latencies_s)),
         _panel(
             "Rejection reasons",
@@ -136,13 +152,15 @@ def render_report(model: ReportModel) -> str:
 
 
 def _header(model: ReportModel) -> str:
+    badge = model.badge or model.kind
+    tone = "live" if badge == "live" else "paper" if "paper" in badge else ""
     period = ""
     if model.period_start or model.period_end:
         period = f"{_when(model.period_start) or '…'} → {_when(model.period_end) or '…'}"
     generated = f"generated {_when(model.generated_at)}" if model.generated_at else ""
     return (
         "<header><div>"
-        f'<h1>{escape(model.title)}<span class="badge">{escape(model.kind)}</span></h1>'
+        f'<h1>{escape(model.title)}<span class="badge {tone}">{escape(badge)}</span></h1>'
         f'<div class="sub">{escape(model.subtitle)}</div></div>'
         f'<div class="meta">{escape(period)}<br>{escape(generated)}</div></header>'
     )
@@ -177,21 +195,38 @@ def _panel(title: str, hint: str, chart: Chart, *, wide: bool = False) -> str:
     )
 
 
+def _leader_panel(model: ReportModel) -> str:
+    if not model.leader_pnl:
+        return ""
+    chart = signed_bars(
+        "chart-leaders",
+        "Realized P&L by leader",
+        list(model.leader_pnl),
+        (COPY_COLOR, REJECT_COLOR),
+        value_label=_money_short,
+        empty_message="No copies in this period",
+    )
+    return _panel("P&L by leader", model.leader_note or "Realized P&L of our copies of each leader.", chart)
+
+
 def _tables(tables: Sequence[Table]) -> str:
     if not tables:
         return ""
     out = ['<section class="tables">']
     for t in tables:
         numeric = [any(r[i].numeric for r in t.rows if i < len(r)) for i in range(len(t.columns))]
+        hidden = set(t.narrow_hidden)
         head = "".join(
-            f'<th class="num">{escape(c)}</th>' if numeric[i] else f"<th>{escape(c)}</th>"
+            f"<th{_class(('num' if numeric[i] else '', 'narrow-hidden' if i in hidden else ''))}>{escape(c)}</th>"
             for i, c in enumerate(t.columns)
         )
         rows = []
         for r in t.rows:
             cells = []
-            for cell in r:
-                cls = " ".join(x for x in ("num" if cell.numeric else "", cell.tone) if x)
+            for i, cell in enumerate(r):
+                cls = " ".join(
+                    x for x in ("num" if cell.numeric else "", cell.tone, "narrow-hidden" if i in hidden else "") if x
+                )
                 attr = f' class="{escape(cls)}"' if cls else ""
                 cells.append(f"<td{attr}>{escape(cell.text)}</td>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
@@ -204,6 +239,11 @@ def _tables(tables: Sequence[Table]) -> str:
         )
     out.append("</section>")
     return "".join(out)
+
+
+def _class(names: Sequence[str]) -> str:
+    joined = " ".join(n for n in names if n)
+    return f' class="{joined}"' if joined else ""
 
 
 def _notes(notes: Sequence[str]) -> str:
@@ -235,7 +275,7 @@ def _decisions_chart(model: ReportModel) -> Chart:
         counts[name][i] += 1
     colors = {"COPY": COPY_COLOR, "other skips": OTHER_COLOR}
     colors.update({r: SKIP_PALETTE[i % len(SKIP_PALETTE)] for i, r in enumerate(top)})
-    fmt = "%H:%M" if (t1 - t0) <= timedelta(days=1) else "%b %d %H:%M" if bucket < 86400 else "%b %d"
+    fmt = _time_format(t1 - t0, bucket)
     cats = [(origin + timedelta(seconds=bucket * i)).strftime(fmt) for i in range(n)]
     series = [(("COPY" if name == "COPY" else f"SKIP {name}"), colors[name], counts[name]) for name in names]
     return stacked_bars(
@@ -273,8 +313,12 @@ def _pnl_chart(model: ReportModel) -> Chart:
     groups = sorted({s.group for s in model.pnl})
     color = {g: STRATEGY_PALETTE[i % len(STRATEGY_PALETTE)] for i, g in enumerate(groups)}
     series = [(s.label, color[s.group], s.dashed, s.points) for s in _ordered(model.pnl)]
-    span = (model.period_end - model.period_start) if model.period_start and model.period_end else timedelta(days=2)
-    fmt = "%H:%M" if span <= timedelta(days=1) else "%b %d %H:%M"
+    times = [t for s in model.pnl for t, _ in s.points]
+    t0 = model.period_start or min(times, default=None)
+    t1 = model.period_end or max(times, default=None)
+    span = (t1 - t0) if t0 is not None and t1 is not None else timedelta(days=2)
+    # five to seven labels over the span: each must differ from the next
+    fmt = _time_format(span, max(1, int(span.total_seconds() // 6)))
     return step_lines(
         "chart-pnl",
         "P&L per strategy vs leaders",
@@ -284,7 +328,7 @@ def _pnl_chart(model: ReportModel) -> Chart:
         y_label=_money_short,
         x_label=lambda t: t.strftime(fmt),
         y_title="P&L (USD)",
-        frame=WIDE,
+        frame=DEFAULT_FRAME if model.leader_pnl else WIDE,  # half a row beside the leaders' panel
     )
 
 
@@ -317,14 +361,22 @@ def _latency_chart(latencies: Sequence[float]) -> Chart:
 def _latency_hint(model: ReportModel) -> str:
     values = sorted(v for v in model.latencies_s if v >= 0 and math.isfinite(v))
     base = model.latency_note or "Seconds from the leader's trade to our order."
-    if not values:
+    median, p95 = percentile(values, 0.5), percentile(values, 0.95)
+    if median is None or p95 is None:
         return base
-    median = values[len(values) // 2]
-    p90 = values[min(len(values) - 1, math.ceil(len(values) * 0.9) - 1)]
-    return f"{base} Median {_fmt_s(median)} s, p90 {_fmt_s(p90)} s, n = {len(values)}."
+    return f"{base} p50 {_fmt_s(median)} s, p95 {_fmt_s(p95)} s, n = {len(values)}."
 
 
 # --- formatting -----------------------------------------------------------------------------------
+
+
+def _time_format(span: timedelta, step_s: int) -> str:
+    """A strftime format that tells apart instants `step_s` apart over `span`."""
+    if step_s < 60:
+        return "%H:%M:%S"
+    if span <= timedelta(days=1):
+        return "%H:%M"
+    return "%b %d %H:%M" if step_s < 86400 else "%b %d"
 
 
 def _floor(t: datetime, bucket_s: int) -> datetime:
@@ -341,6 +393,8 @@ def _when(t: datetime | None) -> str:
 
 
 def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}-second"
     if seconds % 86400 == 0:
         return f"{seconds // 86400}-day" if seconds > 86400 else "1-day"
     if seconds % 3600 == 0:
@@ -361,6 +415,6 @@ def _money_short(v: float) -> str:
         return f"{sign}${a / 1000:.0f}k"
     if a >= 1000:
         return f"{sign}${a / 1000:.1f}k"
-    if a >= 10 or a == 0:
+    if a == int(a) and (a >= 10 or a == 0):  # $10.50 stays $10.50: two axis ticks never read the same
         return f"{sign}${a:.0f}"
     return f"{sign}${a:.2f}"

@@ -52,6 +52,7 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     note: str = ""
+    narrow_hidden: tuple[int, ...] = ()  # columns a narrow screen leaves out (never the money)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class ReportModel:
     title: str
     subtitle: str
     kind: str  # backtest | live
+    badge: str = ""  # what the header's badge says (default: the kind): paper, live, paper + live, …
     period_start: datetime | None = None
     period_end: datetime | None = None
     generated_at: datetime | None = None
@@ -66,6 +68,8 @@ class ReportModel:
     decisions: tuple[DecisionPoint, ...] = ()
     pnl: tuple[Series, ...] = ()
     pnl_note: str = ""
+    leader_pnl: tuple[tuple[str, float], ...] = ()  # beside the P&L: each leader's share of it
+    leader_note: str = ""
     latencies_s: tuple[float, ...] = ()
     latency_note: str = ""
     rejections: tuple[tuple[str, int], ...] = ()

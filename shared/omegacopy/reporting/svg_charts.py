@@ -357,3 +357,54 @@ def step_lines(
     _axis_titles(parts, frame, "", y_title)
     parts.append("</svg>")
     return Chart("".join(parts), tuple(LegendItem(s[0], s[1], s[2]) for s in drawn))
+
+
+def signed_bars(
+    chart_id: str,
+    title: str,
+    items: Sequence[tuple[str, float]],
+    colors: tuple[str, str],
+    *,
+    value_label: Callable[[float], str],
+    empty_message: str = "Nothing in this period",
+    frame: Frame = DEFAULT_FRAME,
+) -> Chart:
+    """One bar per (label, value) from a zero line, gains right in `colors[0]`, losses left in
+    `colors[1]`, in the order given (at most 12); labels in the left margin."""
+    shown_items = list(items)[:12]
+    if not shown_items:
+        return empty_chart(chart_id, title, empty_message, frame)
+    label_w = 190
+    lo = min(0.0, *(v for _, v in shown_items))
+    hi = max(0.0, *(v for _, v in shown_items))
+    span = (hi - lo) or 1.0
+    pad = 64 if lo < 0 else 8  # room for a loss's label left of its bar
+    plot_w = frame.width - label_w - pad - RIGHT - 64
+    zero = label_w + pad + (0 - lo) / span * plot_w
+    row = min(34.0, (frame.height - TOP - 24) / len(shown_items))
+    parts = _open(chart_id, title, len(shown_items), 1, frame)
+    parts.append(
+        f'<line x1="{zero:.1f}" y1="{TOP}" x2="{zero:.1f}" y2="{TOP + row * len(shown_items):.1f}" stroke="{AXIS}"/>'
+    )
+    for i, (label, value) in enumerate(shown_items):
+        y = TOP + i * row
+        w = max(abs(value) / span * plot_w, 2)
+        x = zero if value >= 0 else zero - w
+        shown = label if len(label) <= 30 else label[:29] + "…"
+        text = value_label(value)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end" font-size="12" fill="{TEXT}">'
+            f"{escape(shown)}</text>"
+        )
+        parts.append(
+            f'<rect class="series" x="{x:.1f}" y="{y + row * 0.18:.1f}" width="{w:.1f}" height="{row * 0.64:.1f}"'
+            f' fill="{colors[0] if value >= 0 else colors[1]}" rx="3"><title>{escape(label)}: {escape(text)}</title>'
+            "</rect>"
+        )
+        tx, anchor = (x + w + 6, "start") if value >= 0 else (x - 6, "end")
+        parts.append(
+            f'<text x="{tx:.1f}" y="{y + row / 2 + 4:.1f}" text-anchor="{anchor}" font-size="12" fill="{TEXT}">'
+            f"{escape(text)}</text>"
+        )
+    parts.append("</svg>")
+    return Chart("".join(parts))

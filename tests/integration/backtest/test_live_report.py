@@ -14,6 +14,8 @@ from psycopg.types.json import Jsonb
 from omegacopy.adapters.pg_report_source import PgReportSource
 from omegacopy.cli import main
 from omegacopy.devstack.seed import StrategySeed, insert_strategies, insert_wallet
+from omegacopy.reporting.live_report import live_report
+from omegacopy.reporting.report_model import ReportModel
 
 T = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 LEADER = "0x" + "ab" * 20
@@ -67,10 +69,15 @@ def _seed(conn: Any) -> None:
     )
 
 
+def _load(pg: Any, start: datetime | None = None, end: datetime | None = None) -> ReportModel:
+    model, _ = live_report(PgReportSource(pg).rows(start=start, end=end))
+    return model
+
+
 def test_the_live_report_reads_signals_latency_rejections_and_pnl(pg: psycopg.Connection[Any]) -> None:
     _seed(pg)
 
-    model = PgReportSource(pg).load(start=None, end=None, generated_at=None)
+    model = _load(pg)
 
     assert [(d.decision, d.reason_code, d.slider) for d in model.decisions] == [
         ("COPY", "copy", 72), ("COPY", "copy", 65), ("SKIP", "owrr_below_threshold", 41), ("SKIP", "stale_trade", None),
@@ -84,7 +91,7 @@ def test_the_live_report_reads_signals_latency_rejections_and_pnl(pg: psycopg.Co
     assert row["Fill rate"] == "25%" and row["Realized"] == "$2.50"
     assert row["Unrealized"] == "$10.00"  # 200 × 0.55 − 100
 
-    windowed = PgReportSource(pg).load(start=T, end=T + timedelta(minutes=30), generated_at=None)
+    windowed = _load(pg, T, T + timedelta(minutes=30))
     assert len(windowed.decisions) == 3
     assert [v for _, v in windowed.pnl[0].points] == [0.0, 5.0]  # from the window's start
 
@@ -110,7 +117,7 @@ def test_the_report_command_needs_a_database(tmp_path: Path, monkeypatch: Any, c
 
 def test_the_live_report_lists_the_indexers_passes(pg: psycopg.Connection[Any]) -> None:
     _seed(pg)
-    assert [t.title for t in PgReportSource(pg).load(start=None, end=None, generated_at=None).tables] == ["Strategies"]
+    assert [t.title for t in _load(pg).tables] == ["Strategies", "Leaders"]
     summary = {"requests": {"requests": 262, "throttled": 0}, "trades_written": 9, "markets_written": 159,
                "holders_written": 207, "positions_written": 4990, "metric_rows_written": 1245, "rejected_rows": 2,
                "lag_s": 3.2, "duration_ms": 2400.0}  # fmt: skip
@@ -123,7 +130,7 @@ def test_the_live_report_lists_the_indexers_passes(pg: psycopg.Connection[Any]) 
     pg.execute("INSERT INTO indexer_runs (run_id, started_at, status) VALUES ('index-old', %s, 'failed')",
                (T - timedelta(days=1),))  # fmt: skip
 
-    model = PgReportSource(pg).load(start=T, end=None, generated_at=None)
+    model = _load(pg, T)
 
     (table,) = [t for t in model.tables if t.title == "Indexer passes"]
     rows = [{c: cell.text for c, cell in zip(table.columns, row, strict=True)} for row in table.rows]
@@ -134,3 +141,54 @@ def test_the_live_report_lists_the_indexers_passes(pg: psycopg.Connection[Any]) 
         "Duration": "2.4 s", "Requests": "262", "429s": "0", "Trades": "9", "Positions": "4,990", "Rejected": "2",
         "Lag": "3 s",
     }  # fmt: skip
+
+
+def test_paper_and_live_strategies_settlements_and_leaders_in_one_computation(pg: psycopg.Connection[Any]) -> None:
+    _seed(pg)
+    other = "0x" + "ef" * 20
+    insert_strategies(pg, [StrategySeed("s-paper", "w-live", [other], name="Paper one", mode="paper")])
+    paper_intent = _intent(pg, "s-paper", "p1", "FILLED", reason="paper_fill", submitted=None)
+    pg.execute("UPDATE order_intents SET paper = true, terminal_at = %s WHERE intent_id = %s",
+               (T + timedelta(seconds=12), paper_intent))  # fmt: skip
+    pg.execute(
+        "INSERT INTO wallet_monitor_signals (strategy_id, source_trade_id, leader_wallet, action, decision,"
+        " reason_code, reason, traded_at, created_at, correlation_id) VALUES ('s-paper', 'p1', %s, 'BUY', 'COPY',"
+        " 'copy', 'why', %s, %s, 'c')",
+        (other.upper().replace("0X", "0x"), T - timedelta(seconds=3), T),
+    )
+    pg.execute(
+        "INSERT INTO strategy_trades (strategy_id, intent_id, order_hash, exchange_trade_id, token_id, side, price,"
+        " shares, usd_value, realized_pnl_usd, filled_at, paper) VALUES ('s-paper', %s, %s, 'c', '7', 'BUY', 0.4,"
+        " 100, 40, 0, %s, true)",
+        (paper_intent, f"paper:{paper_intent}", T + timedelta(seconds=12)),
+    )
+    # a resolved position of the live strategy paid out: realized in the books, not a fill
+    pg.execute(
+        "INSERT INTO position_settlements (strategy_id, token_id, condition_id, wallet_id, shares, payout,"
+        " proceeds_usd, realized_pnl_usd, source, settled_at) VALUES ('s-live', '8', '0xm', 'w-live', 10, 1, 10,"
+        " 4, 'markets', %s)",
+        (T + timedelta(hours=2),),
+    )
+
+    model, numbers = live_report(PgReportSource(pg).rows())
+
+    assert numbers.mode == model.badge == "paper + live"
+    by_id = {n.strategy_id: n for n in numbers.strategies}
+    assert by_id["s-live"].realized_usd == Decimal("6.5")  # 5 − 2.5 from fills, + 4 settled
+    assert by_id["s-paper"].row.paper and not by_id["s-live"].row.paper
+    # the paper intent's "order" is the fill model's answer: 3 s before T to 12 s after
+    assert sorted(numbers.rows.latencies_s) == [15.0, 40.0, 55.0]
+    strategies = {t.title: t for t in model.tables}["Strategies"]
+    cells = {row[0].text: {c: cell.text for c, cell in zip(strategies.columns, row, strict=True)}
+             for row in strategies.rows}  # fmt: skip
+    assert cells["Paper one"]["Mode"] == "paper" and cells["Live <one>"]["Mode"] == "live"
+    assert cells["Live <one>"]["Realized"] == "$6.50" and cells["Live <one>"]["Unrealized"] == "$10.00"
+    # the money columns are never the ones a narrow screen drops
+    assert {strategies.columns[i] for i in strategies.narrow_hidden}.isdisjoint(
+        {"Strategy", "Mode", "Realized", "Unrealized", "P&L / start", "Cash", "Equity"}
+    )
+    leaders = {t.title: t for t in model.tables}["Leaders"]
+    assert [(r[0].text, r[1].text, r[4].text) for r in leaders.rows] == [
+        ("Live <one>", "0xabab…abab", "2"), ("Paper one", "0xefef…efef", "1"),
+    ]  # fmt: skip
+    assert [label for label, _ in model.leader_pnl] == ["Live <one> · 0xabab…abab", "Paper one · 0xefef…efef"]

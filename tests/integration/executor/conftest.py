@@ -72,15 +72,17 @@ class ExecutorWorld:
         condition: str = CONDITION,
         created_at: datetime | None = None,
         wallet_id: str = WALLET_ID,
+        strategy_id: str = STRATEGY_ID,
+        paper: bool = False,
     ) -> str:
         """Write one NEW intent (and its COPY signal) exactly as the monitor's tick does."""
         self._seq += 1
         trade_id = f"leader-trade-{self._seq}-{uuid.uuid4().hex[:6]}"
-        intent_id = intent_id_for(STRATEGY_ID, trade_id)
+        intent_id = intent_id_for(strategy_id, trade_id)
         draft = IntentDraft(
             TradeAction(action), token, condition, leader, worst, usd, shares, OrderStyle(style), is_exit
         )
-        row = Intent(intent_id, STRATEGY_ID, wallet_id, trade_id, f"c-{self._seq}", draft)
+        row = Intent(intent_id, strategy_id, wallet_id, trade_id, f"c-{self._seq}", draft, paper=paper)
         session = PgMonitorSession(self.pg)
         now = datetime.now(UTC)
         session.write_tick(

@@ -71,6 +71,9 @@ def test_consensus_off_copies_what_the_gate_skips_and_keeps_the_other_rules(
     assert intent_usd(world, "s-plain") == {"t-sports": Decimal("50")}
     queued = {m["body"]["intent_id"] for m in world.drain()}
     assert queued == {i["intent_id"] for i in world.intents()}  # s-politics' copy and the plain one
+    # the CLI made s-plain in paper mode: its intent is paper; the seeded live strategy's is not
+    modes = dict(world.pg.execute("SELECT strategy_id, paper FROM order_intents").fetchall())
+    assert modes == {"s-plain": True, "s-politics": False}
 
 
 def test_only_consensus_off_strategies_compute_no_owrr(

@@ -30,7 +30,7 @@ def loaded(pg: psycopg.Connection[Any]) -> dict[str, Any]:
 def test_create_then_list_show_and_the_monitor_trades_it(omegacopy: Run, wallet: str, pg: Any) -> None:
     made = create(omegacopy, "s1", "--name", "Politics core", categories="all")
     assert made.code == 0, made.err
-    assert made.out.startswith("created s1: active, wallet w1, 1 leader(s), capital 5000")
+    assert made.out.startswith("created s1: active, paper, wallet w1, 1 leader(s), capital 5000")
 
     (listed,) = json.loads(omegacopy("strategy", "list", "--json").out)
     assert listed["enabled"] is True and listed["state"] == "active" and listed["paused_reason"] is None
@@ -39,8 +39,8 @@ def test_create_then_list_show_and_the_monitor_trades_it(omegacopy: Run, wallet:
     shown = omegacopy("strategy", "show", "s1").out
     assert "state      active" in shown and "enabled    true" in shown and CHECKSUMMED.lower() in shown
     table = omegacopy("strategy", "list").out.splitlines()
-    assert table[0].split() == ["ID", "ENABLED", "STATE", "WALLET", "LEADERS", "CAPITAL", "CASH", "CATEGORIES"]
-    assert table[1].split() == ["s1", "yes", "active", "w1", "1", "5000", "5000", "all"]
+    assert table[0].split() == ["ID", "ENABLED", "STATE", "MODE", "WALLET", "LEADERS", "CAPITAL", "CASH", "CATEGORIES"]
+    assert table[1].split() == ["s1", "yes", "active", "paper", "w1", "1", "5000", "5000", "all"]
 
     # written explicitly, never left to the column's default (false hides a strategy)
     assert rows(pg, "SELECT auto_execute_enabled, name FROM strategies") == [(True, "Politics core")]

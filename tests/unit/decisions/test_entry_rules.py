@@ -121,6 +121,14 @@ def test_kill_switch_beats_everything() -> None:
     assert (d.slider, d.confidence) == (50, Confidence.INSUFFICIENT)  # known, so recorded
 
 
+def test_the_kill_switch_stops_real_orders_and_lets_a_paper_strategy_go_on() -> None:
+    on = Tunables(kill_switch=True)
+    assert_skip(entry(s=strategy(paper=False), tun=on), ReasonCode.KILL_SWITCH)
+    assert_copy(entry(s=strategy(paper=True), tun=on))
+    # the other rules still apply to it
+    assert_skip(entry(t=trade(category="sports"), s=strategy(paper=True), tun=on), ReasonCode.CATEGORY_NOT_TRACKED)
+
+
 def test_staleness_boundary() -> None:
     limit = TUNABLES.staleness_limit_s
     at_limit = trade(traded_at=NOW - timedelta(seconds=limit))

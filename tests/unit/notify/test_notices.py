@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -106,3 +107,28 @@ def test_the_summary_reports_pnl_copies_skips_by_reason_and_leaders() -> None:
 def test_an_empty_day_still_says_so() -> None:
     n = summary_notice(DailySummary(AT, AT, (), (), ()))
     assert dict(n.facts)["copies"] == "0" and n.lines == ("No strategy.",)
+
+
+def test_a_paper_fill_says_so_and_a_live_one_stays_as_it_was() -> None:
+    paper = fill_notice(dataclasses.replace(fill(), paper=True))
+    assert paper.title == "[PAPER] s-politics bought 96.5 shares at 0.62 ($59.83)"
+    assert paper.lines == ("Paper: filled against the live order book, no order was sent.",)
+    assert not fill_notice(fill()).title.startswith("[")
+
+
+def test_paper_pnl_stays_out_of_the_summarys_money() -> None:
+    summary = DailySummary(
+        start=datetime(2026, 4, 30, 7, tzinfo=UTC),
+        end=datetime(2026, 5, 1, 7, tzinfo=UTC),
+        strategies=(
+            StrategyDay("s1", "Politics", "active", D("5000"), D("10"), D("-2"), 4, 10, 5),
+            StrategyDay("s2", "Politics twin", "active", D("5000"), D("1000"), D("500"), 4, 10, 5, paper=True),
+        ),
+        skip_reasons=(),
+        leaders=(),
+    )
+    n = summary_notice(summary)
+    facts = dict(n.facts)
+    assert facts["realized P&L"] == "+$10.00" and facts["unrealized P&L (now)"] == "−$2.00"
+    assert facts["paper P&L (not money)"] == "+$1,500.00"
+    assert "• Politics twin [paper]: +$1,500.00 (+30.00%), 4 copies, 10 skips, 5 fills" in n.lines

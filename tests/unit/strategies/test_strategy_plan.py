@@ -50,7 +50,7 @@ def test_a_new_strategy_is_created_with_its_leaders() -> None:
     plan = plan_apply([spec()], {}, wallets={"w1"})
     (change,) = plan.changes
     assert change.action == "create" and change.follow == (A,)
-    assert render_plan(plan)[0].startswith("+ create s1 (S1): wallet w1, enabled, categories [politics]")
+    assert render_plan(plan)[0].startswith("+ create s1 (S1): wallet w1, enabled, mode paper, categories [politics]")
 
 
 def test_what_is_already_so_plans_nothing() -> None:
