@@ -10,7 +10,7 @@ intents written the way the monitor's tick writes them. The executor gets the pr
   (the Lambda dies: nothing after the POST runs);
 - `TimedKeyVault` / `TimedStore` time the KMS unwrap, the row lock, the risk inputs and the commit.
 
-One deliberate difference from `wiring.build_executor_deps`: the clients get a lifted client-side
+One deliberate difference from `wiring.executor.build_executor_deps`: the clients get a lifted client-side
 per-signer rate limiter (production: 5 orders/s per signer, which would make a 10,000-order run
 last half an hour and measure the limiter, not the executor).
 """

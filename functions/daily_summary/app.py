@@ -11,7 +11,8 @@ from omegacopy.app.daily_summary import send_daily_summary
 from omegacopy.app.tick_event import TickEvent
 from omegacopy.observability import PowertoolsTelemetry, logger, metrics, tracer
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import daily_summary_source, notifier_channels
+from omegacopy.wiring.daily_summary import daily_summary_source
+from omegacopy.wiring.notifier import notifier_channels
 
 
 @logger.inject_lambda_context(log_event=False)

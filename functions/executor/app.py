@@ -11,7 +11,7 @@ from omegacopy.adapters.intent_message import IntentMessage
 from omegacopy.app.execute_intent import execute_intent
 from omegacopy.observability import logger, metrics, tracer
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import executor_deps
+from omegacopy.wiring.executor import executor_deps
 
 # skip_group_on_error: a failing wallet's later messages wait; other wallets' groups flow on
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)

@@ -8,7 +8,7 @@ from omegacopy.adapters.clock import SystemClock
 from omegacopy.app.index_run import run_index
 from omegacopy.app.tick_event import TickEvent
 from omegacopy.observability import logger, metrics, tracer
-from omegacopy.wiring import indexer_deps
+from omegacopy.wiring.indexer import indexer_deps
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -11,7 +11,7 @@ from omegacopy.adapters.sns_notices import notices_of
 from omegacopy.app.notify import deliver_all
 from omegacopy.observability import PowertoolsTelemetry, logger, metrics, tracer
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import notifier_channels
+from omegacopy.wiring.notifier import notifier_channels
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -12,7 +12,8 @@ from omegacopy.app.mark_to_market import mark_to_market
 from omegacopy.app.reconcile import reconcile
 from omegacopy.observability import logger, metrics, tracer
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import balance_store, executor_deps, market_resolutions, portfolio_store
+from omegacopy.wiring.executor import executor_deps
+from omegacopy.wiring.reconciler import balance_store, market_resolutions, portfolio_store
 
 
 @logger.inject_lambda_context(log_event=False)

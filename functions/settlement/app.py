@@ -14,7 +14,7 @@ from omegacopy.app.settle_resolved import settle_resolved
 from omegacopy.observability import logger, metrics, tracer
 from omegacopy.ports import ChainError
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import settlement_deps
+from omegacopy.wiring.settlement import settlement_deps
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -9,7 +9,7 @@ from omegacopy.app.run_tick import run_tick
 from omegacopy.app.tick_event import TickEvent
 from omegacopy.observability import logger, metrics, tracer
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import monitor_deps
+from omegacopy.wiring.monitor import monitor_deps
 
 
 @logger.inject_lambda_context(log_event=False)

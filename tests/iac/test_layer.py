@@ -44,7 +44,7 @@ def test_layer_package_step_leaves_the_dev_stack_and_the_cli_out(tmp_path: Path)
     )
     package = tmp_path / "python" / "omegacopy"
     shipped = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
-    assert {"__init__.py", "wiring.py", "config.py", "app/run_tick.py"} <= shipped
+    assert {"__init__.py", "wiring/executor.py", "config.py", "app/run_tick.py"} <= shipped
     assert not [p for p in shipped if p.startswith(("devstack", "cli"))]
     assert not list(package.rglob("__pycache__"))
     expected = {
