@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, Literal, Protocol, TypeVar
 
+from omegacopy.domain.backtest import BookSnapshot, PricePoint, Resolution
 from omegacopy.domain.balances import BalanceCheck
 from omegacopy.domain.clob_models import BalanceAllowance, OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.evm_tx import SignedTx
@@ -817,4 +818,31 @@ class FillEvents(Protocol):
 class SummarySource(Protocol):
     def daily_summary(self, start: datetime, end: datetime) -> DailySummary:
         """P&L, copies, skips by reason and leaders over [start, end), read consistently."""
+        ...
+
+
+# --- the backtest's replay ---------------------------------------------------------------------------
+
+
+class BacktestSources(Protocol):
+    """The live sources, bounded to what was known at an instant."""
+
+    def trade_source(self, until: datetime) -> TradeSource: ...
+
+    def owrr_inputs(self, as_of: datetime) -> OwrrInputs: ...
+
+    def track_records(self) -> TrackRecords:
+        """The leaders' track records (Kelly sizing): the current ones, as OWRR's metrics are."""
+        ...
+
+
+class MarketHistory(Protocol):
+    def book_at(self, token_id: str, at: datetime, max_age_s: int) -> BookSnapshot | None:
+        """The last snapshot of the token at or before `at`, if not older than `max_age_s`."""
+        ...
+
+    def resolutions(self, start: datetime, end: datetime) -> list[Resolution]: ...
+
+    def price_points(self, token_ids: Sequence[str], start: datetime, end: datetime) -> list[PricePoint]:
+        """Every traded price of those tokens in [start, end), in time order."""
         ...

@@ -29,12 +29,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from omegacopy.app.backtest_store import BacktestQueue, BacktestStore, FixedTunables, RecordedSignal, TickClock
 from omegacopy.app.run_tick import MonitorSettings, TickDeps, run_tick
 from omegacopy.domain.backtest import (
-    BookSnapshot,
     FillParams,
     Ledger,
     NoFillReason,
@@ -55,11 +54,11 @@ from omegacopy.domain.money import HUNDRED, RATIO_STEP, ZERO, quantize, to_micro
 from omegacopy.domain.owrr import neutral_owrr
 from omegacopy.domain.positions import unrealized
 from omegacopy.ports import (
+    BacktestSources,
     FollowedStrategy,
+    MarketHistory,
     NullTelemetry,
-    OwrrInputs,
     SaleRef,
-    TrackRecords,
     TradeBatch,
     TradeSource,
 )
@@ -68,30 +67,6 @@ _MS = timedelta(milliseconds=1)
 
 SIZING_RULE = "sizing rule"
 LEADER_NOTIONAL_RULE = "leader notional capped at max position"
-
-
-class BacktestSources(Protocol):
-    """The live sources, bounded to what was known at an instant."""
-
-    def trade_source(self, until: datetime) -> TradeSource: ...
-
-    def owrr_inputs(self, as_of: datetime) -> OwrrInputs: ...
-
-    def track_records(self) -> TrackRecords:
-        """The leaders' track records (Kelly sizing): the current ones, as OWRR's metrics are."""
-        ...
-
-
-class MarketHistory(Protocol):
-    def book_at(self, token_id: str, at: datetime, max_age_s: int) -> BookSnapshot | None:
-        """The last snapshot of the token at or before `at`, if not older than `max_age_s`."""
-        ...
-
-    def resolutions(self, start: datetime, end: datetime) -> list[Resolution]: ...
-
-    def price_points(self, token_ids: Sequence[str], start: datetime, end: datetime) -> list[PricePoint]:
-        """Every traded price of those tokens in [start, end), in time order."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
