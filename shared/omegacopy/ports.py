@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, Literal, Protocol, TypeVar
 
-from omegacopy.domain.backtest import BookSnapshot, PricePoint, Resolution
+from omegacopy.domain.backtest import BookSnapshot, PricePoint, ResolvedMarket
 from omegacopy.domain.balances import BalanceCheck
 from omegacopy.domain.clob_models import BalanceAllowance, OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.evm_tx import SignedTx
@@ -841,7 +841,7 @@ class MarketHistory(Protocol):
         """The last snapshot of the token at or before `at`, if not older than `max_age_s`."""
         ...
 
-    def resolutions(self, start: datetime, end: datetime) -> list[Resolution]: ...
+    def resolutions(self, start: datetime, end: datetime) -> list[ResolvedMarket]: ...
 
     def price_points(self, token_ids: Sequence[str], start: datetime, end: datetime) -> list[PricePoint]:
         """Every traded price of those tokens in [start, end), in time order."""

@@ -34,11 +34,11 @@ from typing import Any
 from omegacopy.app.backtest_store import BacktestQueue, BacktestStore, FixedTunables, RecordedSignal, TickClock
 from omegacopy.app.run_tick import MonitorSettings, TickDeps, run_tick
 from omegacopy.domain.backtest import (
+    BacktestLedger,
     FillParams,
-    Ledger,
     NoFillReason,
     PricePoint,
-    Resolution,
+    ResolvedMarket,
     SimFill,
     SimOrder,
     mark_to_market,
@@ -90,7 +90,7 @@ class BacktestConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderRecord:
+class SimulatedOrder:
     """One simulated order of a strategy (an intent placed `latency_s` after its tick sent it)."""
 
     strategy_id: str
@@ -177,7 +177,7 @@ class BacktestResult:
     trades_seen: int
     strategies: tuple[StrategyResult, ...]
     signals: tuple[SignalPoint, ...]
-    orders: tuple[OrderRecord, ...]
+    orders: tuple[SimulatedOrder, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (Decimals and datetimes as text): identical for identical replays."""
@@ -251,7 +251,7 @@ def _strategy_dict(s: StrategyResult) -> dict[str, Any]:
     }
 
 
-def _order_dict(o: OrderRecord) -> dict[str, Any]:
+def _order_dict(o: SimulatedOrder) -> dict[str, Any]:
     return {
         "strategy_id": o.strategy_id,
         "intent_id": o.intent_id,
@@ -336,18 +336,18 @@ class _Replay:
         self.sources = sources
         self.market = market
         self.strategies = {s.config.strategy_id: s for s in strategies}
-        self.ledgers = {sid: Ledger.with_cash(s.config.balance_usd) for sid, s in self.strategies.items()}
+        self.ledgers = {sid: BacktestLedger.with_cash(s.config.balance_usd) for sid, s in self.strategies.items()}
         self.pending: dict[str, dict[str, Intent]] = {sid: {} for sid in self.strategies}
         self.stats = {sid: _Stats() for sid in self.strategies}
         self.rejections: dict[str, Counter[str]] = {sid: Counter() for sid in self.strategies}
-        self.orders: list[OrderRecord] = []
-        self.leaders = {sid: Ledger.with_cash(ZERO) for sid in self.strategies}
+        self.orders: list[SimulatedOrder] = []
+        self.leaders = {sid: BacktestLedger.with_cash(ZERO) for sid in self.strategies}
         self.leader_stats = {sid: _Stats() for sid in self.strategies}
-        self.shadows: dict[tuple[str, str], Ledger] = {}
+        self.shadows: dict[tuple[str, str], BacktestLedger] = {}
         self.shadow_stats: dict[tuple[str, str], _Stats] = defaultdict(_Stats)
         self.shadow_signals: Counter[tuple[str, str]] = Counter()
         self.shadow_rules: dict[tuple[str, str], str] = {}
-        self.resolved: dict[str, Resolution] = {}
+        self.resolved: dict[str, ResolvedMarket] = {}
         self.trades: dict[str, LeaderTrade] = {}
         self.before: dict[str, Decimal] = {}
         self.clock = TickClock(config.start)
@@ -426,7 +426,7 @@ class _Replay:
             self.rejections[sid][fill.reason] += 1
         trade = self.trades.get(intent.source_trade_id)
         self.orders.append(
-            OrderRecord(
+            SimulatedOrder(
                 strategy_id=sid,
                 intent_id=intent.intent_id,
                 source_trade_id=intent.source_trade_id,
@@ -446,12 +446,12 @@ class _Replay:
         return simulate_fill(order, leader_price, book, self.config.fill)
 
     # -- resolutions
-    def _resolve(self, res: Resolution) -> None:
+    def _resolve(self, res: ResolvedMarket) -> None:
         self.resolved.setdefault(res.condition_id, res)
         for ledger in (*self.ledgers.values(), *self.leaders.values(), *self.shadows.values()):
             ledger.resolve(res)
 
-    def _schedule_resolution(self, res: Resolution) -> None:
+    def _schedule_resolution(self, res: ResolvedMarket) -> None:
         # first at its instant: an order placed the moment a market resolves does not fill
         self._schedule(res.resolved_at, 0, lambda: self._resolve(res))
 
@@ -475,7 +475,7 @@ class _Replay:
             if row.decision == "SKIP":
                 usd, rule = self._shadow_size(rec, strat)
                 self.shadow_signals[(sid, row.reason_code)] += 1
-                self.shadows.setdefault((sid, row.reason_code), Ledger.with_cash(ZERO))
+                self.shadows.setdefault((sid, row.reason_code), BacktestLedger.with_cash(ZERO))
                 self.shadow_rules[(sid, row.reason_code)] = rule
                 if usd > 0:
                     self._schedule(placed_at, 2, lambda: self._shadow_buy(sid, rec, key, usd, placed_at))
@@ -530,7 +530,7 @@ class _Replay:
             return
         fraction = exit_fraction(row.leader_shares, self.before.get(row.source_trade_id))
         slippage = self.strategies[sid].config.slippage_ceiling
-        books: list[tuple[Ledger, _Stats]] = [(self.leaders[sid], self.leader_stats[sid])]
+        books: list[tuple[BacktestLedger, _Stats]] = [(self.leaders[sid], self.leader_stats[sid])]
         books += [(self.shadows[k], self.shadow_stats[k]) for k in sorted(self.shadows) if k[0] == sid]
         for ledger, stats in books:
             held = ledger.shares(key)
@@ -618,7 +618,7 @@ def run_backtest(
 
 def _results(r: _Replay) -> BacktestResult:
     cfg = r.config
-    ledgers: list[Ledger] = [*r.ledgers.values(), *r.leaders.values(), *r.shadows.values()]
+    ledgers: list[BacktestLedger] = [*r.ledgers.values(), *r.leaders.values(), *r.shadows.values()]
     tokens = sorted({e.token_id for ledger in ledgers for e in ledger.events})
     prices = r.market.price_points(tokens, cfg.start, cfg.end) if tokens else []
 
@@ -678,7 +678,7 @@ def _results(r: _Replay) -> BacktestResult:
     )
 
 
-def _book(ledger: Ledger, stats: _Stats, prices: Sequence[PricePoint], start: datetime) -> BookResult:
+def _book(ledger: BacktestLedger, stats: _Stats, prices: Sequence[PricePoint], start: datetime) -> BookResult:
     curve = mark_to_market(ledger.events, prices, ledger.start_cash, start)
     open_pnl = sum(
         (
