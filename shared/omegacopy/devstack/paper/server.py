@@ -218,14 +218,14 @@ class PaperExchange:
         self._post_only_until: float | None = None
         self._routes = self._route_table()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: _PaperServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> PaperExchange:
         if self._server is not None:
             raise RuntimeError("paper exchange already started")
-        self._server = _Server((host, port), self)
+        self._server = _PaperServer((host, port), self)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.name = f"paper-exchange:{self._server.server_address[1]}"
         self._thread.start()
@@ -950,23 +950,23 @@ class PaperExchange:
 # ------------------------------------------------------------------------------------------------
 # HTTP plumbing
 # ------------------------------------------------------------------------------------------------
-class _Server(ThreadingHTTPServer):
+class _PaperServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], exchange: PaperExchange) -> None:
-        super().__init__(address, _Handler)
+        super().__init__(address, _PaperHandler)
         self.exchange = exchange
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that time out and hang up are part of the fault tests
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _PaperHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API behind its load balancer
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms ACK stalls
-    server: _Server
+    server: _PaperServer
 
     def do_GET(self) -> None:
         self._dispatch("GET")

@@ -69,7 +69,7 @@ class StoredTrade:
 
 
 @dataclass
-class StoredMarket:
+class WorldMarket:
     seq: int
     row: dict[str, Any]
     tokens: tuple[str, ...]
@@ -80,7 +80,7 @@ class StoredMarket:
 class World:
     clock: EmulatorClock = field(default_factory=EmulatorClock)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    markets: dict[str, StoredMarket] = field(default_factory=dict)
+    markets: dict[str, WorldMarket] = field(default_factory=dict)
     trades: list[StoredTrade] = field(default_factory=list)
     positions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (wallet, token) -> row
     boards: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # (category, period)
@@ -139,7 +139,7 @@ class World:
                 "tags": [{"id": str(i + 1), "slug": t.lower(), "label": t} for i, t in enumerate(tags)],
                 "events": [{"id": str(90000 + seq), "slug": f"event-{seq}", "title": f"Event {seq}"}],
             }
-            self.markets[condition_id.lower()] = StoredMarket(seq, row, tokens, names)
+            self.markets[condition_id.lower()] = WorldMarket(seq, row, tokens, names)
             return row
 
     def resolve_market(
