@@ -9,7 +9,6 @@ from functools import cache
 import boto3
 from botocore.config import Config
 
-from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.pg_executor_store import PgExecutorStore
@@ -18,6 +17,7 @@ from omegacopy.adapters.ssm_tunables import SsmTunables
 from omegacopy.app.execute_intent import ExecutorDeps, ExecutorSettings
 from omegacopy.config import ExecutorEnv
 from omegacopy.observability import PowertoolsTelemetry
+from omegacopy.wiring.clob import clob_exchanges
 from omegacopy.wiring.secrets import secret_or_url
 
 
@@ -32,13 +32,7 @@ def build_executor_deps(environ: Mapping[str, str]) -> ExecutorDeps:
         fill_events = SnsFillEvents(sns, env.fill_topic_arn)
     return ExecutorDeps(
         store=PgExecutorStore(db_url),
-        exchanges=ClobExchanges(
-            env.clob_url,
-            credentials_prefix=env.clob_credentials_prefix,
-            identities=vault,
-            chain_id=env.chain_id,
-            timeout_s=env.http_timeout_s,
-        ),
+        exchanges=clob_exchanges(env, vault),
         keys=vault,
         tunables=SsmTunables(env.ssm_prefix, max_age_s=env.tunables_max_age_s, ssm_client=boto3.client("ssm")),
         clock=SystemClock(),

@@ -11,7 +11,6 @@ import boto3
 
 from omegacopy.adapters.clickhouse_client import connect_clickhouse
 from omegacopy.adapters.clickhouse_resolutions import ClickHouseResolutions
-from omegacopy.adapters.clob_exchanges import ClobExchanges
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.pg_redemptions import PgRedemptionStore
@@ -23,6 +22,7 @@ from omegacopy.app.settle_resolved import SettlementDeps
 from omegacopy.config import SettlementEnv
 from omegacopy.domain.redemption import RouteCandidates
 from omegacopy.observability import PowertoolsTelemetry
+from omegacopy.wiring.clob import clob_exchanges
 from omegacopy.wiring.secrets import secret_or_url
 
 
@@ -44,13 +44,7 @@ def build_settlement_deps(environ: Mapping[str, str]) -> tuple[SettlementDeps, R
         neg_risk_adapters=_addresses(env.neg_risk_adapter_addresses),
     )
     telemetry = PowertoolsTelemetry()
-    exchanges = ClobExchanges(
-        env.clob_url,
-        credentials_prefix=env.clob_credentials_prefix,
-        identities=vault,
-        chain_id=env.chain_id,
-        timeout_s=env.http_timeout_s,
-    )
+    exchanges = clob_exchanges(env, vault)
     settlement = SettlementDeps(
         store=PgSettlementStore(db_url),
         markets=ClickHouseResolutions(ch, markets_table=env.markets_table),

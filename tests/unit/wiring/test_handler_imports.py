@@ -23,6 +23,8 @@ WIRING = {
     "notifier": {"notifier"},
     "daily_summary": {"daily_summary", "notifier"},
 }
+# the parts several functions' wiring share
+SHARED_PARTS = {"secrets", "clob"}
 # loaded on first use wherever they are needed
 DEFERRED = {"aws_xray_sdk", "eth_account", "eth_abi"}
 NEVER = {"omegacopy.devstack", "omegacopy.cli", "chdb", "moto", "pytest"}
@@ -66,5 +68,5 @@ def test_every_function_has_its_wiring_listed() -> None:
 def test_a_handler_imports_its_own_wiring_and_nothing_that_can_wait(function: str) -> None:
     loaded = _loaded(function)
     wiring = {m.removeprefix("omegacopy.wiring.") for m in _under(loaded, {"omegacopy.wiring"})} - {"omegacopy.wiring"}
-    assert wiring - {"secrets"} == WIRING[function]
+    assert wiring - SHARED_PARTS == WIRING[function]
     assert _under(loaded, DEFERRED | NEVER | NOT_AT_IMPORT.get(function, set())) == []

@@ -55,7 +55,6 @@ import copy
 import json
 import socket
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -89,6 +88,7 @@ from omegacopy.devstack.paper.ledger import (
     trade_json,
 )
 from omegacopy.devstack.paper.validate import ERR_PAYLOAD, Rejected, Venue, validate_order
+from omegacopy.devstack.settable_clock import SettableClock
 
 ERR_TOO_MANY: Final = "Too Many Requests"
 ERR_NO_BOOK: Final = "No orderbook exists for the requested token id"
@@ -125,38 +125,6 @@ class RequestRecord:
     path: str
     status: int | None  # None: connection dropped without a reply
     fault: str | None
-
-
-class ServerClock:
-    """The exchange's clock: real time plus an offset, or frozen (`set`). Seconds, float."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._frozen: float | None = None
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._frozen if self._frozen is not None else time.time() + self._offset
-
-    def set(self, timestamp_s: float) -> None:
-        """Freeze the clock at `timestamp_s`."""
-        with self._lock:
-            self._frozen = float(timestamp_s)
-
-    def shift(self, delta_s: float) -> None:
-        """Move the clock (frozen or running) by `delta_s`."""
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen += delta_s
-            else:
-                self._offset += delta_s
-
-    def unfreeze(self) -> None:
-        with self._lock:
-            if self._frozen is not None:
-                self._offset = self._frozen - time.time()
-            self._frozen = None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -207,7 +175,7 @@ class PaperExchange:
         # GET /api/geoblock (Polymarket serves it on polymarket.com, not the CLOB host; served here
         # so a local stack has one): the documented shape {blocked, ip, country, region}
         self.geoblock: dict[str, Any] = {"blocked": False, "ip": "127.0.0.1", "country": "IE", "region": "L"}
-        self.clock = ServerClock()
+        self.clock = SettableClock()
         self.faults = Faults(seed)
         self.requests: Counter[str] = Counter()
         self.request_log: list[RequestRecord] = []

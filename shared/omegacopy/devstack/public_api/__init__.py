@@ -2,14 +2,15 @@
 
 from omegacopy.devstack.public_api.request_log import ApiRequestRecord, WindowStats, max_in_window, window_stats
 from omegacopy.devstack.public_api.server import PUBLISHED_LIMITS, Fault, PublicApiEmulator, start_public_api
-from omegacopy.devstack.public_api.world import EmulatorClock, World
+from omegacopy.devstack.public_api.world import World
+from omegacopy.devstack.settable_clock import SettableClock
 
 __all__ = [
     "PUBLISHED_LIMITS",
     "ApiRequestRecord",
-    "EmulatorClock",
     "Fault",
     "PublicApiEmulator",
+    "SettableClock",
     "WindowStats",
     "World",
     "max_in_window",

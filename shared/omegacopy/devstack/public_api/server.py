@@ -52,7 +52,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from omegacopy.devstack.public_api.request_log import ApiRequestRecord
-from omegacopy.devstack.public_api.world import PNL_FIELDS, EmulatorClock, World
+from omegacopy.devstack.public_api.world import PNL_FIELDS, World
+from omegacopy.devstack.settable_clock import SettableClock
 
 # Published limits per 10 s (docs.polymarket.com/api-reference/rate-limits), keyed like the routes below.
 PUBLISHED_LIMITS: Mapping[str, int] = {
@@ -315,7 +316,7 @@ class PublicApiEmulator:
 
     # --- test API -------------------------------------------------------------------------------
     @property
-    def clock(self) -> EmulatorClock:
+    def clock(self) -> SettableClock:
         return self.world.clock
 
     def inject_rows(self, path: str, rows: Sequence[Any], *, count: int = 1) -> None:

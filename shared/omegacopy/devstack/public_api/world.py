@@ -10,38 +10,15 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from omegacopy.devstack.settable_clock import SettableClock
+
 Number = Decimal | float | int | str
-
-
-class EmulatorClock:
-    """The emulator's clock: real time plus an offset, or frozen (`set`). Epoch seconds, float."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._frozen: float | None = None
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._frozen if self._frozen is not None else time.time() + self._offset
-
-    def set(self, timestamp_s: float) -> None:
-        with self._lock:
-            self._frozen = float(timestamp_s)
-
-    def shift(self, delta_s: float) -> None:
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen += delta_s
-            else:
-                self._offset += delta_s
 
 
 def _num(v: Number) -> float | int:
@@ -78,7 +55,7 @@ class WorldMarket:
 
 @dataclass
 class World:
-    clock: EmulatorClock = field(default_factory=EmulatorClock)
+    clock: SettableClock = field(default_factory=SettableClock)
     lock: threading.RLock = field(default_factory=threading.RLock)
     markets: dict[str, WorldMarket] = field(default_factory=dict)
     trades: list[StoredTrade] = field(default_factory=list)
