@@ -36,6 +36,7 @@ from omegacopy.adapters.clob.client import ClobClient
 from omegacopy.adapters.clob.resilience import SignerRateLimiter
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
 from omegacopy.adapters.clob_exchanges import ClobExchanges
+from omegacopy.adapters.fixed_tunables import FixedTunables
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.pg_executor_store import PgExecutorStore
 from omegacopy.adapters.pg_monitor_store import PgMonitorSession
@@ -86,16 +87,6 @@ class ControlledClock:
 
     def advance(self, seconds: float) -> None:
         self._offset += timedelta(seconds=seconds)
-
-
-class FixedTunables:
-    """A `TunablesSource` with fixed values (the SSM adapter is not what these runs measure)."""
-
-    def __init__(self, tunables: Tunables) -> None:
-        self._tunables = tunables
-
-    def get(self) -> Tunables:
-        return self._tunables
 
 
 # --- the exchange edge ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Each port is a Protocol named for what the use case needs, not for the technolog
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -846,3 +846,54 @@ class MarketHistory(Protocol):
     def price_points(self, token_ids: Sequence[str], start: datetime, end: datetime) -> list[PricePoint]:
         """Every traded price of those tokens in [start, end), in time order."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSignal:
+    """A signal the replayed tick wrote, with the tick that wrote it."""
+
+    tick_at: datetime
+    tick_id: str
+    row: SignalRow
+
+
+class ReplayStore(MonitorStore, Protocol):
+    """The monitor's store as a replay holds it, and what the replay reads back from it."""
+
+    def start_cursor(self, source: str, at: datetime) -> None:
+        """The replay reads `source` from `at`."""
+        ...
+
+    def mark_seen(self, source: str, trade_ids: Sequence[str]) -> None: ...
+
+    def cached(self, condition_id: str, category: str) -> OwrrResult | None:
+        """The OWRR the ticks cached for the market and category, if any."""
+        ...
+
+    def last_portfolio(self, strategy_id: str) -> PortfolioState | None:
+        """The strategy's portfolio as the last tick loaded it."""
+        ...
+
+    def recorded_signals(self) -> Sequence[RecordedSignal]:
+        """Every signal written, in the order written."""
+        ...
+
+
+class ReplayClock(Clock, Protocol):
+    def set(self, at: datetime) -> None:
+        """The replay's time is now `at`."""
+        ...
+
+
+class ReplayPorts(Protocol):
+    """The monitor's ports for one replay, held in memory, the tick running unchanged against them."""
+
+    def clock(self, at: datetime) -> ReplayClock: ...
+
+    def store(
+        self, strategies: Sequence[FollowedStrategy], portfolio_of: Callable[[FollowedStrategy], PortfolioState]
+    ) -> ReplayStore: ...
+
+    def queue(self, now: Callable[[], datetime], on_send: Callable[[Intent, datetime], None]) -> IntentQueue: ...
+
+    def tunables(self, tunables: Tunables) -> TunablesSource: ...

@@ -2,7 +2,7 @@
 
 `run_backtest` drives the real `run_tick` every `tick_s` seconds over [start, end) with the real
 trade and OWRR sources bounded to what was known at each tick (`BacktestSources`), an in-memory
-store and queue (`backtest_store`), the run's fixed tunables and a clock set to the tick. Every
+store and queue (`ReplayPorts`), the run's fixed tunables and a clock set to the tick. Every
 intent the tick sends is placed `latency_s` later and filled by the fill model
 (`domain.backtest`), whose fills move the strategy's cash and positions, which the next tick's
 decisions see. Markets that resolve in the window pay out $1 per winning share.
@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from omegacopy.app.backtest_store import BacktestQueue, BacktestStore, FixedTunables, RecordedSignal, TickClock
 from omegacopy.app.run_tick import MonitorSettings, TickDeps, run_tick
 from omegacopy.domain.backtest import (
     BacktestLedger,
@@ -58,6 +57,8 @@ from omegacopy.ports import (
     FollowedStrategy,
     MarketHistory,
     NullTelemetry,
+    RecordedSignal,
+    ReplayPorts,
     SaleRef,
     TradeBatch,
     TradeSource,
@@ -330,6 +331,7 @@ class _Replay:
         sources: BacktestSources,
         market: MarketHistory,
         config: BacktestConfig,
+        ports: ReplayPorts,
     ) -> None:
         self.config = config
         self.telemetry = NullTelemetry()
@@ -350,9 +352,10 @@ class _Replay:
         self.resolved: dict[str, ResolvedMarket] = {}
         self.trades: dict[str, LeaderTrade] = {}
         self.before: dict[str, Decimal] = {}
-        self.clock = TickClock(config.start)
-        self.store = BacktestStore(strategies, self._portfolio_of)
-        self.queue = BacktestQueue(self.clock.now, self._on_send)
+        self.clock = ports.clock(config.start)
+        self.store = ports.store(strategies, self._portfolio_of)
+        self.queue = ports.queue(self.clock.now, self._on_send)
+        self.tunables = ports.tunables(config.tunables)
         self._events: list[tuple[datetime, int, int]] = []
         self._handlers: dict[int, Callable[[], None]] = {}
         self._seq = 0
@@ -457,7 +460,7 @@ class _Replay:
 
     # -- the counterfactual books, fed from each tick's signals
     def _after_tick(self) -> None:
-        signals = self.store.state.signals
+        signals = self.store.recorded_signals()
         for rec in signals[self._signals_done :]:
             self._counterfactuals(rec)
         self._signals_done = len(signals)
@@ -489,7 +492,7 @@ class _Replay:
         if row.reason_code == ReasonCode.SIZE_BELOW_MINIMUM and trade is not None:
             category = trade.category or ""
             owrr = self.store.cached(trade.condition_id, category) or neutral_owrr(trade.category)
-            portfolio = self.store.last_portfolios.get(strat.config.strategy_id) or self._portfolio_of(strat)
+            portfolio = self.store.last_portfolio(strat.config.strategy_id) or self._portfolio_of(strat)
             sizing = size_entry(trade, strat.config, owrr, portfolio, self.config.tunables)
             return sizing.size_usd, SIZING_RULE
         return min(row.leader_usd or ZERO, cap), LEADER_NOTIONAL_RULE
@@ -555,7 +558,7 @@ class _Replay:
         for k in range(1, total + 1):
             at = cfg.start + timedelta(seconds=cfg.tick_s * k)
             self._run_due(at)
-            self.clock.at = at
+            self.clock.set(at)
             until = min(at, cfg.end - _MS)
             source = _RecordingSource(self.sources.trade_source(until), self.trades, self.before)
             deps = TickDeps(
@@ -563,7 +566,7 @@ class _Replay:
                 source=source,
                 owrr_inputs=self.sources.owrr_inputs(until),
                 queue=self.queue,
-                tunables=FixedTunables(cfg.tunables),
+                tunables=self.tunables,
                 clock=self.clock,
                 telemetry=self.telemetry,
                 settings=cfg.settings,
@@ -582,7 +585,7 @@ class _Replay:
         history, not the replay's, so they are marked seen."""
         cfg = self.config
         source = self.sources.trade_source(cfg.start - _MS)
-        self.store.state.cursor[source.name] = cfg.start
+        self.store.start_cursor(source.name, cfg.start)
         wallets = sorted({w for s in self.strategies.values() for w in s.watched_wallets})
         if not wallets:
             return
@@ -597,18 +600,20 @@ def run_backtest(
     market: MarketHistory,
     config: BacktestConfig,
     *,
+    ports: ReplayPorts,
     progress: ProgressFn | None = None,
 ) -> BacktestResult:
     """Replay [config.start, config.end) for `strategies` (their cash starts at their `balance_usd`,
     flat: live holdings and pending intents are not carried into the replay).
 
-    The replayed ticks report to the null telemetry: a replay's ticks are not the live system's
+    The replayed ticks run against `ports` (the monitor's ports held in memory) and report to the
+    null telemetry: a replay's ticks are not the live system's
     (no metric is published, no line logged), and it runs thousands of them."""
     flat = [
         FollowedStrategy(s.config, s.watched_wallets, PortfolioState(balance_usd=s.config.balance_usd))
         for s in sorted(strategies, key=lambda s: s.config.strategy_id)
     ]
-    replay = _Replay(flat, sources, market, config)
+    replay = _Replay(flat, sources, market, config, ports)
     replay.run(progress)
     return _results(replay)
 
@@ -622,7 +627,7 @@ def _results(r: _Replay) -> BacktestResult:
     tokens = sorted({e.token_id for ledger in ledgers for e in ledger.events})
     prices = r.market.price_points(tokens, cfg.start, cfg.end) if tokens else []
 
-    signals = r.store.state.signals
+    signals = r.store.recorded_signals()
     per_strategy: dict[str, list[RecordedSignal]] = defaultdict(list)
     for rec in signals:
         per_strategy[rec.row.strategy_id].append(rec)
