@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
-from omegacopy.domain.backtest import BookSnapshot, PricePoint, ResolvedMarket
 from omegacopy.domain.balances import BalanceCheck
 from omegacopy.domain.clob_models import BalanceAllowance, OrderBook, OrderRecord, PostResult, Trade
 from omegacopy.domain.evm_tx import SignedTx
@@ -42,6 +41,9 @@ from omegacopy.domain.redemption import FeePlan, RedemptionReason, RedemptionRou
 from omegacopy.domain.resolution import MarketResolution
 from omegacopy.domain.signer import Signer
 from omegacopy.domain.wallet_metrics import CategoryMetrics
+
+if TYPE_CHECKING:  # the replay's types: only its protocols name them, and every function imports ports
+    from omegacopy.domain.backtest import BookSnapshot, PricePoint, ResolvedMarket
 
 _T = TypeVar("_T")
 MeasureUnit = Literal["Milliseconds", "Percent"]
