@@ -14,6 +14,7 @@ MODULES = [
     "benchmarks.public_api",
     "benchmarks.indexer",
     "benchmarks.modes",
+    "benchmarks.cold_import",
 ]
 
 

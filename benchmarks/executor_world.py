@@ -10,7 +10,7 @@ intents written the way the monitor's tick writes them. The executor gets the pr
   (the Lambda dies: nothing after the POST runs);
 - `TimedKeyVault` / `TimedStore` time the KMS unwrap, the row lock, the risk inputs and the commit.
 
-One deliberate difference from `wiring.build_executor_deps`: the clients get a lifted client-side
+One deliberate difference from `wiring.executor.build_executor_deps`: the clients get a lifted client-side
 per-signer rate limiter (production: 5 orders/s per signer, which would make a 10,000-order run
 last half an hour and measure the limiter, not the executor).
 """
@@ -36,6 +36,7 @@ from omegacopy.adapters.clob.client import ClobClient
 from omegacopy.adapters.clob.resilience import SignerRateLimiter
 from omegacopy.adapters.clob_credentials import credentials_secret_name, store_credentials
 from omegacopy.adapters.clob_exchanges import ClobExchanges
+from omegacopy.adapters.fixed_tunables import FixedTunables
 from omegacopy.adapters.key_vault import PgKmsKeyVault
 from omegacopy.adapters.pg_executor_store import PgExecutorStore
 from omegacopy.adapters.pg_monitor_store import PgMonitorSession
@@ -86,16 +87,6 @@ class ControlledClock:
 
     def advance(self, seconds: float) -> None:
         self._offset += timedelta(seconds=seconds)
-
-
-class FixedTunables:
-    """A `TunablesSource` with fixed values (the SSM adapter is not what these runs measure)."""
-
-    def __init__(self, tunables: Tunables) -> None:
-        self._tunables = tunables
-
-    def get(self) -> Tunables:
-        return self._tunables
 
 
 # --- the exchange edge ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 
 from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs, ClickHouseTradeSource
+from omegacopy.adapters.fixed_tunables import FixedTunables
 from omegacopy.adapters.pg_monitor_store import PgMonitorStore
 from omegacopy.adapters.schema import clickhouse_init, find_infra_dir, migrate
 from omegacopy.app.run_tick import MonitorSettings, TickDeps, run_tick
@@ -45,11 +46,6 @@ class _Queue:
 
     def send(self, intents: Any) -> SendResult:
         return SendResult(sent=tuple(i.intent_id for i in intents), failed={})
-
-
-class _Tunables:
-    def get(self) -> Tunables:
-        return Tunables(kill_switch=False, staleness_limit_s=3600)
 
 
 class _Clock:
@@ -161,7 +157,7 @@ def run() -> list[tuple[str, float, str]]:
             source=source,
             owrr_inputs=owrr_inputs,
             queue=_Queue(),
-            tunables=_Tunables(),
+            tunables=FixedTunables(Tunables(kill_switch=False, staleness_limit_s=3600)),
             clock=_Clock(now),
             telemetry=PowertoolsTelemetry(),
             settings=MonitorSettings(overlap_s=120),
@@ -216,10 +212,8 @@ COPY_RUNS = (1_000, 10_000)  # the ratio of their times shows the growth: ~10x w
 VOTERS = [(f"0x{'5' if side == 'YES' else '6'}{i:039x}", side) for side in ("YES", "NO") for i in range(3)]
 
 
-class _CopyTunables:
-    def get(self) -> Tunables:
-        return Tunables(kill_switch=False, staleness_limit_s=3600, max_open_positions_per_strategy=10_000,
-                        max_total_exposure_usd=Decimal("10000000"))  # fmt: skip
+_COPY_TUNABLES = Tunables(kill_switch=False, staleness_limit_s=3600, max_open_positions_per_strategy=10_000,
+                          max_total_exposure_usd=Decimal("10000000"))  # fmt: skip
 
 
 # named, so columns the indexer adds (outcome, tx hash) keep their defaults
@@ -294,7 +288,7 @@ def run_copies() -> list[tuple[str, float, str]]:
                 source=ClickHouseTradeSource(ch, clock=_Clock(now)),
                 owrr_inputs=ClickHouseOwrrInputs(ch, clock=_Clock(now)),
                 queue=_Queue(),
-                tunables=_CopyTunables(),
+                tunables=FixedTunables(_COPY_TUNABLES),
                 clock=_Clock(now),
                 telemetry=NullTelemetry(),
                 settings=MonitorSettings(outbox_batch_limit=10_000),

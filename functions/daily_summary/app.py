@@ -9,14 +9,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.app.daily_summary import send_daily_summary
 from omegacopy.app.tick_event import TickEvent
-from omegacopy.observability import PowertoolsTelemetry, logger, metrics, tracer
+from omegacopy.observability import PowertoolsTelemetry, capture_lambda_handler, logger, metrics
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import daily_summary_source, notifier_channels
+from omegacopy.wiring.daily_summary import daily_summary_source
+from omegacopy.wiring.notifier import notifier_channels
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with redacted_errors():
         end = TickEvent.parse(event).scheduled_time or SystemClock().now()

@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omegacopy.adapters.intent_message import IntentMessage
 from omegacopy.app.execute_intent import execute_intent
-from omegacopy.observability import logger, metrics, tracer
+from omegacopy.observability import capture_lambda_handler, logger, metrics
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import executor_deps
+from omegacopy.wiring.executor import executor_deps
 
 # skip_group_on_error: a failing wallet's later messages wait; other wallets' groups flow on
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
@@ -26,7 +26,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     with redacted_errors():
         return process_partial_response(

@@ -7,13 +7,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.app.index_run import run_index
 from omegacopy.app.tick_event import TickEvent
-from omegacopy.observability import logger, metrics, tracer
-from omegacopy.wiring import indexer_deps
+from omegacopy.observability import capture_lambda_handler, logger, metrics
+from omegacopy.wiring.indexer import indexer_deps
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run_id = "index-" + TickEvent.parse(event).tick_id(SystemClock().now())
     logger.append_keys(run_id=run_id)

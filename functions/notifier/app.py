@@ -9,14 +9,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omegacopy.adapters.sns_notices import notices_of
 from omegacopy.app.notify import deliver_all
-from omegacopy.observability import PowertoolsTelemetry, logger, metrics, tracer
+from omegacopy.observability import PowertoolsTelemetry, capture_lambda_handler, logger, metrics
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import notifier_channels
+from omegacopy.wiring.notifier import notifier_channels
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with redacted_errors():  # an error leaving the function never carries a webhook URL or token
         notices = notices_of(event, stage=os.environ.get("STAGE", ""))

@@ -10,14 +10,15 @@ from omegacopy.app.balance_check import check_balances
 from omegacopy.app.fees import book_fees
 from omegacopy.app.mark_to_market import mark_to_market
 from omegacopy.app.reconcile import reconcile
-from omegacopy.observability import logger, metrics, tracer
+from omegacopy.observability import capture_lambda_handler, logger, metrics
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import balance_store, executor_deps, market_resolutions, portfolio_store
+from omegacopy.wiring.executor import executor_deps
+from omegacopy.wiring.reconciler import balance_store, market_resolutions, portfolio_store
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with redacted_errors():  # an error leaving the function never carries a secret
         deps = executor_deps()

@@ -11,15 +11,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omegacopy.app.redeem import redeem
 from omegacopy.app.settle_resolved import settle_resolved
-from omegacopy.observability import logger, metrics, tracer
+from omegacopy.observability import capture_lambda_handler, logger, metrics
 from omegacopy.ports import ChainError
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import settlement_deps
+from omegacopy.wiring.settlement import settlement_deps
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with redacted_errors():  # an error leaving the function never carries a secret
         settlement, redemption = settlement_deps()

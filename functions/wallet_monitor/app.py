@@ -7,14 +7,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.app.run_tick import run_tick
 from omegacopy.app.tick_event import TickEvent
-from omegacopy.observability import logger, metrics, tracer
+from omegacopy.observability import capture_lambda_handler, logger, metrics
 from omegacopy.redaction import redacted_errors
-from omegacopy.wiring import monitor_deps
+from omegacopy.wiring.monitor import monitor_deps
 
 
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tick_id = TickEvent.parse(event).tick_id(SystemClock().now())
     logger.append_keys(tick_id=tick_id)

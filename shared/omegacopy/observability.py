@@ -10,12 +10,16 @@ handlers use `logger` and `metrics` directly. One logger for everything: the key
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from omegacopy.redaction import redact
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 SERVICE = "omegacopy"
 NAMESPACE = "OmegaCopy"
@@ -26,8 +30,29 @@ def _serialize(record: dict[str, Any]) -> str:
 
 
 logger = Logger(service=SERVICE, json_serializer=_serialize)
-tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+@functools.cache
+def tracer() -> Tracer:
+    """Powertools Tracer (X-Ray active tracing in Lambda), built on first use: building it loads
+    X-Ray's recorder, which a handler's import need not pay for. It patches what our clients are
+    made of, botocore and httpx, class-wide: clients made before or after are all traced."""
+    return Tracer(service=SERVICE, patch_modules=("botocore", "httpx"))
+
+
+def capture_lambda_handler(handler: Handler) -> Handler:
+    """`Tracer.capture_lambda_handler` around `handler`, the tracer built at the first invocation
+    (before the wiring makes its clients, so the httpx ones are instrumented too)."""
+    traced: list[Callable[..., Any]] = []
+
+    @functools.wraps(handler)
+    def wrapper(event: Any, context: Any) -> Any:
+        if not traced:
+            traced.append(tracer().capture_lambda_handler(handler))
+        return traced[0](event, context)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class PowertoolsTelemetry:

@@ -5,13 +5,13 @@ Each port is a Protocol named for what the use case needs, not for the technolog
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 from omegacopy.domain.balances import BalanceCheck
 from omegacopy.domain.clob_models import BalanceAllowance, OrderBook, OrderRecord, PostResult, Trade
@@ -41,6 +41,9 @@ from omegacopy.domain.redemption import FeePlan, RedemptionReason, RedemptionRou
 from omegacopy.domain.resolution import MarketResolution
 from omegacopy.domain.signer import Signer
 from omegacopy.domain.wallet_metrics import CategoryMetrics
+
+if TYPE_CHECKING:  # the replay's types: only its protocols name them, and every function imports ports
+    from omegacopy.domain.backtest import BookSnapshot, PricePoint, ResolvedMarket
 
 _T = TypeVar("_T")
 MeasureUnit = Literal["Milliseconds", "Percent"]
@@ -827,3 +830,81 @@ class SummarySource(Protocol):
     def daily_summary(self, start: datetime, end: datetime) -> DailySummary:
         """P&L, copies, skips by reason and leaders over [start, end), read consistently."""
         ...
+
+
+# --- the backtest's replay ---------------------------------------------------------------------------
+
+
+class BacktestSources(Protocol):
+    """The live sources, bounded to what was known at an instant."""
+
+    def trade_source(self, until: datetime) -> TradeSource: ...
+
+    def owrr_inputs(self, as_of: datetime) -> OwrrInputs: ...
+
+    def track_records(self) -> TrackRecords:
+        """The leaders' track records (Kelly sizing): the current ones, as OWRR's metrics are."""
+        ...
+
+
+class MarketHistory(Protocol):
+    def book_at(self, token_id: str, at: datetime, max_age_s: int) -> BookSnapshot | None:
+        """The last snapshot of the token at or before `at`, if not older than `max_age_s`."""
+        ...
+
+    def resolutions(self, start: datetime, end: datetime) -> list[ResolvedMarket]: ...
+
+    def price_points(self, token_ids: Sequence[str], start: datetime, end: datetime) -> list[PricePoint]:
+        """Every traded price of those tokens in [start, end), in time order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSignal:
+    """A signal the replayed tick wrote, with the tick that wrote it."""
+
+    tick_at: datetime
+    tick_id: str
+    row: SignalRow
+
+
+class ReplayStore(MonitorStore, Protocol):
+    """The monitor's store as a replay holds it, and what the replay reads back from it."""
+
+    def start_cursor(self, source: str, at: datetime) -> None:
+        """The replay reads `source` from `at`."""
+        ...
+
+    def mark_seen(self, source: str, trade_ids: Sequence[str]) -> None: ...
+
+    def cached(self, condition_id: str, category: str) -> OwrrResult | None:
+        """The OWRR the ticks cached for the market and category, if any."""
+        ...
+
+    def last_portfolio(self, strategy_id: str) -> PortfolioState | None:
+        """The strategy's portfolio as the last tick loaded it."""
+        ...
+
+    def recorded_signals(self) -> Sequence[RecordedSignal]:
+        """Every signal written, in the order written."""
+        ...
+
+
+class ReplayClock(Clock, Protocol):
+    def set(self, at: datetime) -> None:
+        """The replay's time is now `at`."""
+        ...
+
+
+class ReplayPorts(Protocol):
+    """The monitor's ports for one replay, held in memory, the tick running unchanged against them."""
+
+    def clock(self, at: datetime) -> ReplayClock: ...
+
+    def store(
+        self, strategies: Sequence[FollowedStrategy], portfolio_of: Callable[[FollowedStrategy], PortfolioState]
+    ) -> ReplayStore: ...
+
+    def queue(self, now: Callable[[], datetime], on_send: Callable[[Intent, datetime], None]) -> IntentQueue: ...
+
+    def tunables(self, tunables: Tunables) -> TunablesSource: ...

@@ -219,7 +219,7 @@ MONEY = ("Strategy", "Mode", "Realized", "Unrealized", "P&L / start", "Cash", "E
 def _live_model() -> ReportModel:
     from decimal import Decimal
 
-    from omegacopy.reporting.live_numbers import LeaderRow, LiveRows, PositionRow, StrategyRow, compute
+    from omegacopy.reporting.live_numbers import LeaderPnl, LiveRows, MarkedPosition, StrategyRow, compute
     from omegacopy.reporting.live_report import live_report_model
 
     d = Decimal
@@ -229,9 +229,9 @@ def _live_model() -> ReportModel:
                     bought_usd=d("1234567.89"), realized_usd=d("-12345.67") if i else d("2345.6"))
         for i, name in enumerate(("Politics core (paper)", "Sports fixed size", EVIL))
     )  # fmt: skip
-    positions = (PositionRow("s-1", "1", "0xm", d("1000"), d("0.5"), d("500"), d("0"), d("0.56"), "book"),)
+    positions = (MarkedPosition("s-1", "1", "0xm", d("1000"), d("0.5"), d("500"), d("0"), d("0.56"), "book"),)
     leaders = tuple(
-        LeaderRow(f"s-{i % 3}", "0x" + f"{i:02x}" * 20, 50, 20 - i, d("1000"), d(str(300 - 70 * i))) for i in range(6)
+        LeaderPnl(f"s-{i % 3}", "0x" + f"{i:02x}" * 20, 50, 20 - i, d("1000"), d(str(300 - 70 * i))) for i in range(6)
     )
     points = tuple(
         (f"s-{i % 3}", START + timedelta(minutes=7 * i), Decimal(i * (1 if i % 2 else -1))) for i in range(60)

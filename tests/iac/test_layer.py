@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -11,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools.lambda_layer import build_layer, python312
 
 from tests.iac.conftest import REPO, resources
 
@@ -44,7 +43,7 @@ def test_layer_package_step_leaves_the_dev_stack_and_the_cli_out(tmp_path: Path)
     )
     package = tmp_path / "python" / "omegacopy"
     shipped = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
-    assert {"__init__.py", "wiring.py", "config.py", "app/run_tick.py"} <= shipped
+    assert {"__init__.py", "wiring/executor.py", "config.py", "app/run_tick.py"} <= shipped
     assert not [p for p in shipped if p.startswith(("devstack", "cli"))]
     assert not list(package.rglob("__pycache__"))
     expected = {
@@ -55,50 +54,18 @@ def test_layer_package_step_leaves_the_dev_stack_and_the_cli_out(tmp_path: Path)
     assert shipped == expected
 
 
-def _python312() -> str | None:
-    """The Lambda runtime's interpreter: pyenv's 3.12 first (its shims refuse when 3.12 is not the
-    active version), then PATH; the first one that actually runs."""
-    candidates: list[str] = []
-    try:
-        root = subprocess.run(["pyenv", "root"], check=True, capture_output=True, text=True).stdout.strip()
-        candidates += [str(p) for p in sorted(Path(root).glob("versions/3.12.*/bin/python3.12"), reverse=True)]
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    candidates += [found] if (found := shutil.which("python3.12")) else []
-    for candidate in candidates:
-        probe = subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"], check=False)
-        if probe.returncode == 0:
-            return candidate
-    return None
-
-
 @pytest.mark.slow
 def test_layer_built_for_this_machine_imports_every_handler_without_dev_packages(tmp_path: Path) -> None:
     """The real build (wheels from the registry) for this CPU, then each handler imported with ONLY
     the layer on sys.path: shipped code must not need the dev stack or a dev-only package."""
-    python = _python312()
+    python = python312()
     if python is None:
         pytest.skip("python3.12 (the Lambda runtime's) is not installed")
-    arch = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[os.uname().machine]
-    subprocess.run(
-        [
-            "make",
-            "-s",
-            "-C",
-            str(SHARED),
-            "build-SharedLayer",
-            f"ARTIFACTS_DIR={tmp_path}",
-            f"PYTHON={python}",
-            f"LAYER_ARCH={arch}",
-        ],
-        check=True,
-        timeout=600,
-    )
-    site = tmp_path / "python"
+    site = build_layer(python, tmp_path)
     script = f"""
 import importlib.util, sys
 sys.path[:0] = [{str(site)!r}]
-for name in ("wallet_monitor", "executor", "reconciler"):
+for name in {sorted(p.parent.name for p in (REPO / "functions").glob("*/app.py"))!r}:
     path = {str(REPO / "functions")!r} + "/" + name + "/app.py"
     spec = importlib.util.spec_from_file_location("handler_" + name, path)
     module = importlib.util.module_from_spec(spec)

@@ -39,10 +39,9 @@ def load_event(name: str) -> dict[str, object]:
 def fresh_container(function: str, env: Mapping[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """The function's real handler as a new container runs it: with `env`, and none of the
     per-container singletons of `wiring` left from another test (nor left behind for the next)."""
-    singletons = wiring.container_singletons()
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    for singleton in singletons:
+    for singleton in wiring.container_singletons():
         singleton.cache_clear()
     module = load_handler_module(function)
 
@@ -53,5 +52,6 @@ def fresh_container(function: str, env: Mapping[str, str], monkeypatch: pytest.M
     try:
         yield invoke
     finally:
-        for singleton in singletons:
+        # again: loading the handler may have loaded wiring modules (and their caches) of its own
+        for singleton in wiring.container_singletons():
             singleton.cache_clear()

@@ -12,7 +12,7 @@ import secrets
 import threading
 from datetime import UTC, datetime
 
-from omegacopy.devstack.public_api import EmulatorClock
+from omegacopy.devstack.public_api import SettableClock
 
 
 class FakeTimer:
@@ -41,7 +41,7 @@ class FakeTimer:
 
 
 class LinkedTimer(FakeTimer):
-    def __init__(self, clock: EmulatorClock, start: float = 10_000.0) -> None:
+    def __init__(self, clock: SettableClock, start: float = 10_000.0) -> None:
         super().__init__(start)
         self._clock = clock
 
@@ -50,7 +50,7 @@ class LinkedTimer(FakeTimer):
 
 
 class EmulatorWallClock:
-    def __init__(self, clock: EmulatorClock) -> None:
+    def __init__(self, clock: SettableClock) -> None:
         self._clock = clock
 
     def now(self) -> datetime:

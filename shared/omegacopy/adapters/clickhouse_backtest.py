@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from omegacopy.adapters.clickhouse_source import ClickHouseOwrrInputs, ClickHouseTradeSource, TableNames
 from omegacopy.adapters.clickhouse_track_records import ClickHouseTrackRecords
-from omegacopy.domain.backtest import BookLevel, BookSnapshot, PricePoint, Resolution
+from omegacopy.domain.backtest import BookSnapshot, PricePoint, ResolvedMarket
+from omegacopy.domain.clob_models import BookLevel
 from omegacopy.domain.money import from_float
 
 
@@ -103,13 +104,13 @@ class ClickHouseBacktest:
         asks = tuple(sorted(levels["ASK"], key=lambda lv: lv.price))
         return BookSnapshot(token_id, ts, bids, asks)
 
-    def resolutions(self, start: datetime, end: datetime) -> list[Resolution]:
+    def resolutions(self, start: datetime, end: datetime) -> list[ResolvedMarket]:
         if not self._exists(self._history.resolutions):
             return []
         rows = self._client.query(
             _RESOLUTIONS.format(resolutions=self._history.resolutions), parameters={"start": start, "end": end}
         ).result_rows
-        return [Resolution(str(cid), str(token), _utc(at)) for cid, token, at in rows]
+        return [ResolvedMarket(str(cid), str(token), _utc(at)) for cid, token, at in rows]
 
     def price_points(self, token_ids: Sequence[str], start: datetime, end: datetime) -> list[PricePoint]:
         if not token_ids:

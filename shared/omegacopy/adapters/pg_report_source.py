@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from omegacopy.reporting.live_numbers import IndexRunRow, LeaderRow, LiveRows, PositionRow, StrategyRow
+from omegacopy.reporting.live_numbers import IndexRunRow, LeaderPnl, LiveRows, MarkedPosition, StrategyRow
 from omegacopy.reporting.report_model import DecisionPoint
 
 # `(%(start)s IS NULL OR col >= %(start)s)`: one static text whether or not a bound is given.
@@ -194,8 +194,8 @@ class PgReportSource:
                 )
                 for r in strategies
             ),
-            positions=tuple(PositionRow(*r) for r in positions),
-            leaders=tuple(LeaderRow(sid, w, int(n), int(c), Decimal(b), Decimal(p)) for sid, w, n, c, b, p in leaders),
+            positions=tuple(MarkedPosition(*r) for r in positions),
+            leaders=tuple(LeaderPnl(sid, w, int(n), int(c), Decimal(b), Decimal(p)) for sid, w, n, c, b, p in leaders),
             index_runs=tuple(
                 IndexRunRow(r["run_id"], r["started_at"], str(r["status"]), r["summary"] or {}) for r in index_runs
             ),

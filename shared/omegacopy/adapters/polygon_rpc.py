@@ -31,16 +31,16 @@ _ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 _ALREADY_KNOWN = ("already known", "known transaction", "already imported", "already exists")
 
 
-class _Wire(BaseModel):
+class _RpcWire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _RpcError(_Wire):
+class _RpcError(_RpcWire):
     code: int
     message: Annotated[str, Field(max_length=10_000)] = ""
 
 
-class _Envelope(_Wire):
+class _Envelope(_RpcWire):
     jsonrpc: str = "2.0"
     id: int | str | None = None
     result: Any = None
@@ -51,13 +51,13 @@ Quantity = Annotated[str, Field(pattern=_HEX_QUANTITY)]
 Data = Annotated[str, Field(pattern=_HEX_DATA)]
 
 
-class _Log(_Wire):
+class _Log(_RpcWire):
     address: Annotated[str, Field(pattern=_ADDRESS)]
     topics: list[Annotated[str, Field(pattern=_HASH)]]
     data: Data
 
 
-class _Receipt(_Wire):
+class _Receipt(_RpcWire):
     transactionHash: Annotated[str, Field(pattern=_HASH)]  # noqa: N815 - the wire's name
     status: Quantity
     blockNumber: Quantity  # noqa: N815
@@ -65,7 +65,7 @@ class _Receipt(_Wire):
     logs: list[_Log] = Field(default_factory=list)
 
 
-class _Block(_Wire):
+class _Block(_RpcWire):
     baseFeePerGas: Quantity  # noqa: N815
 
     @field_validator("baseFeePerGas", mode="before")

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Iterator, MutableSequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,9 +39,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from omegacopy.adapters import wire_log_redaction
 from omegacopy.domain.signer import LocalKeySigner, Signer
 from omegacopy.observability import logger, metrics
-
-if TYPE_CHECKING:
-    from omegacopy.adapters.pg_wallets import WalletRow
 
 PURPOSE: Final = "wallet-signing-key"
 KEY_LEN: Final = 32
@@ -308,6 +305,19 @@ def _error(wallet_id: str, rejected: _Rejected) -> KeyUnwrapError:
     return cls(wallet_id, rejected.reason)
 
 
+class KeyedWallet(Protocol):
+    """What opening a wallet's key reads of the wallet (a `wallets` row is one)."""
+
+    @property
+    def wallet_id(self) -> str: ...
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def envelope(self) -> KeyEnvelope | None: ...
+
+
 class KmsKeyUnwrapper:
     """Turns a wallet row into a short-lived signer. Holds only the KMS client: nothing is cached.
 
@@ -324,7 +334,7 @@ class KmsKeyUnwrapper:
         return "KmsKeyUnwrapper()"
 
     @contextmanager
-    def signer_for(self, wallet: WalletRow) -> Iterator[Signer]:
+    def signer_for(self, wallet: KeyedWallet) -> Iterator[Signer]:
         """`with unwrapper.signer_for(row) as signer:` the key exists only inside the block.
 
         Raises `KeyUnwrapError` (or `KeyServiceUnavailableError`, retryable) before the block runs
@@ -359,7 +369,7 @@ class KmsKeyUnwrapper:
                 _zero(buffer)
 
 
-def with_signer(kms_client: Any, wallet: WalletRow, fn: Callable[[Signer], _T]) -> _T:
+def with_signer(kms_client: Any, wallet: KeyedWallet, fn: Callable[[Signer], _T]) -> _T:
     """`fn(signer)` with the wallet's key unwrapped for the duration of the call only."""
     with KmsKeyUnwrapper(kms_client).signer_for(wallet) as signer:
         return fn(signer)
@@ -411,6 +421,7 @@ __all__ = [
     "KeyEnvelope",
     "KeyServiceUnavailableError",
     "KeyUnwrapError",
+    "KeyedWallet",
     "KmsKeyUnwrapper",
     "encryption_context",
     "normalize_address",

@@ -2,7 +2,7 @@
 
 `run_backtest` drives the real `run_tick` every `tick_s` seconds over [start, end) with the real
 trade and OWRR sources bounded to what was known at each tick (`BacktestSources`), an in-memory
-store and queue (`backtest_store`), the run's fixed tunables and a clock set to the tick. Every
+store and queue (`ReplayPorts`), the run's fixed tunables and a clock set to the tick. Every
 intent the tick sends is placed `latency_s` later and filled by the fill model
 (`domain.backtest`), whose fills move the strategy's cash and positions, which the next tick's
 decisions see. Markets that resolve in the window pay out $1 per winning share.
@@ -29,17 +29,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from omegacopy.app.backtest_store import BacktestQueue, BacktestStore, FixedTunables, RecordedSignal, TickClock
 from omegacopy.app.run_tick import MonitorSettings, TickDeps, run_tick
 from omegacopy.domain.backtest import (
-    BookSnapshot,
+    BacktestLedger,
     FillParams,
-    Ledger,
     NoFillReason,
     PricePoint,
-    Resolution,
+    ResolvedMarket,
     SimFill,
     SimOrder,
     mark_to_market,
@@ -55,11 +53,13 @@ from omegacopy.domain.money import HUNDRED, RATIO_STEP, ZERO, quantize, to_micro
 from omegacopy.domain.owrr import neutral_owrr
 from omegacopy.domain.positions import unrealized
 from omegacopy.ports import (
+    BacktestSources,
     FollowedStrategy,
+    MarketHistory,
     NullTelemetry,
-    OwrrInputs,
+    RecordedSignal,
+    ReplayPorts,
     SaleRef,
-    TrackRecords,
     TradeBatch,
     TradeSource,
 )
@@ -68,30 +68,6 @@ _MS = timedelta(milliseconds=1)
 
 SIZING_RULE = "sizing rule"
 LEADER_NOTIONAL_RULE = "leader notional capped at max position"
-
-
-class BacktestSources(Protocol):
-    """The live sources, bounded to what was known at an instant."""
-
-    def trade_source(self, until: datetime) -> TradeSource: ...
-
-    def owrr_inputs(self, as_of: datetime) -> OwrrInputs: ...
-
-    def track_records(self) -> TrackRecords:
-        """The leaders' track records (Kelly sizing): the current ones, as OWRR's metrics are."""
-        ...
-
-
-class MarketHistory(Protocol):
-    def book_at(self, token_id: str, at: datetime, max_age_s: int) -> BookSnapshot | None:
-        """The last snapshot of the token at or before `at`, if not older than `max_age_s`."""
-        ...
-
-    def resolutions(self, start: datetime, end: datetime) -> list[Resolution]: ...
-
-    def price_points(self, token_ids: Sequence[str], start: datetime, end: datetime) -> list[PricePoint]:
-        """Every traded price of those tokens in [start, end), in time order."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +91,7 @@ class BacktestConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderRecord:
+class SimulatedOrder:
     """One simulated order of a strategy (an intent placed `latency_s` after its tick sent it)."""
 
     strategy_id: str
@@ -202,7 +178,7 @@ class BacktestResult:
     trades_seen: int
     strategies: tuple[StrategyResult, ...]
     signals: tuple[SignalPoint, ...]
-    orders: tuple[OrderRecord, ...]
+    orders: tuple[SimulatedOrder, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (Decimals and datetimes as text): identical for identical replays."""
@@ -276,7 +252,7 @@ def _strategy_dict(s: StrategyResult) -> dict[str, Any]:
     }
 
 
-def _order_dict(o: OrderRecord) -> dict[str, Any]:
+def _order_dict(o: SimulatedOrder) -> dict[str, Any]:
     return {
         "strategy_id": o.strategy_id,
         "intent_id": o.intent_id,
@@ -355,29 +331,31 @@ class _Replay:
         sources: BacktestSources,
         market: MarketHistory,
         config: BacktestConfig,
+        ports: ReplayPorts,
     ) -> None:
         self.config = config
         self.telemetry = NullTelemetry()
         self.sources = sources
         self.market = market
         self.strategies = {s.config.strategy_id: s for s in strategies}
-        self.ledgers = {sid: Ledger.with_cash(s.config.balance_usd) for sid, s in self.strategies.items()}
+        self.ledgers = {sid: BacktestLedger.with_cash(s.config.balance_usd) for sid, s in self.strategies.items()}
         self.pending: dict[str, dict[str, Intent]] = {sid: {} for sid in self.strategies}
         self.stats = {sid: _Stats() for sid in self.strategies}
         self.rejections: dict[str, Counter[str]] = {sid: Counter() for sid in self.strategies}
-        self.orders: list[OrderRecord] = []
-        self.leaders = {sid: Ledger.with_cash(ZERO) for sid in self.strategies}
+        self.orders: list[SimulatedOrder] = []
+        self.leaders = {sid: BacktestLedger.with_cash(ZERO) for sid in self.strategies}
         self.leader_stats = {sid: _Stats() for sid in self.strategies}
-        self.shadows: dict[tuple[str, str], Ledger] = {}
+        self.shadows: dict[tuple[str, str], BacktestLedger] = {}
         self.shadow_stats: dict[tuple[str, str], _Stats] = defaultdict(_Stats)
         self.shadow_signals: Counter[tuple[str, str]] = Counter()
         self.shadow_rules: dict[tuple[str, str], str] = {}
-        self.resolved: dict[str, Resolution] = {}
+        self.resolved: dict[str, ResolvedMarket] = {}
         self.trades: dict[str, LeaderTrade] = {}
         self.before: dict[str, Decimal] = {}
-        self.clock = TickClock(config.start)
-        self.store = BacktestStore(strategies, self._portfolio_of)
-        self.queue = BacktestQueue(self.clock.now, self._on_send)
+        self.clock = ports.clock(config.start)
+        self.store = ports.store(strategies, self._portfolio_of)
+        self.queue = ports.queue(self.clock.now, self._on_send)
+        self.tunables = ports.tunables(config.tunables)
         self._events: list[tuple[datetime, int, int]] = []
         self._handlers: dict[int, Callable[[], None]] = {}
         self._seq = 0
@@ -451,7 +429,7 @@ class _Replay:
             self.rejections[sid][fill.reason] += 1
         trade = self.trades.get(intent.source_trade_id)
         self.orders.append(
-            OrderRecord(
+            SimulatedOrder(
                 strategy_id=sid,
                 intent_id=intent.intent_id,
                 source_trade_id=intent.source_trade_id,
@@ -471,18 +449,18 @@ class _Replay:
         return simulate_fill(order, leader_price, book, self.config.fill)
 
     # -- resolutions
-    def _resolve(self, res: Resolution) -> None:
+    def _resolve(self, res: ResolvedMarket) -> None:
         self.resolved.setdefault(res.condition_id, res)
         for ledger in (*self.ledgers.values(), *self.leaders.values(), *self.shadows.values()):
             ledger.resolve(res)
 
-    def _schedule_resolution(self, res: Resolution) -> None:
+    def _schedule_resolution(self, res: ResolvedMarket) -> None:
         # first at its instant: an order placed the moment a market resolves does not fill
         self._schedule(res.resolved_at, 0, lambda: self._resolve(res))
 
     # -- the counterfactual books, fed from each tick's signals
     def _after_tick(self) -> None:
-        signals = self.store.state.signals
+        signals = self.store.recorded_signals()
         for rec in signals[self._signals_done :]:
             self._counterfactuals(rec)
         self._signals_done = len(signals)
@@ -500,7 +478,7 @@ class _Replay:
             if row.decision == "SKIP":
                 usd, rule = self._shadow_size(rec, strat)
                 self.shadow_signals[(sid, row.reason_code)] += 1
-                self.shadows.setdefault((sid, row.reason_code), Ledger.with_cash(ZERO))
+                self.shadows.setdefault((sid, row.reason_code), BacktestLedger.with_cash(ZERO))
                 self.shadow_rules[(sid, row.reason_code)] = rule
                 if usd > 0:
                     self._schedule(placed_at, 2, lambda: self._shadow_buy(sid, rec, key, usd, placed_at))
@@ -514,7 +492,7 @@ class _Replay:
         if row.reason_code == ReasonCode.SIZE_BELOW_MINIMUM and trade is not None:
             category = trade.category or ""
             owrr = self.store.cached(trade.condition_id, category) or neutral_owrr(trade.category)
-            portfolio = self.store.last_portfolios.get(strat.config.strategy_id) or self._portfolio_of(strat)
+            portfolio = self.store.last_portfolio(strat.config.strategy_id) or self._portfolio_of(strat)
             sizing = size_entry(trade, strat.config, owrr, portfolio, self.config.tunables)
             return sizing.size_usd, SIZING_RULE
         return min(row.leader_usd or ZERO, cap), LEADER_NOTIONAL_RULE
@@ -555,7 +533,7 @@ class _Replay:
             return
         fraction = exit_fraction(row.leader_shares, self.before.get(row.source_trade_id))
         slippage = self.strategies[sid].config.slippage_ceiling
-        books: list[tuple[Ledger, _Stats]] = [(self.leaders[sid], self.leader_stats[sid])]
+        books: list[tuple[BacktestLedger, _Stats]] = [(self.leaders[sid], self.leader_stats[sid])]
         books += [(self.shadows[k], self.shadow_stats[k]) for k in sorted(self.shadows) if k[0] == sid]
         for ledger, stats in books:
             held = ledger.shares(key)
@@ -580,7 +558,7 @@ class _Replay:
         for k in range(1, total + 1):
             at = cfg.start + timedelta(seconds=cfg.tick_s * k)
             self._run_due(at)
-            self.clock.at = at
+            self.clock.set(at)
             until = min(at, cfg.end - _MS)
             source = _RecordingSource(self.sources.trade_source(until), self.trades, self.before)
             deps = TickDeps(
@@ -588,7 +566,7 @@ class _Replay:
                 source=source,
                 owrr_inputs=self.sources.owrr_inputs(until),
                 queue=self.queue,
-                tunables=FixedTunables(cfg.tunables),
+                tunables=self.tunables,
                 clock=self.clock,
                 telemetry=self.telemetry,
                 settings=cfg.settings,
@@ -607,7 +585,7 @@ class _Replay:
         history, not the replay's, so they are marked seen."""
         cfg = self.config
         source = self.sources.trade_source(cfg.start - _MS)
-        self.store.state.cursor[source.name] = cfg.start
+        self.store.start_cursor(source.name, cfg.start)
         wallets = sorted({w for s in self.strategies.values() for w in s.watched_wallets})
         if not wallets:
             return
@@ -622,18 +600,20 @@ def run_backtest(
     market: MarketHistory,
     config: BacktestConfig,
     *,
+    ports: ReplayPorts,
     progress: ProgressFn | None = None,
 ) -> BacktestResult:
     """Replay [config.start, config.end) for `strategies` (their cash starts at their `balance_usd`,
     flat: live holdings and pending intents are not carried into the replay).
 
-    The replayed ticks report to the null telemetry: a replay's ticks are not the live system's
+    The replayed ticks run against `ports` (the monitor's ports held in memory) and report to the
+    null telemetry: a replay's ticks are not the live system's
     (no metric is published, no line logged), and it runs thousands of them."""
     flat = [
         FollowedStrategy(s.config, s.watched_wallets, PortfolioState(balance_usd=s.config.balance_usd))
         for s in sorted(strategies, key=lambda s: s.config.strategy_id)
     ]
-    replay = _Replay(flat, sources, market, config)
+    replay = _Replay(flat, sources, market, config, ports)
     replay.run(progress)
     return _results(replay)
 
@@ -643,11 +623,11 @@ def run_backtest(
 
 def _results(r: _Replay) -> BacktestResult:
     cfg = r.config
-    ledgers: list[Ledger] = [*r.ledgers.values(), *r.leaders.values(), *r.shadows.values()]
+    ledgers: list[BacktestLedger] = [*r.ledgers.values(), *r.leaders.values(), *r.shadows.values()]
     tokens = sorted({e.token_id for ledger in ledgers for e in ledger.events})
     prices = r.market.price_points(tokens, cfg.start, cfg.end) if tokens else []
 
-    signals = r.store.state.signals
+    signals = r.store.recorded_signals()
     per_strategy: dict[str, list[RecordedSignal]] = defaultdict(list)
     for rec in signals:
         per_strategy[rec.row.strategy_id].append(rec)
@@ -703,7 +683,7 @@ def _results(r: _Replay) -> BacktestResult:
     )
 
 
-def _book(ledger: Ledger, stats: _Stats, prices: Sequence[PricePoint], start: datetime) -> BookResult:
+def _book(ledger: BacktestLedger, stats: _Stats, prices: Sequence[PricePoint], start: datetime) -> BookResult:
     curve = mark_to_market(ledger.events, prices, ledger.start_cash, start)
     open_pnl = sum(
         (

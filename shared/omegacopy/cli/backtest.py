@@ -148,6 +148,7 @@ class _RefusedError(Exception):
 
 
 def run_backtest_command(args: argparse.Namespace) -> int:
+    from omegacopy.adapters.replay_memory import MemoryReplayPorts  # noqa: PLC0415
     from omegacopy.app.backtest import run_backtest  # noqa: PLC0415 - heavy imports only for this command
     from omegacopy.app.backtest_report import backtest_report  # noqa: PLC0415
     from omegacopy.ports import SourceUnavailableError  # noqa: PLC0415
@@ -160,7 +161,7 @@ def run_backtest_command(args: argparse.Namespace) -> int:
         history = _history(args, strategies)
         progress = None if args.no_progress else Progress(sys.stderr)
         try:
-            result = run_backtest(strategies, history, history, config, progress=progress)
+            result = run_backtest(strategies, history, history, config, ports=MemoryReplayPorts(), progress=progress)
         except SourceUnavailableError as exc:
             raise _RefusedError(str(exc), EXIT_FAILED) from None
         except Exception as exc:  # the driver's errors (connection, query) end the run, not a traceback

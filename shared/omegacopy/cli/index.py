@@ -19,7 +19,7 @@ def _run(args: argparse.Namespace) -> int:
     from omegacopy.adapters.clock import SystemClock  # noqa: PLC0415 - the other commands need none of this
     from omegacopy.adapters.polymarket import PolymarketPublicData, RunBudget  # noqa: PLC0415
     from omegacopy.app.index_run import run_index  # noqa: PLC0415
-    from omegacopy.wiring import build_indexer_deps  # noqa: PLC0415
+    from omegacopy.wiring.indexer import build_indexer_deps  # noqa: PLC0415
 
     missing = [n for n in ("DATABASE_URL", "CLICKHOUSE_URL") if not os.environ.get(n)]
     if missing:

@@ -32,12 +32,12 @@ Price = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class _Row(BaseModel):
+class _OwrrRow(BaseModel):
     # Unknown keys are errors: a typo like "metric_2_omega" must not silently read as a missing omega.
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
-class PositionIn(_Row):
+class PositionIn(_OwrrRow):
     wallet_address: Text
     side: Literal["YES", "NO"]
     total_shares: NonNegative
@@ -50,7 +50,7 @@ class PositionIn(_Row):
         return value.upper() if isinstance(value, str) else value
 
 
-class MetricIn(_Row):
+class MetricIn(_OwrrRow):
     wallet_address: Text
     category: Text
     window: Text
@@ -58,7 +58,7 @@ class MetricIn(_Row):
     metric_22_resolved_bets: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
 
 
-class ComputeIn(_Row):
+class ComputeIn(_OwrrRow):
     category: Text | None
     positions: Annotated[list[PositionIn], Field(max_length=100_000)] = []
     metrics: Annotated[list[MetricIn], Field(max_length=100_000)] = []

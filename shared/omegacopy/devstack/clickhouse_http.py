@@ -453,7 +453,7 @@ def _utf8(data: bytes, what: str) -> str:
 
 
 @dataclass
-class Outcome:
+class StatementOutcome:
     """One statement's result. ``keepalive`` holds the chDB result that owns ``body``'s memory."""
 
     body: memoryview | bytes
@@ -489,7 +489,7 @@ def _quote_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-class Engine:
+class ChdbEngine:
     """The chDB session, its lock, and the per-request database and settings.
 
     HTTP settings are per request while the chDB session is shared, so before each statement
@@ -524,7 +524,7 @@ class Engine:
         params: Mapping[str, str],
         settings: Mapping[str, str],
         database: str,
-    ) -> Outcome:
+    ) -> StatementOutcome:
         started = time.perf_counter()
         with self._lock:
             self._prepare(settings, database)
@@ -539,7 +539,7 @@ class Engine:
                 raise ClickHouseError.from_engine(RuntimeError(result.error_message()))
         # The reply is written from chDB's own buffer (no copy); `keepalive` holds its owners.
         memview = result.get_memview() if result.size() else None
-        return Outcome(
+        return StatementOutcome(
             body=memview.view() if memview is not None else b"",
             read_rows=int(result.rows_read()),
             read_bytes=int(result.bytes_read()),
@@ -557,7 +557,7 @@ class Engine:
         *,
         settings: Mapping[str, str],
         database: str,
-    ) -> Outcome:
+    ) -> StatementOutcome:
         """Stream ``data`` (``fmt``-encoded) into ``head`` (an INSERT without FORMAT clause)."""
         started = time.perf_counter()
         with self._lock:
@@ -579,7 +579,7 @@ class Engine:
                 if isinstance(exc, Exception) and not isinstance(exc, ClickHouseError):
                     raise ClickHouseError.from_engine(exc) from None
                 raise
-        return Outcome(
+        return StatementOutcome(
             body=b"",
             written_rows=int(result.rows_written),
             written_bytes=int(result.bytes_written),
@@ -633,7 +633,7 @@ class _Request:
     data: Iterator[bytes] | None  # INSERT data still to stream
 
 
-class Handler(BaseHTTPRequestHandler):
+class ClickHouseHttpHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "chDB-http"
     timeout = _SOCKET_TIMEOUT_S
@@ -795,11 +795,11 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, engine: Engine, *, verbose: bool = False) -> None:
+    def __init__(self, host: str, port: int, engine: ChdbEngine, *, verbose: bool = False) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.engine = engine
         self.verbose = verbose
-        super().__init__((host, port), Handler)
+        super().__init__((host, port), ClickHouseHttpHandler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the FQDN (a DNS round trip); nothing here needs it.
@@ -846,7 +846,7 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(null, 0)
     os.close(null)
     os.makedirs(args.data_dir, exist_ok=True)
-    engine = Engine(args.data_dir)
+    engine = ChdbEngine(args.data_dir)
     server = Server(args.host, args.port, engine, verbose=args.verbose)
     stopping = threading.Event()
 

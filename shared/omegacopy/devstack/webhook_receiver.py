@@ -7,7 +7,7 @@ Test API::
                     "telegram_chat_id": "-1001", "telegram_api_url": hooks.telegram_api_url}
         ... notify ...
         hooks.slack_messages(), hooks.telegram_messages()   # what each accepted, in order
-        hooks.script("slack", Reply.slack_rate_limited(retry_after=1))  # the next reply, then normal
+        hooks.script("slack", WebhookReply.slack_rate_limited(retry_after=1))  # the next reply, then normal
         hooks.requests                                       # every request, accepted or not
 
 It checks a request the way the services document them, so a payload they would refuse is refused
@@ -39,23 +39,23 @@ _TAG = re.compile(r"<(/?)([a-z-]+)(?:\s[^>]*)?>")
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
+class WebhookReply:
     status: int
     body: str
     headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def slack_rate_limited(cls, retry_after: int = 1) -> Reply:
+    def slack_rate_limited(cls, retry_after: int = 1) -> WebhookReply:
         return cls(429, "rate_limited", (("Retry-After", str(retry_after)),))
 
     @classmethod
-    def telegram_rate_limited(cls, retry_after: int = 1) -> Reply:
+    def telegram_rate_limited(cls, retry_after: int = 1) -> WebhookReply:
         body = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
                 "parameters": {"retry_after": retry_after}}  # fmt: skip
         return cls(429, json.dumps(body))
 
     @classmethod
-    def server_error(cls) -> Reply:
+    def server_error(cls) -> WebhookReply:
         return cls(500, "rollup_error")
 
 
@@ -72,7 +72,7 @@ class WebhookReceiver:
     bot_token: str
     chat_ids: frozenset[str]
     requests: list[Received] = field(default_factory=list)
-    _scripted: dict[str, deque[Reply]] = field(default_factory=lambda: {"slack": deque(), "telegram": deque()})
+    _scripted: dict[str, deque[WebhookReply]] = field(default_factory=lambda: {"slack": deque(), "telegram": deque()})
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _message_id: int = 0
@@ -91,7 +91,7 @@ class WebhookReceiver:
     def telegram_api_url(self) -> str:
         return self.base_url
 
-    def script(self, service: str, *replies: Reply) -> None:
+    def script(self, service: str, *replies: WebhookReply) -> None:
         """The next replies of `service`, in order, instead of its normal answer."""
         with self._lock:
             self._scripted[service].extend(replies)
@@ -103,7 +103,7 @@ class WebhookReceiver:
         return [r.body for r in self.requests if r.service == "telegram" and r.status == 200]
 
     # -- serving
-    def handle(self, path: str, raw: bytes, content_type: str) -> Reply:
+    def handle(self, path: str, raw: bytes, content_type: str) -> WebhookReply:
         service = "slack" if path.startswith("/services/") else "telegram" if path.startswith("/bot") else "unknown"
         try:
             body: Any = json.loads(raw) if "json" in content_type else raw.decode("utf-8", "replace")
@@ -117,22 +117,22 @@ class WebhookReceiver:
             self.requests.append(Received(service, path, body, reply.status))
         return reply
 
-    def _slack(self, path: str, body: Any) -> Reply:
+    def _slack(self, path: str, body: Any) -> WebhookReply:
         if path != SLACK_PATH:
-            return Reply(404, "no_service")
+            return WebhookReply(404, "no_service")
         if not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
-            return Reply(400, "invalid_payload")
+            return WebhookReply(400, "invalid_payload")
         if not _slack_blocks_ok(body.get("blocks", [])):
-            return Reply(400, "invalid_blocks")
-        return Reply(200, "ok")
+            return WebhookReply(400, "invalid_blocks")
+        return WebhookReply(200, "ok")
 
-    def _telegram(self, path: str, body: Any) -> Reply:
+    def _telegram(self, path: str, body: Any) -> WebhookReply:
         problem = self._telegram_problem(path, body)
         if problem is not None:
             return _telegram_error(*problem)
         self._message_id += 1
         message = {"message_id": self._message_id, "chat": {"id": body["chat_id"]}, "text": body["text"]}
-        return Reply(200, json.dumps({"ok": True, "result": message}))
+        return WebhookReply(200, json.dumps({"ok": True, "result": message}))
 
     def _telegram_problem(self, path: str, body: Any) -> tuple[int, str] | None:
         token, _, method = path.removeprefix("/bot").partition("/")
@@ -153,7 +153,7 @@ class WebhookReceiver:
     def start(self) -> WebhookReceiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class WebhookHandler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 reply = receiver.handle(self.path, self.rfile.read(length), self.headers.get("Content-Type") or "")
@@ -170,7 +170,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), WebhookHandler)
         threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True).start()
         return self
 
@@ -191,8 +191,8 @@ def start_webhook_receiver(*, bot_token: str, chat_id: str) -> WebhookReceiver:
     return WebhookReceiver(bot_token=bot_token, chat_ids=frozenset({chat_id})).start()
 
 
-def _telegram_error(code: int, description: str) -> Reply:
-    return Reply(code, json.dumps({"ok": False, "error_code": code, "description": description}))
+def _telegram_error(code: int, description: str) -> WebhookReply:
+    return WebhookReply(code, json.dumps({"ok": False, "error_code": code, "description": description}))
 
 
 def _slack_blocks_ok(blocks: Any) -> bool:

@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
+from omegacopy.domain.clob_models import BookLevel
 from omegacopy.domain.decisions import worst_buy_price, worst_sell_price
 from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import OrderStyle, TradeAction
@@ -54,12 +55,6 @@ class FillParams:
 
 
 @dataclass(frozen=True, slots=True)
-class BookLevel:
-    price: Decimal
-    size: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class BookSnapshot:
     """One snapshot of a token's book: bids best (highest) first, asks best (lowest) first."""
 
@@ -70,7 +65,7 @@ class BookSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class Resolution:
+class ResolvedMarket:
     condition_id: str
     winning_token_id: str
     resolved_at: datetime
@@ -204,7 +199,7 @@ class Holding:
 
 
 @dataclass(slots=True)
-class Ledger:
+class BacktestLedger:
     """Cash and positions of one simulated book (a strategy, its leaders' benchmark, a shadow).
 
     Positions are keyed by `key` (the token for a strategy; leader + token where exits mirror one
@@ -222,7 +217,7 @@ class Ledger:
     events: list[LedgerEvent] = field(default_factory=list)
 
     @classmethod
-    def with_cash(cls, cash: Decimal) -> Ledger:
+    def with_cash(cls, cash: Decimal) -> BacktestLedger:
         return cls(start_cash=cash, cash=cash)
 
     def shares(self, key: str) -> Decimal:
@@ -248,7 +243,7 @@ class Ledger:
         self.sold_usd += fill.notional
         self._event(at, key, held, fill)
 
-    def resolve(self, resolution: Resolution) -> Decimal:
+    def resolve(self, resolution: ResolvedMarket) -> Decimal:
         """Pay out every holding of the market; returns the resolution P&L booked."""
         pnl = ZERO
         for key in sorted(self.holdings):

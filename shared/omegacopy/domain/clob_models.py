@@ -77,7 +77,7 @@ class MarketToken:
 
 
 @dataclass(frozen=True, slots=True)
-class MarketInfo:
+class ClobMarket:
     condition_id: str
     tokens: tuple[MarketToken, ...]
     tick_size: Decimal

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from eth_abi.abi import decode, encode
-
 from omegacopy.domain.evm import keccak256
 
 ZERO_BYTES32: Final = bytes(32)
@@ -21,12 +19,26 @@ ZERO_BYTES32: Final = bytes(32)
 BINARY_INDEX_SETS: Final = (1, 2)
 
 
+# eth-abi loads in about 80 ms: imported when a call is first encoded or decoded, so paid by the
+# function that makes these calls (settlement), not by every one whose types mention a redemption
+def _encode(types: list[str], values: list[Any]) -> bytes:
+    from eth_abi.abi import encode  # noqa: PLC0415
+
+    return encode(types, values)
+
+
+def _decode(types: list[str], data: bytes) -> tuple[Any, ...]:
+    from eth_abi.abi import decode  # noqa: PLC0415
+
+    return decode(types, data)
+
+
 def selector(signature: str) -> bytes:
     return keccak256(signature.encode("ascii"))[:4]
 
 
 def _call(signature: str, types: Sequence[str], values: Sequence[Any]) -> bytes:
-    return selector(signature) + encode(list(types), list(values))
+    return selector(signature) + _encode(list(types), list(values))
 
 
 def condition_bytes(condition_id: str) -> bytes:
@@ -92,19 +104,19 @@ def wrapped_collateral() -> bytes:
 
 # --- replies ----------------------------------------------------------------------------------------
 def as_uint(data: bytes) -> int:
-    return int(decode(["uint256"], data)[0])
+    return int(_decode(["uint256"], data)[0])
 
 
 def as_bytes32(data: bytes) -> bytes:
-    return bytes(decode(["bytes32"], data)[0])
+    return bytes(_decode(["bytes32"], data)[0])
 
 
 def as_address(data: bytes) -> str:
-    return str(decode(["address"], data)[0]).lower()
+    return str(_decode(["address"], data)[0]).lower()
 
 
 def as_uint_list(data: bytes) -> tuple[int, ...]:
-    return tuple(int(v) for v in decode(["uint256[]"], data)[0])
+    return tuple(int(v) for v in _decode(["uint256[]"], data)[0])
 
 
 # --- events -----------------------------------------------------------------------------------------
@@ -123,7 +135,7 @@ def payout_redemption(topics: Sequence[bytes], data: bytes) -> PayoutRedemption 
     """The ConditionalTokens PayoutRedemption event in a receipt's log; None for any other log."""
     if len(topics) != 4 or topics[0] != PAYOUT_REDEMPTION_TOPIC:
         return None
-    condition, _index_sets, payout = decode(["bytes32", "uint256[]", "uint256"], data)
+    condition, _index_sets, payout = _decode(["bytes32", "uint256[]", "uint256"], data)
     return PayoutRedemption(
         redeemer="0x" + topics[1][-20:].hex(),
         collateral="0x" + topics[2][-20:].hex(),

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_account.typed_transactions.typed_transaction import TypedTransaction
-
 from omegacopy.domain.evm import keccak256, to_checksum_address
 from omegacopy.domain.signer import Signer
 
@@ -53,6 +51,10 @@ class SignedTx:
 def sign_transaction(request: TxRequest, signer: Signer) -> SignedTx:
     if request.nonce < 0 or request.gas_limit <= 0 or request.max_fee_per_gas < request.max_priority_fee_per_gas:
         raise ValueError("a transaction needs a nonce, a gas limit, and a max fee at least its priority fee")
+    # eth-account loads in about 100 ms: paid by the one function that signs transactions, when it
+    # signs, not by every function whose ports mention a signed transaction
+    from eth_account.typed_transactions.typed_transaction import TypedTransaction  # noqa: PLC0415
+
     unsigned = request.as_dict()
     digest = TypedTransaction.from_dict(unsigned).hash()
     signature = signer.sign_digest(bytes(digest))

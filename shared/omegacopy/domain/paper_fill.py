@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from omegacopy.domain.backtest import BookLevel, BookSnapshot, FillParams, SimFill, SimOrder, simulate_fill
+from omegacopy.domain.backtest import BookSnapshot, FillParams, SimFill, SimOrder, simulate_fill
 from omegacopy.domain.clob_models import OrderBook
 from omegacopy.domain.order_plan import OrderPlan
 from omegacopy.domain.positions import CumulativeFill
@@ -50,8 +50,8 @@ def snapshot(book: OrderBook, at: datetime) -> BookSnapshot:
     return BookSnapshot(
         token_id=book.token_id,
         ts=at,
-        bids=tuple(BookLevel(level.price, level.size) for level in bids if level.size > 0),
-        asks=tuple(BookLevel(level.price, level.size) for level in asks if level.size > 0),
+        bids=tuple(level for level in bids if level.size > 0),
+        asks=tuple(level for level in asks if level.size > 0),
     )
 
 

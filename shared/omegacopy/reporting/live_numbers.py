@@ -51,7 +51,7 @@ class StrategyRow:
 
 
 @dataclass(frozen=True, slots=True)
-class PositionRow:
+class MarkedPosition:
     strategy_id: str
     token_id: str
     condition_id: str
@@ -73,7 +73,7 @@ class PositionRow:
 
 
 @dataclass(frozen=True, slots=True)
-class LeaderRow:
+class LeaderPnl:
     """One leader as one strategy copied it: its signals, our copies, what they bought and realized."""
 
     strategy_id: str
@@ -101,8 +101,8 @@ class LiveRows:
     rejections: tuple[tuple[str, int], ...] = ()
     realized_points: tuple[tuple[str, datetime, Decimal], ...] = ()  # (strategy, at, realized then), in time order
     strategies: tuple[StrategyRow, ...] = ()
-    positions: tuple[PositionRow, ...] = ()
-    leaders: tuple[LeaderRow, ...] = ()
+    positions: tuple[MarkedPosition, ...] = ()
+    leaders: tuple[LeaderPnl, ...] = ()
     index_runs: tuple[IndexRunRow, ...] = ()
 
 

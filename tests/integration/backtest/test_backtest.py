@@ -15,6 +15,7 @@ import pytest
 
 from omegacopy.adapters.clickhouse_backtest import ClickHouseBacktest
 from omegacopy.adapters.pg_monitor_store import PgMonitorSession
+from omegacopy.adapters.replay_memory import MemoryReplayPorts
 from omegacopy.app.backtest import BacktestConfig, BacktestResult, StrategyResult, run_backtest
 from omegacopy.app.backtest_report import backtest_report
 from omegacopy.cli import main
@@ -31,7 +32,7 @@ def _replay(world: BacktestWorld, **fill: Any) -> BacktestResult:
         strategies = PgMonitorSession(conn).load_strategies()
     history = ClickHouseBacktest(clickhouse_connect.get_client(dsn=world.ch_url))
     config = BacktestConfig(start=T0, end=END, fill=FillParams(**fill))
-    return run_backtest(strategies, history, history, config)
+    return run_backtest(strategies, history, history, config, ports=MemoryReplayPorts())
 
 
 def _strategy(result: BacktestResult, sid: str) -> StrategyResult:
@@ -135,7 +136,9 @@ def test_a_longer_latency_places_every_order_later(bt_world: BacktestWorld) -> N
     with psycopg.connect(bt_world.pg_url, autocommit=True) as conn:
         strategies = PgMonitorSession(conn).load_strategies()
     history = ClickHouseBacktest(clickhouse_connect.get_client(dsn=bt_world.ch_url))
-    result = run_backtest(strategies, history, history, BacktestConfig(start=T0, end=END, latency_s=60))
+    result = run_backtest(
+        strategies, history, history, BacktestConfig(start=T0, end=END, latency_s=60), ports=MemoryReplayPorts()
+    )
 
     orders = [o for o in result.orders if o.strategy_id == "s-fixed"]
     # the tick after each copy sees the entry still pending (cash reserved, nothing to sell yet)
@@ -236,7 +239,7 @@ def test_a_backfilled_table_replays_by_block_time(
     with psycopg.connect(bt_world.pg_url, autocommit=True) as conn:
         strategies = PgMonitorSession(conn).load_strategies()
     history = ClickHouseBacktest(clickhouse_connect.get_client(dsn=bt_world.ch_url), arrival_column=arrival)
-    result = run_backtest(strategies, history, history, BacktestConfig(start=T0, end=END))
+    result = run_backtest(strategies, history, history, BacktestConfig(start=T0, end=END), ports=MemoryReplayPorts())
     if arrival == "ingested_at":
         assert result.trades_seen == 0
         assert history.window_rows(sorted(strategies[0].watched_wallets), T0, END) == (4, 0)

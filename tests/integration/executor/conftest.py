@@ -31,7 +31,7 @@ from omegacopy.domain.intent import Intent, IntentDraft, intent_id_for
 from omegacopy.domain.models import OrderStyle, TradeAction
 from omegacopy.domain.signer import LocalKeySigner, new_private_key
 from omegacopy.ports import TickWrite
-from omegacopy.wiring import build_executor_deps
+from omegacopy.wiring.executor import build_executor_deps
 
 CONDITION = "0x" + hashlib.sha256(b"executor-market").hexdigest()
 YES = str(int.from_bytes(hashlib.sha256(b"executor-yes").digest(), "big") >> 2)

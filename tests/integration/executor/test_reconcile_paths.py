@@ -104,7 +104,7 @@ def test_a_row_that_fails_to_reconcile_is_postponed_and_the_others_go_on(world: 
 # --- fail closed without configuration -----------------------------------------------------------
 @pytest.fixture
 def cold_executor(world: ExecutorWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from omegacopy.wiring import executor_deps
+    from omegacopy.wiring.executor import executor_deps
 
     for k, v in world.env.items():
         monkeypatch.setenv(k, v)

@@ -67,6 +67,18 @@ def _deps(world: ExecutorWorld, ch: Any, node: Any, market: CtfMarket) -> tuple[
     return settlement, redemption
 
 
+def _settled_yes_win(world: ExecutorWorld, ch: Any, node: Any, market: CtfMarket) -> RedemptionDeps:
+    """100 YES held at 55, YES wins on chain and in the dimension, the position settled: what is
+    left is its redemption."""
+    yes, _ = market.token_ids()
+    _hold(world, market, yes, "100", "55")
+    market.report([1, 0])
+    _resolve_in_dimension(ch, market, [1.0, 0.0])
+    settlement, redemption = _deps(world, ch, node, market)
+    settle_resolved(settlement)
+    return redemption
+
+
 def _redemption(world: ExecutorWorld, market: CtfMarket) -> dict[str, Any]:
     from psycopg.rows import dict_row
 
@@ -130,12 +142,7 @@ def test_a_resolved_market_is_settled_once_and_redeemed_on_chain(
 def test_a_transaction_lost_before_mining_is_re_sent_as_the_same_bytes(
     world: ExecutorWorld, ch: Any, evm_node: Any, market: CtfMarket
 ) -> None:
-    yes, _ = market.token_ids()
-    _hold(world, market, yes, "100", "55")
-    market.report([1, 0])
-    _resolve_in_dimension(ch, market, [1.0, 0.0])
-    settlement, redemption = _deps(world, ch, evm_node, market)
-    settle_resolved(settlement)
+    redemption = _settled_yes_win(world, ch, evm_node, market)
     evm_node.automine(False)
     try:
         redeem(redemption)
@@ -158,12 +165,7 @@ def test_a_transaction_lost_before_mining_is_re_sent_as_the_same_bytes(
 def test_a_nonce_taken_by_another_transaction_fails_the_redemption_loudly(
     world: ExecutorWorld, ch: Any, evm_node: Any, market: CtfMarket
 ) -> None:
-    yes, _ = market.token_ids()
-    _hold(world, market, yes, "100", "55")
-    market.report([1, 0])
-    _resolve_in_dimension(ch, market, [1.0, 0.0])
-    settlement, redemption = _deps(world, ch, evm_node, market)
-    settle_resolved(settlement)
+    redemption = _settled_yes_win(world, ch, evm_node, market)
     follower = world.address.lower()
     evm_node.automine(False)
     try:
@@ -180,7 +182,7 @@ def test_a_nonce_taken_by_another_transaction_fails_the_redemption_loudly(
     row = _redemption(world, market)
     assert (row["state"], row["reason_code"]) == ("FAILED", "nonce_used_elsewhere")
     assert redemption.telemetry.counts["RedemptionsFailed"] == 1  # type: ignore[attr-defined]
-    assert market.shares(follower, yes) == 100 * UNIT  # nothing was redeemed: the operator decides
+    assert market.shares(follower, market.token_ids()[0]) == 100 * UNIT  # nothing was redeemed: the operator decides
 
 
 def test_redemption_waits_while_disabled_or_unreported_and_signs_nothing(

@@ -24,7 +24,7 @@ from omegacopy.devstack.seed import (
     seed_consensus,
 )
 from omegacopy.domain.owrr import compute_owrr
-from omegacopy.wiring import build_monitor_deps
+from omegacopy.wiring.monitor import build_monitor_deps
 from tests.integration.monitor.conftest import LEADER, OTHER_LEADER, POLITICS, SPORTS, MonitorWorld
 from tests.support.lambda_runtime import load_event
 

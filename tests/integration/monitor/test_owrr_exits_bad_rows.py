@@ -11,7 +11,7 @@ from omegacopy.adapters.pg_monitor_store import PgMonitorStore
 from omegacopy.app.owrr_lookup import OwrrOrigin, lookup_owrr
 from omegacopy.app.run_tick import run_tick
 from omegacopy.devstack.seed import TradeSeed, insert_raw_trades, insert_trades
-from omegacopy.wiring import build_monitor_deps
+from omegacopy.wiring.monitor import build_monitor_deps
 from tests.integration.monitor.conftest import LEADER, POLITICS, MonitorWorld
 from tests.support.telemetry import RecordingTelemetry
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from omegacopy.app.run_tick import run_tick
 from omegacopy.devstack.seed import TradeSeed, insert_trades
-from omegacopy.wiring import build_monitor_deps
+from omegacopy.wiring.monitor import build_monitor_deps
 from tests.integration.monitor.conftest import LEADER, POLITICS, MonitorWorld
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from omegacopy.app.run_tick import run_tick
 from omegacopy.devstack.seed import TradeSeed, insert_raw_trades, insert_trades
 from omegacopy.domain.intent import intent_id_for
-from omegacopy.wiring import build_monitor_deps
+from omegacopy.wiring.monitor import build_monitor_deps
 from tests.integration.monitor.conftest import CLOSED, LEADER, POLITICS, SPORTS, MonitorWorld
 from tests.support.lambda_runtime import load_event
 from tests.support.telemetry import RecordingTelemetry

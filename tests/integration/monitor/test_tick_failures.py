@@ -15,7 +15,7 @@ from omegacopy.app.run_tick import run_tick
 from omegacopy.devstack.clickhouse import start_clickhouse
 from omegacopy.devstack.postgres import free_port
 from omegacopy.devstack.seed import TradeSeed, insert_markets, insert_trades, seed_consensus
-from omegacopy.wiring import build_monitor_deps
+from omegacopy.wiring.monitor import build_monitor_deps
 from tests.conftest import INFRA
 from tests.integration.monitor.conftest import LEADER, POLITICS, SPORTS, MonitorWorld
 from tests.support.lambda_runtime import load_event

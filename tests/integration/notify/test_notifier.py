@@ -14,7 +14,7 @@ from omegacopy.adapters.slack_webhook import SlackWebhook
 from omegacopy.adapters.telegram_bot import TelegramChat
 from omegacopy.adapters.webhook_post import PostPolicy, WebhookPoster
 from omegacopy.app.notify import NotDeliveredError
-from omegacopy.devstack.webhook_receiver import Reply, WebhookReceiver
+from omegacopy.devstack.webhook_receiver import WebhookReceiver, WebhookReply
 from omegacopy.domain.notifications import Level, Notice
 from omegacopy.ports import DeliveryError
 from tests.conftest import REPO
@@ -59,7 +59,7 @@ def test_a_fill_reaches_both_quietly(notifier: Invoke, hooks: WebhookReceiver) -
 def test_a_refusing_channel_fails_the_invocation_after_the_other_delivered(
     notifier: Invoke, hooks: WebhookReceiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    hooks.script("slack", Reply(410, "channel_is_archived"))
+    hooks.script("slack", WebhookReply(410, "channel_is_archived"))
 
     with pytest.raises(NotDeliveredError) as caught:
         notifier(ALARM_EVENT)
@@ -126,7 +126,7 @@ NOTICE = Notice("alarm", Level.ALERT, "omegacopy-test-no-tick firing", ("No tick
 
 
 def test_slack_rate_limits_and_server_errors_are_retried_as_it_asks(hooks: WebhookReceiver) -> None:
-    hooks.script("slack", Reply.slack_rate_limited(retry_after=2), Reply.server_error())
+    hooks.script("slack", WebhookReply.slack_rate_limited(retry_after=2), WebhookReply.server_error())
     waits: list[float] = []
 
     SlackWebhook(hooks.slack_url, poster(waits)).send(NOTICE)
@@ -137,7 +137,7 @@ def test_slack_rate_limits_and_server_errors_are_retried_as_it_asks(hooks: Webho
 
 
 def test_telegram_rate_limit_waits_what_its_body_says(hooks: WebhookReceiver) -> None:
-    hooks.script("telegram", Reply.telegram_rate_limited(retry_after=3))
+    hooks.script("telegram", WebhookReply.telegram_rate_limited(retry_after=3))
     waits: list[float] = []
 
     TelegramChat(hooks.telegram_api_url, BOT_TOKEN, CHAT_ID, poster(waits)).send(NOTICE)
@@ -146,13 +146,13 @@ def test_telegram_rate_limit_waits_what_its_body_says(hooks: WebhookReceiver) ->
 
 
 def test_a_wait_longer_than_allowed_or_too_many_failures_give_up_with_a_clean_error(hooks: WebhookReceiver) -> None:
-    hooks.script("telegram", Reply.telegram_rate_limited(retry_after=60))
+    hooks.script("telegram", WebhookReply.telegram_rate_limited(retry_after=60))
     chat = TelegramChat(hooks.telegram_api_url, BOT_TOKEN, CHAT_ID, poster([], max_wait_s=10))
     with pytest.raises(DeliveryError, match="asked to wait 60s") as caught:
         chat.send(NOTICE)
     assert BOT_TOKEN not in str(caught.value)
 
-    hooks.script("slack", *[Reply.server_error()] * 3)
+    hooks.script("slack", *[WebhookReply.server_error()] * 3)
     waits: list[float] = []
     with pytest.raises(DeliveryError, match="did not take the notice after 3 attempts: HTTP 500"):
         SlackWebhook(hooks.slack_url, poster(waits)).send(NOTICE)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from omegacopy.adapters.polymarket import Limit, PolymarketPublicData, RateLimiter, RetryPolicy, RunBudget
+from omegacopy.adapters.polymarket import Limit, PolymarketPublicData, PublicApiRetryPolicy, RateLimiter, RunBudget
 from omegacopy.devstack.public_api import PublicApiEmulator, start_public_api
 from tests.support.public_api import EmulatorWallClock, LinkedTimer
 
@@ -50,7 +50,7 @@ def make_client(api: PublicApiEmulator, timer: LinkedTimer) -> Iterator[ClientFa
             data_api_url=api.data_url,
             gamma_api_url=api.gamma_url,
             timeout_s=timeout_s,
-            retry=RetryPolicy(max_attempts=max_attempts),
+            retry=PublicApiRetryPolicy(max_attempts=max_attempts),
             limiter=RateLimiter(overrides=overrides, timer=timer),
             clock=EmulatorWallClock(api.clock),
             budget=budget,

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from omegacopy.devstack.public_api import PublicApiEmulator, RequestRecord, max_in_window, window_stats
+from omegacopy.devstack.public_api import ApiRequestRecord, PublicApiEmulator, max_in_window, window_stats
 from tests.support.public_api import condition_id
 
 LEADER = "0x" + "5a" * 20
@@ -123,8 +123,8 @@ def test_gamma_hides_closed_markets_unless_closed_true(api: PublicApiEmulator, h
 
 
 def test_the_request_log_gives_the_most_requests_in_any_window() -> None:
-    log = [RequestRecord("data", "/v2/trades", t, 200) for t in (0.0, 1.0, 9.9, 10.0, 10.5, 25.0)]
-    log += [RequestRecord("gamma", "/markets/keyset", 3.0, 200)]
+    log = [ApiRequestRecord("data", "/v2/trades", t, 200) for t in (0.0, 1.0, 9.9, 10.0, 10.5, 25.0)]
+    log += [ApiRequestRecord("gamma", "/markets/keyset", 3.0, 200)]
 
     stats = window_stats(log, 10.0)
 

@@ -14,7 +14,7 @@ from omegacopy.devstack.public_api import Fault, PublicApiEmulator
 from omegacopy.devstack.seed import MarketSeed, insert_markets
 from omegacopy.domain.models import Outcome, TradeAction
 from omegacopy.ports import SaleRef, SourceUnavailableError
-from omegacopy.wiring import build_monitor_deps
+from omegacopy.wiring.monitor import build_monitor_deps
 from tests.integration.public_api.conftest import ClientFactory
 from tests.support.public_api import EmulatorWallClock, condition_id, token_id, tx_hash
 

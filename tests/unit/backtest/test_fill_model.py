@@ -12,12 +12,11 @@ from omegacopy.adapters.clickhouse_source import (
     ClickHouseTradeSource,
 )
 from omegacopy.domain.backtest import (
-    BookLevel,
+    BacktestLedger,
     BookSnapshot,
     FillParams,
-    Ledger,
     PricePoint,
-    Resolution,
+    ResolvedMarket,
     SimFill,
     SimOrder,
     mark_to_market,
@@ -26,6 +25,7 @@ from omegacopy.domain.backtest import (
     order_for_shares,
     simulate_fill,
 )
+from omegacopy.domain.clob_models import BookLevel
 from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import OrderStyle, TradeAction
 from omegacopy.domain.order_amounts import OrderSide
@@ -101,14 +101,14 @@ def test_share_orders_use_the_copy_worst_price() -> None:
 
 
 def test_ledger_books_fills_resolutions_and_equity() -> None:
-    ledger = Ledger.with_cash(D("1000"))
+    ledger = BacktestLedger.with_cash(D("1000"))
     ledger.buy("a", "1", "m1", SimFill("filled", D("100"), D("40"), D("0.4")), T)
     ledger.sell("a", SimFill("filled", D("50"), D("30"), D("0.3")), T + timedelta(seconds=60))
     ledger.buy("b", "2", "m2", SimFill("filled", D("10"), D("5"), D("0")), T + timedelta(seconds=90))
     # sold half of a 40.40 cost for 30 − 0.30 → realized 29.70 − 20.20 = 9.50
     assert ledger.realized == D("9.50")
-    assert ledger.resolve(Resolution("m1", "1", T + timedelta(seconds=120))) == D("29.80")  # 50 × $1 − 20.20
-    assert ledger.resolve(Resolution("m2", "3", T + timedelta(seconds=130))) == D("-5")  # the other token won
+    assert ledger.resolve(ResolvedMarket("m1", "1", T + timedelta(seconds=120))) == D("29.80")  # 50 × $1 − 20.20
+    assert ledger.resolve(ResolvedMarket("m2", "3", T + timedelta(seconds=130))) == D("-5")  # the other token won
     assert ledger.cash == D("1000") - D("40.4") + D("29.7") - D("5") + D("50")
     prices = [PricePoint("1", T + timedelta(seconds=30), D("0.30")), PricePoint("9", T, D("0.9"))]
     curve = mark_to_market(ledger.events, prices, ledger.start_cash, T)

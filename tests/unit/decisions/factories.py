@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from omegacopy.domain.decisions import Decision, decide_entry
+from omegacopy.domain.kelly import TrackRecord
 from omegacopy.domain.models import (
     Confidence,
     LeaderTrade,
@@ -80,3 +82,16 @@ def others(n: int) -> tuple[PositionHolding, ...]:
 
 
 TUNABLES = Tunables(kill_switch=False)  # the built-in default is ON: the rules are tested released
+
+
+def entry(
+    *,
+    t: LeaderTrade | None = None,
+    s: StrategyConfig | None = None,
+    o: OwrrResult | None = None,
+    p: PortfolioState | None = None,
+    tun: Tunables = TUNABLES,
+    record: TrackRecord | None = None,
+) -> Decision:
+    """`decide_entry` on the passing defaults, with what the test changes."""
+    return decide_entry(t or trade(), s or strategy(), o or owrr(), p or portfolio(), tun, NOW, track_record=record)

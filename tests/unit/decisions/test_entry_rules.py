@@ -12,7 +12,6 @@ from omegacopy.domain.decisions import (
     Decision,
     ReasonCode,
     decide,
-    decide_entry,
     owrr_strength,
     worst_buy_price,
     worst_sell_price,
@@ -21,36 +20,15 @@ from omegacopy.domain.intent import IntentDraft
 from omegacopy.domain.models import (
     Confidence,
     DecisionAction,
-    LeaderTrade,
     OrderStyle,
     Outcome,
-    PortfolioState,
     SizingMode,
-    StrategyConfig,
     TradeAction,
     Tunables,
 )
-from omegacopy.domain.owrr import OwrrResult, neutral_owrr
+from omegacopy.domain.owrr import neutral_owrr
 
-from .factories import CONDITION, NOW, TOKEN, TUNABLES, D, holding, others, owrr, portfolio, strategy, trade
-
-
-def entry(
-    *,
-    t: LeaderTrade | None = None,
-    s: StrategyConfig | None = None,
-    o: OwrrResult | None = None,
-    p: PortfolioState | None = None,
-    tun: Tunables = TUNABLES,
-) -> Decision:
-    return decide_entry(
-        t or trade(),
-        s or strategy(),
-        o or owrr(),
-        p or portfolio(),
-        tun,
-        NOW,
-    )
+from .factories import CONDITION, NOW, TOKEN, TUNABLES, D, entry, holding, others, owrr, portfolio, strategy, trade
 
 
 def assert_copy(d: Decision) -> IntentDraft:

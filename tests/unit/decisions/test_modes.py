@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from omegacopy.domain.decisions import Decision, ReasonCode, decide, decide_entry
+from omegacopy.domain.decisions import Decision, ReasonCode, decide
 from omegacopy.domain.kelly import TrackRecord
 from omegacopy.domain.models import (
     Confidence,
@@ -23,22 +23,10 @@ from omegacopy.domain.models import (
 )
 from omegacopy.domain.owrr import OwrrResult, neutral_owrr
 
-from .factories import NOW, TUNABLES, D, holding, others, owrr, portfolio, sell, strategy, trade
+from .factories import NOW, TUNABLES, D, entry, holding, others, owrr, portfolio, sell, strategy, trade
 
 OFF = ConsensusMode.OFF
 KELLY = SizingMode.KELLY
-
-
-def entry(
-    *,
-    t: LeaderTrade | None = None,
-    s: StrategyConfig | None = None,
-    o: OwrrResult | None = None,
-    p: PortfolioState | None = None,
-    tun: Tunables = TUNABLES,
-    record: TrackRecord | None = None,
-) -> Decision:
-    return decide_entry(t or trade(), s or strategy(), o or owrr(), p or portfolio(), tun, NOW, track_record=record)
 
 
 def copied_usd(d: Decision) -> Decimal:

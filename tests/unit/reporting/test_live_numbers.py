@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from omegacopy.reporting.live_numbers import LiveRows, PositionRow, StrategyRow, compute, latency, percentile
+from omegacopy.reporting.live_numbers import LiveRows, MarkedPosition, StrategyRow, compute, latency, percentile
 
 D = Decimal
 
@@ -13,8 +13,10 @@ def _strategy(sid: str, *, paper: bool = False, realized: str = "0") -> Strategy
     return StrategyRow(sid, sid, paper, True, None, cash_usd=D("900"), starting_usd=D("1000"), realized_usd=D(realized))
 
 
-def _position(sid: str, token: str, shares: str, cost: str, mark: str | None) -> PositionRow:
-    return PositionRow(sid, token, "0xm", D(shares), D("0.5"), D(cost), D("0"), None if mark is None else D(mark), None)
+def _position(sid: str, token: str, shares: str, cost: str, mark: str | None) -> MarkedPosition:
+    return MarkedPosition(
+        sid, token, "0xm", D(shares), D("0.5"), D(cost), D("0"), None if mark is None else D(mark), None
+    )
 
 
 def test_unrealized_at_the_stored_mark_and_at_cost_without_one() -> None:

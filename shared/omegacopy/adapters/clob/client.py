@@ -50,7 +50,7 @@ from omegacopy.domain.clob_models import (
     BalanceAllowance,
     BookLevel,
     CancelResult,
-    MarketInfo,
+    ClobMarket,
     MarketToken,
     OrderBook,
     OrderRecord,
@@ -143,7 +143,7 @@ def classify_transport_error(exc: httpx.HTTPError, *, expected_hash: str | None)
 # ------------------------------------------------------------------------------------------------
 @dataclass
 class _CachedMarket:
-    info: MarketInfo
+    info: ClobMarket
     fetched_at: float
 
 
@@ -257,14 +257,14 @@ class ClobClient:
             self.check_clock_skew()
 
     # --- market data ----------------------------------------------------------------------------
-    def market_info(self, condition_id: str, *, refresh: bool = False) -> MarketInfo:
+    def market_info(self, condition_id: str, *, refresh: bool = False) -> ClobMarket:
         """`GET /clob-markets/{condition_id}`, cached for `market_ttl_s`."""
         cached = self._markets.get(condition_id)
         if cached is not None and not refresh and self._monotonic() - cached.fetched_at < self._market_ttl_s:
             return cached.info
         reply = self._get_model(f"/clob-markets/{condition_id}", wire.MarketWire)
         fee = reply.fd or wire.FeeWire()  # null fee fields: no fee
-        info = MarketInfo(
+        info = ClobMarket(
             condition_id=condition_id,
             tokens=tuple(MarketToken(t.t, t.o) for t in reply.t),
             tick_size=reply.mts,

@@ -11,7 +11,7 @@ Every GET first takes a slot from the shared `RateLimiter`, then:
 | timeout, dropped connection, unreadable 2xx body | full jitter (Retry-After when the server says) |
 | other 4xx                                        | `PublicApiRejectedError`, never retried        |
 
-Attempts are bounded per call (`RetryPolicy.max_attempts`). A run's `RunBudget` (a deadline
+Attempts are bounded per call (`PublicApiRetryPolicy.max_attempts`). A run's `RunBudget` (a deadline
 and/or a number of requests) is checked before every attempt: a request that cannot start and
 finish (its timeout) before the deadline, or would exceed the request count, is not sent and
 `BudgetExhaustedError` is raised instead. Error messages name the route, the status and the API's
@@ -62,7 +62,7 @@ class MalformedResponseError(PublicDataError):
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class PublicApiRetryPolicy:
     max_attempts: int = 4  # per call, the first attempt included
     base_delay_s: float = 0.5
     max_delay_s: float = 8.0
@@ -116,7 +116,7 @@ class PoliteHttp:
         *,
         limiter: RateLimiter,
         timeout_s: float = 8.0,
-        retry: RetryPolicy | None = None,
+        retry: PublicApiRetryPolicy | None = None,
         wall_clock: Callable[[], float] = wall_clock_s,
         rng: random.Random | None = None,
         max_connections: int = 16,
@@ -126,7 +126,7 @@ class PoliteHttp:
         self._limiter = limiter
         self._timer = limiter.timer
         self._timeout_s = timeout_s
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or PublicApiRetryPolicy()
         self._wall = wall_clock
         self._rng = rng or random.Random()  # noqa: S311 - backoff jitter, not security
         self._http = httpx.Client(

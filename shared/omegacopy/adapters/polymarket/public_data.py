@@ -10,7 +10,7 @@ from datetime import datetime
 from omegacopy.adapters.clock import SystemClock
 from omegacopy.adapters.polymarket.data_api import DataApi
 from omegacopy.adapters.polymarket.gamma import GammaMarkets
-from omegacopy.adapters.polymarket.http import CallStats, PoliteHttp, RetryPolicy, RunBudget
+from omegacopy.adapters.polymarket.http import CallStats, PoliteHttp, PublicApiRetryPolicy, RunBudget
 from omegacopy.adapters.polymarket.limits import RateLimiter, Timer, multiplied
 from omegacopy.config import PublicApiEnv
 from omegacopy.domain.public_data import (
@@ -34,7 +34,7 @@ class PolymarketPublicData:
         data_api_url: str = DATA_API_URL,
         gamma_api_url: str = GAMMA_API_URL,
         timeout_s: float = 8.0,
-        retry: RetryPolicy | None = None,
+        retry: PublicApiRetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         timer: Timer | None = None,
         clock: Clock | None = None,
@@ -118,7 +118,7 @@ def public_data_from_env(
         data_api_url=env.data_api_url,
         gamma_api_url=env.gamma_api_url,
         timeout_s=env.public_api_timeout_s,
-        retry=RetryPolicy(max_attempts=env.public_api_max_attempts),
+        retry=PublicApiRetryPolicy(max_attempts=env.public_api_max_attempts),
         limiter=limiter
         or RateLimiter(
             fraction=env.public_api_rate_fraction,

@@ -14,7 +14,8 @@ from omegacopy.devstack.paper.ledger import (
     PaperMarket,
     PaperTrade,
 )
-from omegacopy.devstack.paper.server import PaperExchange, RequestRecord, ServerClock, start_paper_exchange
+from omegacopy.devstack.paper.server import PaperExchange, RequestRecord, start_paper_exchange
+from omegacopy.devstack.settable_clock import SettableClock
 
 __all__ = [
     "EXCHANGE_V2",
@@ -33,6 +34,6 @@ __all__ = [
     "PaperMarket",
     "PaperTrade",
     "RequestRecord",
-    "ServerClock",
+    "SettableClock",
     "start_paper_exchange",
 ]

@@ -55,7 +55,6 @@ import copy
 import json
 import socket
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -89,6 +88,7 @@ from omegacopy.devstack.paper.ledger import (
     trade_json,
 )
 from omegacopy.devstack.paper.validate import ERR_PAYLOAD, Rejected, Venue, validate_order
+from omegacopy.devstack.settable_clock import SettableClock
 
 ERR_TOO_MANY: Final = "Too Many Requests"
 ERR_NO_BOOK: Final = "No orderbook exists for the requested token id"
@@ -125,38 +125,6 @@ class RequestRecord:
     path: str
     status: int | None  # None: connection dropped without a reply
     fault: str | None
-
-
-class ServerClock:
-    """The exchange's clock: real time plus an offset, or frozen (`set`). Seconds, float."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._frozen: float | None = None
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._frozen if self._frozen is not None else time.time() + self._offset
-
-    def set(self, timestamp_s: float) -> None:
-        """Freeze the clock at `timestamp_s`."""
-        with self._lock:
-            self._frozen = float(timestamp_s)
-
-    def shift(self, delta_s: float) -> None:
-        """Move the clock (frozen or running) by `delta_s`."""
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen += delta_s
-            else:
-                self._offset += delta_s
-
-    def unfreeze(self) -> None:
-        with self._lock:
-            if self._frozen is not None:
-                self._offset = self._frozen - time.time()
-            self._frozen = None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -207,7 +175,7 @@ class PaperExchange:
         # GET /api/geoblock (Polymarket serves it on polymarket.com, not the CLOB host; served here
         # so a local stack has one): the documented shape {blocked, ip, country, region}
         self.geoblock: dict[str, Any] = {"blocked": False, "ip": "127.0.0.1", "country": "IE", "region": "L"}
-        self.clock = ServerClock()
+        self.clock = SettableClock()
         self.faults = Faults(seed)
         self.requests: Counter[str] = Counter()
         self.request_log: list[RequestRecord] = []
@@ -218,14 +186,14 @@ class PaperExchange:
         self._post_only_until: float | None = None
         self._routes = self._route_table()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: _PaperServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> PaperExchange:
         if self._server is not None:
             raise RuntimeError("paper exchange already started")
-        self._server = _Server((host, port), self)
+        self._server = _PaperServer((host, port), self)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.name = f"paper-exchange:{self._server.server_address[1]}"
         self._thread.start()
@@ -950,23 +918,23 @@ class PaperExchange:
 # ------------------------------------------------------------------------------------------------
 # HTTP plumbing
 # ------------------------------------------------------------------------------------------------
-class _Server(ThreadingHTTPServer):
+class _PaperServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], exchange: PaperExchange) -> None:
-        super().__init__(address, _Handler)
+        super().__init__(address, _PaperHandler)
         self.exchange = exchange
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that time out and hang up are part of the fault tests
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _PaperHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API behind its load balancer
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms ACK stalls
-    server: _Server
+    server: _PaperServer
 
     def do_GET(self) -> None:
         self._dispatch("GET")

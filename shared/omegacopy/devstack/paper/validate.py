@@ -129,7 +129,7 @@ class Venue:
 
 
 @dataclass
-class Candidate:
+class OrderUnderCheck:
     """An order on its way through the checks; each check fills in what the next ones need."""
 
     item: object
@@ -156,7 +156,7 @@ def _high_precision() -> Context:
 
 
 # --- the checks ---------------------------------------------------------------------------------
-def check_payload(c: Candidate, v: Venue) -> None:
+def check_payload(c: OrderUnderCheck, v: Venue) -> None:
     """The body's shape: every field present, typed and in range."""
     item = c.item
     if not isinstance(item, dict):
@@ -214,24 +214,24 @@ def check_payload(c: Candidate, v: Venue) -> None:
     )
 
 
-def check_owner(c: Candidate, v: Venue) -> None:
+def check_owner(c: OrderUnderCheck, v: Venue) -> None:
     if c.order.owner != c.api_key:
         raise Rejected(ERR_OWNER)
 
 
-def check_market(c: Candidate, v: Venue) -> None:
+def check_market(c: OrderUnderCheck, v: Venue) -> None:
     market = v.ledger.market_of(c.order.token_id)
     if market is None:
         raise Rejected(f"{ERR_PAYLOAD}: unknown tokenId")
     c.market = market
 
 
-def check_market_open(c: Candidate, v: Venue) -> None:
+def check_market_open(c: OrderUnderCheck, v: Venue) -> None:
     if c.in_market.resolved:
         raise Rejected(ERR_MARKET_CLOSED)
 
 
-def check_signature(c: Candidate, v: Venue) -> None:
+def check_signature(c: OrderUnderCheck, v: Venue) -> None:
     """The order hash (0x-hex) if the signature is valid for this market's exchange, else refused."""
     o, market = c.order, c.in_market
     domain = _exchange_domain(market, v.chain_id)
@@ -285,7 +285,7 @@ def check_signature(c: Candidate, v: Venue) -> None:
     c.order_hash = order_hash
 
 
-def check_duplicate(c: Candidate, v: Venue) -> None:
+def check_duplicate(c: OrderUnderCheck, v: Venue) -> None:
     if c.order_hash in v.ledger.orders:
         # Paper choice of wording; clients should match "duplicat" / "already".
         raise Rejected(
@@ -293,7 +293,7 @@ def check_duplicate(c: Candidate, v: Venue) -> None:
         )
 
 
-def check_wallet(c: Candidate, v: Venue) -> None:
+def check_wallet(c: OrderUnderCheck, v: Venue) -> None:
     """Who may trade for whom: the API key's EOA controls the order."""
     o, account = c.order, c.account
     if o.signature_type != account.signature_type:
@@ -305,7 +305,7 @@ def check_wallet(c: Candidate, v: Venue) -> None:
         raise Rejected(f"invalid maker address {o.maker} for this account", c.order_hash)
 
 
-def check_price(c: Candidate, v: Venue) -> None:
+def check_price(c: OrderUnderCheck, v: Venue) -> None:
     """On the tick grid and inside [tick, 1 - tick] (maker/taker ratio; a market order may sit a
     rounding unit off). Matching uses the signed ratio (a market BUY's is a hair above the grid)."""
     o, tick = c.order, c.in_market.tick_size
@@ -331,7 +331,7 @@ def check_price(c: Candidate, v: Venue) -> None:
     c.price = implied
 
 
-def check_precision(c: Candidate, v: Venue) -> None:
+def check_precision(c: OrderUnderCheck, v: Venue) -> None:
     """Limit BUY taker <= 2 decimals; FOK/FAK BUY maker <= 2, taker <= 4 (reported server rule,
     whatever the tick); otherwise the tick's amount decimals."""
     o = c.order
@@ -356,7 +356,7 @@ def check_precision(c: Candidate, v: Venue) -> None:
         )
 
 
-def check_size(c: Candidate, v: Venue) -> None:
+def check_size(c: OrderUnderCheck, v: Venue) -> None:
     """Limit orders need `min_size` shares; marketable ones $1 of notional (paper choice: the UI's)."""
     o, market = c.order, c.in_market
     shares = units_to_decimal(o.taker_amount if o.side == "BUY" else o.maker_amount)
@@ -374,7 +374,7 @@ def check_size(c: Candidate, v: Venue) -> None:
         )
 
 
-def check_expiration(c: Candidate, v: Venue) -> None:
+def check_expiration(c: OrderUnderCheck, v: Venue) -> None:
     """GTD: at least now + 180 s; every other type: 0."""
     o = c.order
     if o.order_type == "GTD":
@@ -384,7 +384,7 @@ def check_expiration(c: Candidate, v: Venue) -> None:
         raise Rejected(ERR_EXPIRATION, c.order_hash)
 
 
-def check_post_only(c: Candidate, v: Venue) -> None:
+def check_post_only(c: OrderUnderCheck, v: Venue) -> None:
     o = c.order
     if not o.post_only:
         return
@@ -394,7 +394,7 @@ def check_post_only(c: Candidate, v: Venue) -> None:
         raise Rejected(ERR_POST_ONLY_CROSSES, c.order_hash)
 
 
-def check_balance(c: Candidate, v: Venue) -> None:
+def check_balance(c: OrderUnderCheck, v: Venue) -> None:
     """pUSD (BUY) or shares (SELL) net of what the account's live orders already hold."""
     o, account = c.order, c.account
     needed = units_to_decimal(o.maker_amount)
@@ -410,7 +410,7 @@ def check_balance(c: Candidate, v: Venue) -> None:
 
 
 # The documented order of the checks: the first failure is the one the reply names.
-ORDER_CHECKS: Final[tuple[Callable[[Candidate, Venue], None], ...]] = (
+ORDER_CHECKS: Final[tuple[Callable[[OrderUnderCheck, Venue], None], ...]] = (
     check_payload,
     check_owner,
     check_market,
@@ -427,9 +427,9 @@ ORDER_CHECKS: Final[tuple[Callable[[Candidate, Venue], None], ...]] = (
 )
 
 
-def validate_order(item: object, account: PaperAccount, api_key: str, venue: Venue) -> Candidate:
+def validate_order(item: object, account: PaperAccount, api_key: str, venue: Venue) -> OrderUnderCheck:
     """The order, checked and ready to match; raises `Rejected` at the first failed check."""
-    candidate = Candidate(item, account, api_key)
+    candidate = OrderUnderCheck(item, account, api_key)
     for check in ORDER_CHECKS:
         check(candidate, venue)
     return candidate

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class RequestRecord:
+class ApiRequestRecord:
     host: str  # "data" | "gamma"
     path: str
     at: float  # the emulator's clock, seconds
@@ -42,10 +42,10 @@ def max_in_window(times: Iterable[float], window_s: float) -> int:
 
 
 def window_stats(
-    log: Sequence[RequestRecord],
+    log: Sequence[ApiRequestRecord],
     window_s: float,
     *,
-    include: Callable[[RequestRecord], bool] | None = None,
+    include: Callable[[ApiRequestRecord], bool] | None = None,
 ) -> dict[str, WindowStats]:
     """Per route ("host:path") and per host: count, max in any window, achieved rate per window.
 

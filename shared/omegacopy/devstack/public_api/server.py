@@ -51,8 +51,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from omegacopy.devstack.public_api.request_log import RequestRecord
-from omegacopy.devstack.public_api.world import PNL_FIELDS, EmulatorClock, World
+from omegacopy.devstack.public_api.request_log import ApiRequestRecord
+from omegacopy.devstack.public_api.world import PNL_FIELDS, World
+from omegacopy.devstack.settable_clock import SettableClock
 
 # Published limits per 10 s (docs.polymarket.com/api-reference/rate-limits), keyed like the routes below.
 PUBLISHED_LIMITS: Mapping[str, int] = {
@@ -107,7 +108,7 @@ class Fault(StrEnum):
 
 
 @dataclass
-class FaultRule:
+class ApiFaultRule:
     mode: Fault
     count: int | None
     paths: frozenset[str] | None
@@ -120,12 +121,12 @@ class FaultRule:
         return (self.host is None or self.host == host) and (self.paths is None or path in self.paths)
 
 
-class Faults:
+class ApiFaults:
     """Switchable failures: `api.faults.set(Fault.DOWN, count=2, paths=["/v2/trades"])`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
+        self._rules: list[ApiFaultRule] = []
         self.history: Counter[str] = Counter()
 
     def set(
@@ -137,9 +138,9 @@ class Faults:
         host: str | None = None,
         delay_s: float = 0.0,
         retry_after: float | str | None = 1,
-    ) -> FaultRule:
+    ) -> ApiFaultRule:
         """Arm a fault; without `count` it fires on every matching request until cleared."""
-        rule = FaultRule(
+        rule = ApiFaultRule(
             Fault(mode),
             count,
             None if paths is None else frozenset(paths),
@@ -158,7 +159,7 @@ class Faults:
     def fired(self, mode: Fault | str) -> int:
         return self.history[Fault(mode).value]
 
-    def pick(self, host: str, path: str, modes: Iterable[Fault]) -> FaultRule | None:
+    def pick(self, host: str, path: str, modes: Iterable[Fault]) -> ApiFaultRule | None:
         wanted = set(modes)
         with self._lock:
             for rule in list(self._rules):
@@ -251,16 +252,16 @@ def _decode_cursor(text: str, fingerprint: str, parameter: str) -> dict[str, Any
 class PublicApiEmulator:
     def __init__(self, *, limits: Mapping[str, int] | None = None, window_s: float = 10.0, enforce_limits: bool = True):
         self.world = World()
-        self.faults = Faults()
+        self.faults = ApiFaults()
         self.window_s = window_s
         self.enforce_limits = enforce_limits
         self.limits: dict[str, int] = {**PUBLISHED_LIMITS, **(limits or {})}
         self._served: dict[str, deque[float]] = {}
-        self._log: list[RequestRecord] = []
+        self._log: list[ApiRequestRecord] = []
         self._injected: list[tuple[str, list[Any], int]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._servers: dict[str, _Server] = {}
+        self._servers: dict[str, _ApiServer] = {}
         self._threads: list[threading.Thread] = []
         # the world's publishing API, on the emulator for brevity
         self.publish_market = self.world.publish_market
@@ -275,7 +276,7 @@ class PublicApiEmulator:
         if self._servers:
             raise RuntimeError("public API emulator already started")
         for name in ("data", "gamma"):
-            server = _Server((host, 0), self, name)
+            server = _ApiServer((host, 0), self, name)
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             thread.name = f"public-api-{name}:{server.server_address[1]}"
             thread.start()
@@ -315,7 +316,7 @@ class PublicApiEmulator:
 
     # --- test API -------------------------------------------------------------------------------
     @property
-    def clock(self) -> EmulatorClock:
+    def clock(self) -> SettableClock:
         return self.world.clock
 
     def inject_rows(self, path: str, rows: Sequence[Any], *, count: int = 1) -> None:
@@ -324,7 +325,7 @@ class PublicApiEmulator:
             self._injected.append((path, list(rows), count))
 
     @property
-    def request_log(self) -> list[RequestRecord]:
+    def request_log(self) -> list[ApiRequestRecord]:
         with self._lock:
             return list(self._log)
 
@@ -362,11 +363,11 @@ class PublicApiEmulator:
         with self._lock:
             status = None if isinstance(result, _Drop) else result.status
             self._log.append(
-                RequestRecord(host, path, self.clock.now(), status, None if rule is None else rule.mode.value)
+                ApiRequestRecord(host, path, self.clock.now(), status, None if rule is None else rule.mode.value)
             )
         return result
 
-    def _fault_reply(self, host: str, rule: FaultRule) -> _Reply | _Drop:
+    def _fault_reply(self, host: str, rule: ApiFaultRule) -> _Reply | _Drop:
         if rule.mode is Fault.DROP:
             return _Drop()
         if rule.mode is Fault.GARBLED:
@@ -689,13 +690,13 @@ def _conditions(q: Mapping[str, list[str]]) -> set[str] | None:
 
 
 # --- HTTP plumbing ------------------------------------------------------------------------------
-class _Server(ThreadingHTTPServer):
+class _ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], api: PublicApiEmulator, name: str) -> None:
-        super().__init__(address, _Handler)
+        super().__init__(address, _ApiHandler)
         self.api = api
         self.name = name
 
@@ -703,10 +704,10 @@ class _Server(ThreadingHTTPServer):
         pass  # clients that time out and hang up are part of the fault tests
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _ApiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: _Server
+    server: _ApiServer
 
     def do_GET(self) -> None:
         result = self.server.api.handle(self.server.name, self.path)

@@ -10,38 +10,15 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from omegacopy.devstack.settable_clock import SettableClock
+
 Number = Decimal | float | int | str
-
-
-class EmulatorClock:
-    """The emulator's clock: real time plus an offset, or frozen (`set`). Epoch seconds, float."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._frozen: float | None = None
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._frozen if self._frozen is not None else time.time() + self._offset
-
-    def set(self, timestamp_s: float) -> None:
-        with self._lock:
-            self._frozen = float(timestamp_s)
-
-    def shift(self, delta_s: float) -> None:
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen += delta_s
-            else:
-                self._offset += delta_s
 
 
 def _num(v: Number) -> float | int:
@@ -69,7 +46,7 @@ class StoredTrade:
 
 
 @dataclass
-class StoredMarket:
+class WorldMarket:
     seq: int
     row: dict[str, Any]
     tokens: tuple[str, ...]
@@ -78,9 +55,9 @@ class StoredMarket:
 
 @dataclass
 class World:
-    clock: EmulatorClock = field(default_factory=EmulatorClock)
+    clock: SettableClock = field(default_factory=SettableClock)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    markets: dict[str, StoredMarket] = field(default_factory=dict)
+    markets: dict[str, WorldMarket] = field(default_factory=dict)
     trades: list[StoredTrade] = field(default_factory=list)
     positions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (wallet, token) -> row
     boards: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # (category, period)
@@ -139,7 +116,7 @@ class World:
                 "tags": [{"id": str(i + 1), "slug": t.lower(), "label": t} for i, t in enumerate(tags)],
                 "events": [{"id": str(90000 + seq), "slug": f"event-{seq}", "title": f"Event {seq}"}],
             }
-            self.markets[condition_id.lower()] = StoredMarket(seq, row, tokens, names)
+            self.markets[condition_id.lower()] = WorldMarket(seq, row, tokens, names)
             return row
 
     def resolve_market(

@@ -1,6 +1,7 @@
-"""The monitor's ports held in memory, for the backtest: `run_tick` runs unchanged against them.
+"""The monitor's ports held in memory, for the backtest's replay: `run_tick` runs unchanged
+against them (`MemoryReplayPorts` builds them for each replay).
 
-- `BacktestStore` (MonitorStore): strategies read once (from PostgreSQL, by the caller), with the
+- `BacktestStore` (ReplayStore): strategies read once (from PostgreSQL, by the caller), with the
   portfolio the replay's own fills give them; signals, intents, cursor, seen trades and the OWRR
   cache kept in memory with the same uniqueness rules as the tables.
 - `BacktestQueue` (IntentQueue): hands every intent sent to the replay's fill model.
@@ -14,24 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from omegacopy.adapters.fixed_tunables import FixedTunables
 from omegacopy.domain.intent import Intent
 from omegacopy.domain.models import PortfolioState, Tunables
 from omegacopy.domain.owrr import OwrrResult
 from omegacopy.ports import (
     CachedOwrr,
     FollowedStrategy,
+    RecordedSignal,
     SendResult,
-    SignalRow,
     TickWrite,
     TickWriteResult,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedSignal:
-    tick_at: datetime
-    tick_id: str
-    row: SignalRow
 
 
 @dataclass
@@ -138,6 +133,15 @@ class BacktestStore:
     def mark_seen(self, source: str, trade_ids: Sequence[str]) -> None:
         self.state.seen.setdefault(source, set()).update(trade_ids)
 
+    def start_cursor(self, source: str, at: datetime) -> None:
+        self.state.cursor[source] = at
+
+    def last_portfolio(self, strategy_id: str) -> PortfolioState | None:
+        return self.last_portfolios.get(strategy_id)
+
+    def recorded_signals(self) -> list[RecordedSignal]:
+        return self.state.signals
+
     def cached(self, condition_id: str, category: str) -> OwrrResult | None:
         hit = self.state.owrr.get((condition_id, category))
         return hit.result if hit is not None else None
@@ -157,14 +161,6 @@ class BacktestQueue:
         return SendResult(sent=tuple(i.intent_id for i in intents), failed={})
 
 
-class FixedTunables:
-    def __init__(self, tunables: Tunables) -> None:
-        self._tunables = tunables
-
-    def get(self) -> Tunables:
-        return self._tunables
-
-
 class TickClock:
     """The replay's clock: set to each tick's instant. Its monotonic time stands still: a replay
     measures no durations."""
@@ -177,3 +173,24 @@ class TickClock:
 
     def monotonic(self) -> float:
         return 0.0
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+
+class MemoryReplayPorts:
+    """`ReplayPorts`: a fresh in-memory store, queue, clock and tunables for each replay."""
+
+    def clock(self, at: datetime) -> TickClock:
+        return TickClock(at)
+
+    def store(
+        self, strategies: Sequence[FollowedStrategy], portfolio_of: Callable[[FollowedStrategy], PortfolioState]
+    ) -> BacktestStore:
+        return BacktestStore(strategies, portfolio_of)
+
+    def queue(self, now: Callable[[], datetime], on_send: Callable[[Intent, datetime], None]) -> BacktestQueue:
+        return BacktestQueue(now, on_send)
+
+    def tunables(self, tunables: Tunables) -> FixedTunables:
+        return FixedTunables(tunables)
