@@ -214,6 +214,11 @@ def test_a_short_local_run_ends_in_a_consistent_state(tmp_path: Path) -> None:
 
     # --- the terminal and the report show the same numbers -----------------------------------------------
     total = summary["pnl"]["total"]
+    # the total is money: the paper twin's P&L stands apart, never added in
+    assert total["mode"] == "live" and summary["pnl"]["total paper"]["mode"] == "paper"
+    live_realized = sum(Decimal(p["realized_pnl_usd"]) for k, p in summary["pnl"].items() if p.get("mode") == "live"
+                        and not k.startswith("total"))  # fmt: skip
+    assert abs(Decimal(total["realized_pnl_usd"]) - live_realized) <= Decimal("0.05")  # each row in cents
     for label, key in (("Realized P&amp;L", "realized_pnl_usd"), ("Unrealized P&amp;L", "unrealized_pnl_usd")):
         tone_class = f" {_tone(total[key])}" if _tone(total[key]) else ""
         card = f'<div class="label">{label}</div><div class="value{tone_class}">{_money(total[key])}</div>'

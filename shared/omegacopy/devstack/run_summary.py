@@ -324,8 +324,15 @@ def _positions_and_pnl(sc: Scenario, numbers: LiveNumbers) -> tuple[list[dict[st
             "equity_usd": n.equity_usd,
         }
         pnl[n.strategy_id] = {k: (str(to_cents(v)) if isinstance(v, Decimal) else v) for k, v in entry.items()}
-    t = numbers.totals
-    pnl["total"] = {
+    # the total is money (the live strategies'); paper strategies' sums stand apart
+    pnl["total"] = {**_total_entry(numbers.totals), "mode": numbers.totals_cover}
+    if numbers.paper_totals is not None:
+        pnl["total paper"] = {**_total_entry(numbers.paper_totals), "mode": "paper"}
+    return rows, pnl
+
+
+def _total_entry(t: Mapping[str, Decimal]) -> dict[str, Any]:
+    return {
         "starting_balance_usd": str(to_cents(t["starting_usd"])),
         "cash_usd": str(to_cents(t["cash_usd"])),
         "positions_value_usd": str(to_cents(t["positions_value_usd"])),
@@ -334,7 +341,6 @@ def _positions_and_pnl(sc: Scenario, numbers: LiveNumbers) -> tuple[list[dict[st
         "total_pnl_usd": str(to_cents(t["total_usd"])),
         "equity_usd": str(to_cents(t["equity_usd"])),
     }
-    return rows, pnl
 
 
 def _checks(

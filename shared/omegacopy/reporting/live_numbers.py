@@ -10,7 +10,10 @@ the numbers, with one definition of each:
 - equity: cash + the open positions' value; P&L / start: realized + unrealized over the capital;
 - trade → order latency: the leader's trade time to our order reaching the exchange (or, for a
   paper intent, to the fill model's answer);
-- the mode: paper, live, or paper + live, from the strategies' modes (no strategies: none of them).
+- the mode: paper, live, or paper + live, from the strategies' modes (no strategies: none of them);
+- the totals are money: the live strategies' sums whenever there is one, the paper strategies'
+  apart (`paper_totals`), so a paper gain never reads as real money; a paper-only run's totals
+  are its paper sums (`totals_cover` says which).
 """
 
 from __future__ import annotations
@@ -151,6 +154,8 @@ class LiveNumbers:
     trade_to_order: Latency
     mode: str  # paper | live | paper + live | no strategies
     totals: dict[str, Decimal] = field(default_factory=dict)
+    totals_cover: str = "live"  # which strategies `totals` sums: live, or paper when none is live
+    paper_totals: dict[str, Decimal] | None = None  # the paper strategies' sums beside live ones
 
     @property
     def realized_usd(self) -> Decimal:
@@ -198,13 +203,26 @@ def compute(rows: LiveRows) -> LiveNumbers:
                 open_positions=len(held),
             )
         )
-    totals = {
-        "starting_usd": sum((n.row.starting_usd for n in per), ZERO),
-        "cash_usd": sum((n.row.cash_usd for n in per), ZERO),
-        "positions_value_usd": sum((n.positions_value_usd for n in per), ZERO),
-        "realized_usd": sum((n.realized_usd for n in per), ZERO),
-        "unrealized_usd": sum((n.unrealized_usd for n in per), ZERO),
-        "total_usd": sum((n.total_usd for n in per), ZERO),
-        "equity_usd": sum((n.equity_usd for n in per), ZERO),
+    live = [n for n in per if not n.row.paper]
+    paper = [n for n in per if n.row.paper]
+    return LiveNumbers(
+        rows,
+        tuple(per),
+        latency(rows.latencies_s),
+        trading_mode(rows.strategies),
+        _totals(live or paper),
+        "live" if live or not paper else "paper",
+        _totals(paper) if live and paper else None,
+    )
+
+
+def _totals(strategies: Sequence[StrategyNumbers]) -> dict[str, Decimal]:
+    return {
+        "starting_usd": sum((n.row.starting_usd for n in strategies), ZERO),
+        "cash_usd": sum((n.row.cash_usd for n in strategies), ZERO),
+        "positions_value_usd": sum((n.positions_value_usd for n in strategies), ZERO),
+        "realized_usd": sum((n.realized_usd for n in strategies), ZERO),
+        "unrealized_usd": sum((n.unrealized_usd for n in strategies), ZERO),
+        "total_usd": sum((n.total_usd for n in strategies), ZERO),
+        "equity_usd": sum((n.equity_usd for n in strategies), ZERO),
     }
-    return LiveNumbers(rows, tuple(per), latency(rows.latencies_s), trading_mode(rows.strategies), totals)

@@ -77,10 +77,17 @@ def _cards(n: LiveNumbers) -> tuple[Card, ...]:
     filled = sum(s.row.filled for s in n.strategies)
     rejected = sum(c for _, c in n.rows.rejections)
     p50 = n.trade_to_order.p50
-    paper = "; paper included" if "paper" in n.mode else ""
+    # real money in the cards; paper P&L is named as such, never added to it
+    if n.paper_totals is not None:
+        realized_hint = f"live fills and settlements; paper {money(n.paper_totals['realized_usd'])} apart"
+        unrealized_hint = f"live positions at their marks; paper {money(n.paper_totals['unrealized_usd'])} apart"
+    elif n.totals_cover == "paper":
+        realized_hint, unrealized_hint = "paper: the fill model's, not money", "paper positions at their marks"
+    else:
+        realized_hint, unrealized_hint = "fills and settlements", "open positions at their marks"
     return (
-        Card("Realized P&L", money(n.realized_usd), f"fills and settlements{paper}", tone(n.realized_usd)),
-        Card("Unrealized P&L", money(n.unrealized_usd), "open positions at their marks", tone(n.unrealized_usd)),
+        Card("Realized P&L", money(n.realized_usd), realized_hint, tone(n.realized_usd)),
+        Card("Unrealized P&L", money(n.unrealized_usd), unrealized_hint, tone(n.unrealized_usd)),
         Card("Signals", f"{n.signals:,}", f"{n.copies:,} copied, {n.signals - n.copies:,} skipped"),
         Card("Orders filled", f"{filled} / {orders}", f"fill rate {ratio(filled, orders)}"),
         Card("Rejected", f"{rejected:,}", "order intents"),

@@ -38,8 +38,18 @@ def test_unrealized_at_the_stored_mark_and_at_cost_without_one() -> None:
     assert (s1.unrealized_usd, s1.positions_value_usd, s1.open_positions) == (D("10"), D("150"), 2)
     assert (s1.total_usd, s1.equity_usd, s1.pnl_pct) == (D("6"), D("1050"), D("0.6"))
     assert (s2.unrealized_usd, s2.equity_usd) == (D("-5"), D("945"))
-    assert n.totals["unrealized_usd"] == D("5") and n.totals["realized_usd"] == D("-4")
+    # the totals are money: the live strategy's alone; the paper one's stand apart
+    assert (n.totals["unrealized_usd"], n.totals["realized_usd"], n.totals_cover) == (D("10"), D("-4"), "live")
+    assert n.paper_totals is not None and n.paper_totals["unrealized_usd"] == D("-5")
     assert n.mode == "paper + live"
+
+
+def test_a_paper_only_run_totals_its_paper_and_says_so() -> None:
+    rows = LiveRows(None, None, strategies=(_strategy("p", paper=True, realized="3"),))
+    n = compute(rows)
+    assert (n.totals["realized_usd"], n.totals_cover, n.paper_totals) == (D("3"), "paper", None)
+    live_only = compute(LiveRows(None, None, strategies=(_strategy("l", realized="2"),)))
+    assert (live_only.totals["realized_usd"], live_only.totals_cover, live_only.paper_totals) == (D("2"), "live", None)
 
 
 def test_the_mode_names_what_the_strategies_are() -> None:
