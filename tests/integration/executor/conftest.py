@@ -211,3 +211,15 @@ def direct_event(bodies: list[tuple[str, str]]) -> dict[str, Any]:
 
 def old(seconds: int) -> datetime:
     return datetime.now(UTC) - timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def fill_topic(moto_server: Any) -> Iterator[tuple[str, str]]:
+    """A fill topic with a queue subscribed to it, as the notifier's subscription would see messages."""
+    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
+    name = f"fills-{uuid.uuid4().hex[:8]}"
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    yield topic, queue_url

@@ -4,7 +4,6 @@ secret; the notifier turns the announcement into a Slack and a Telegram message.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,18 +15,6 @@ from omegacopy.devstack.webhook_receiver import WebhookReceiver
 from tests.integration.executor.conftest import STRATEGY_ID, YES, ExecutorWorld, direct_event
 from tests.integration.notify.conftest import hooks, notifier, notifier_env  # noqa: F401 - fixtures
 from tests.support.lambda_runtime import Invoke, fresh_container
-
-
-@pytest.fixture
-def fill_topic(moto_server: Any) -> Iterator[tuple[str, str]]:
-    """A fill topic with a queue subscribed to it, as the notifier's subscription would see messages."""
-    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
-    name = f"fills-{uuid.uuid4().hex[:8]}"
-    topic = sns.create_topic(Name=name)["TopicArn"]
-    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    yield topic, queue_url
 
 
 def announced(moto_server: Any, queue_url: str) -> list[dict[str, Any]]:

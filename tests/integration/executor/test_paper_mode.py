@@ -5,7 +5,6 @@ strategy executing in the same batch is unaffected."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -27,17 +26,6 @@ PAPER_ID = "s-paper"
 def paper_world(world: ExecutorWorld) -> ExecutorWorld:
     insert_strategies(world.pg, [StrategySeed(PAPER_ID, WALLET_ID, [], balance_usd=Decimal("1000"), mode="paper")])
     return world
-
-
-@pytest.fixture
-def fill_topic(moto_server: Any) -> Iterator[tuple[str, str]]:
-    sns, sqs = moto_server.client("sns"), moto_server.client("sqs")
-    name = f"fills-{uuid.uuid4().hex[:8]}"
-    topic = sns.create_topic(Name=name)["TopicArn"]
-    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    yield topic, queue_url
 
 
 @pytest.fixture
