@@ -258,8 +258,8 @@ def _copy_trades(ch: Any, leader: str, first: int, count: int, now: datetime) ->
     )
 
 
-def run_copies() -> list[tuple[str, float, str]]:
-    """One tick in which one strategy COPYs n trades, for each n of COPY_RUNS (separate strategies
+def run_copies(runs: tuple[int, ...] = COPY_RUNS) -> list[tuple[str, float, str]]:
+    """One tick in which one strategy COPYs n trades, for each n of `runs` (separate strategies
     and markets in one stack)."""
     now = datetime.now(UTC).replace(microsecond=0)
     infra = find_infra_dir()
@@ -271,7 +271,7 @@ def run_copies() -> list[tuple[str, float, str]]:
         with psycopg.connect(pg.url, autocommit=True) as conn:
             insert_wallet(conn, "w-copies", wallet(10**9 + 1))
         first = 0
-        for n in COPY_RUNS:
+        for n in runs:
             leader = wallet(2 * 10**9 + n)
             _seed_copy_markets(ch, first, n, now)
             with psycopg.connect(pg.url, autocommit=True) as conn:
