@@ -11,6 +11,8 @@ watched leaders (a leader left out of the file stops being watched). What it doe
 
 Going live (a strategy created in `mode: live`, or switched from `paper` to `live`) trades real
 money: the plan names those strategies (`going_live`) so the caller can ask for a confirmation.
+A stored strategy's mode changes only when the file says `mode`: a file that omits it, for a
+strategy whose mode is not the default (paper), is refused with the fix.
 """
 
 from __future__ import annotations
@@ -140,6 +142,14 @@ def plan_apply(
 
 
 def _update(spec: StrategySpec, current: StoredStrategy, problems: list[str]) -> StrategyChange | None:
+    if "mode" not in spec.model_fields_set and current.settings is not None and current.settings.mode != spec.mode:
+        # a file written before modes existed must not turn a live strategy into paper (its leaders'
+        # trades would stop being copied) by omission: switching mode is said, never defaulted
+        problems.append(
+            f"strategy {spec.id}: it is {current.settings.mode.value} and the file does not say `mode`;"
+            f" say `mode: {current.settings.mode.value}` to keep it, or `mode: {spec.mode.value}` to switch"
+        )
+        return None
     want, have = spec_values(spec), stored_values(current)
     fields: list[FieldChange] = []
     if current.settings is None:

@@ -106,3 +106,15 @@ def test_an_invalid_stored_row_is_replaced_whole() -> None:
     broken = stored(s, settings=None, settings_error="categories: must name at least one category")
     (change,) = plan_apply([s], {"s1": broken}, wallets={"w1"}).changes
     assert change.fields[0].name == "settings" and "invalid" in change.fields[0].old
+
+
+def test_a_live_strategy_is_not_turned_to_paper_by_a_file_that_omits_mode() -> None:
+    live = stored(spec(mode="live"))
+    with pytest.raises(PlanError, match=r"it is live and the file does not say `mode`; say `mode: live` to keep it"):
+        plan_apply([spec()], {"s1": live}, wallets={"w1"})
+    # said, either way, it is planned as usual
+    assert plan_apply([spec(mode="live")], {"s1": live}, wallets={"w1"}).empty
+    (change,) = plan_apply([spec(mode="paper")], {"s1": live}, wallets={"w1"}).changes
+    assert change.mode_change is not None and (change.mode_change.old, change.mode_change.new) == ("live", "paper")
+    # a paper strategy and a file that omits mode agree: nothing to say
+    assert plan_apply([spec()], {"s1": stored(spec())}, wallets={"w1"}).empty
